@@ -1,0 +1,87 @@
+import * as z from 'zod';
+import { CampaignId, DocumentKind } from './campaigns.js';
+import { OrgId } from './orgs.js';
+
+/** Upload allow-list: extension → the content type the POST policy pins and the magic bytes must show. */
+export const FILE_TYPES = {
+  pdf: { contentType: 'application/pdf', label: 'PDF' },
+  doc: { contentType: 'application/msword', label: 'Word 97–2003 (.doc)' },
+  docx: { contentType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', label: 'Word (.docx)' },
+} as const;
+export type FileExt = keyof typeof FILE_TYPES;
+export const FileExt = z.enum(Object.keys(FILE_TYPES) as [FileExt, ...FileExt[]]);
+
+/** Largest accepted plan file: 20 MiB. */
+export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
+/** A pre-signed POST is valid for 10 minutes at most. */
+export const UPLOAD_URL_TTL_SECONDS = 600;
+
+/** POST /api/uploads */
+export const CreateUploadBody = z.strictObject({
+  document: DocumentKind,
+  fileName: z.string().trim().min(1, '请选择文件').max(255, '文件名过长'),
+  size: z.number().int().min(1, '文件为空').max(MAX_UPLOAD_BYTES, `文件超过 ${MAX_UPLOAD_BYTES / 1024 / 1024} MB 上限`),
+});
+export type CreateUploadBody = z.infer<typeof CreateUploadBody>;
+
+export const UploadId = z.string().regex(/^[0-9a-f]{32}$/);
+
+export const UploadState = z.enum(['pending', 'accepted', 'rejected']);
+export type UploadState = z.infer<typeof UploadState>;
+
+export const RejectReason = z.enum(['TYPE_MISMATCH', 'TOO_LARGE', 'EMPTY', 'MISSING']);
+export type RejectReason = z.infer<typeof RejectReason>;
+
+/** One upload attempt; becomes a submission version when accepted. Stored in the campaign's item collection. */
+export const Upload = z.object({
+  campaignId: CampaignId,
+  orgId: OrgId,
+  routeKey: z.string(),
+  document: DocumentKind,
+  uploadId: UploadId,
+  ext: FileExt,
+  /** Original file name, sanitised; kept as metadata only. */
+  originalName: z.string(),
+  declaredSize: z.number().int(),
+  /** Who asked for the upload link: the link's subject, e.g. "school:dh-xxx". */
+  by: z.string(),
+  requestedAt: z.string(),
+  state: UploadState,
+  /** Set when validated (domain time). */
+  receivedAt: z.string().optional(),
+  size: z.number().int().optional(),
+  sha256: z.string().optional(),
+  late: z.boolean().optional(),
+  acceptedKey: z.string().optional(),
+  reason: RejectReason.optional(),
+});
+export type Upload = z.infer<typeof Upload>;
+
+/** S3 key of an incoming object: incoming/<campaign>/<org>/<document>/<uploadId>.<ext> */
+export const IncomingKey = z
+  .string()
+  .regex(/^incoming\/([a-z0-9-]+)\/([a-z0-9-]+)\/([a-z0-9-]+)\/([0-9a-f]{32})\.([a-z]+)$/)
+  .transform((key) => {
+    const m = key.split('/');
+    const [uploadId, ext] = (m[4] as string).split('.') as [string, string];
+    return { key, campaignId: m[1] as string, orgId: m[2] as string, document: m[3] as string, uploadId, ext };
+  });
+
+/** The part of an S3 ObjectCreated notification the validator reads (cloud and s3rver alike). */
+export const S3Event = z.object({
+  Records: z.array(
+    z.object({
+      eventName: z.string(),
+      s3: z.object({
+        bucket: z.object({ name: z.string() }),
+        object: z.object({ key: z.string(), size: z.number().optional(), versionId: z.string().optional() }),
+      }),
+    }),
+  ),
+});
+export type S3Event = z.infer<typeof S3Event>;
+
+/** GET /api/status query. */
+export const StatusQuery = z.strictObject({
+  format: z.enum(['json', 'csv']).optional(),
+});
