@@ -1,0 +1,109 @@
+import type { Campaign } from '../../schemas/campaigns.js';
+import type { Org } from '../../schemas/orgs.js';
+import { esc } from '../../web/html.js';
+import type { OrgStore } from '../orgs/store.js';
+import { inAudience } from '../plans/rules.js';
+import { type Clock, formatBeijing } from '../shared/clock.js';
+import { notFound } from '../shared/errors.js';
+import type { Mail, Mailer, SendLedger } from '../shared/mail.js';
+import { roleOf, type TokenSigner } from '../shared/tokens.js';
+import type { CampaignStore } from './store.js';
+
+export interface InviteDeps {
+  orgs: OrgStore;
+  campaigns: CampaignStore;
+  tokens: TokenSigner;
+  mailer: Mailer;
+  ledger: SendLedger;
+  clock: Clock;
+  siteOrigin: string;
+  linkTtlDays: number;
+}
+
+export interface InviteReport {
+  sent: { orgId: string; to: string[] }[];
+  already: string[];
+  skipped: { orgId: string; reason: string }[];
+  failed: { orgId: string; error: string }[];
+}
+
+/** Who gets a link: every org that must submit, the receiving Centre, and the Bureau. */
+export const invitees = (c: Campaign, orgs: Org[]) =>
+  orgs.filter((o) => inAudience(c, o) || o.id === c.receiverId || o.kind === 'bureau');
+
+/**
+ * Sends each invitee its link, once: the ledger key names campaign, org and token version, so a
+ * second run sends nothing new, and a revoked-and-reissued link is sent again.
+ */
+export async function sendInvitations(deps: InviteDeps, campaignId: string): Promise<InviteReport> {
+  const campaign = await deps.campaigns.get(campaignId);
+  if (!campaign) throw notFound('CAMPAIGN_NOT_FOUND', `活动不存在：${campaignId}`);
+  const orgs = await deps.orgs.list();
+  const receiver = orgs.find((o) => o.id === campaign.receiverId);
+  const report: InviteReport = { sent: [], already: [], skipped: [], failed: [] };
+  for (const org of invitees(campaign, orgs)) {
+    const to = [...new Set(org.contacts.map((c) => c.email.toLowerCase()))];
+    if (to.length === 0) {
+      report.skipped.push({ orgId: org.id, reason: '没有联系人邮箱' });
+      continue;
+    }
+    const key = `invite#${campaign.id}#${org.id}#v${org.tokenVersion}`;
+    const now = deps.clock.now().toISOString();
+    if (!(await deps.ledger.claim(key, { kind: 'invite', campaignId: campaign.id, orgId: org.id, to }, now))) {
+      report.already.push(org.id);
+      continue;
+    }
+    try {
+      const token = await deps.tokens.link({ orgId: org.id, campaignId: campaign.id, role: roleOf(org.kind), version: org.tokenVersion }, deps.linkTtlDays);
+      const mail = invitationMail(campaign, org, `${deps.siteOrigin}/l/${token}`, receiver?.name ?? '南昌市未成年人心理健康辅导中心', deps.linkTtlDays, to);
+      const id = await deps.mailer.send(mail);
+      await deps.ledger.sent(key, id, deps.clock.now().toISOString());
+      report.sent.push({ orgId: org.id, to });
+    } catch (e) {
+      await deps.ledger.release(key).catch(() => undefined);
+      report.failed.push({ orgId: org.id, error: (e as Error).message });
+    }
+  }
+  return report;
+}
+
+export function invitationMail(c: Campaign, org: Org, link: string, receiverName: string, ttlDays: number, to: string[]): Mail {
+  const deadline = formatBeijing(c.deadline);
+  const role = roleOf(org.kind);
+  const docs = c.documents.map((d, i) => `${i + 1}. ${d.title}`);
+  const what =
+    role === 'city'
+      ? ['通过下面的链接可以查看各县区、各学校的报送情况，并下载汇总表。']
+      : [
+          `请于 ${deadline}（北京时间）前，通过下面的链接上传本单位的以下材料（PDF 或 Word 文件）：`,
+          ...docs,
+          ...(role === 'district' ? ['', '县区教育局（教体办）还可通过同一链接查看辖区内各学校的报送情况。'] : []),
+        ];
+  const lines = [
+    `${org.name}：`,
+    '',
+    `根据《${c.title}》（${c.noticeNo}）的要求，${what[0]}`,
+    ...what.slice(1),
+    '',
+    link,
+    '',
+    `此链接专属于贵单位，请勿转发；有效期 ${ttlDays} 天。如链接失效，请联系${receiverName}。`,
+    `联系人：${c.contact.name}，电话：${c.contact.phone}`,
+    '',
+    receiverName,
+  ];
+  const html = `<div style="font-family:'PingFang SC','Microsoft YaHei',sans-serif;font-size:15px;line-height:1.7">
+<p>${esc(org.name)}：</p>
+<p>根据《${esc(c.title)}》（${esc(c.noticeNo)}）的要求，${esc(what[0])}</p>
+${what.length > 1 ? `<p>${what.slice(1).map(esc).join('<br>')}</p>` : ''}
+<p><a href="${esc(link)}" style="display:inline-block;background:#1d4e89;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${role === 'city' ? '查看报送情况' : '打开报送页面'}</a></p>
+<p style="color:#616e7c;font-size:13px">如按钮无法点击，请复制以下链接到浏览器打开：<br>${esc(link)}</p>
+<p style="color:#616e7c;font-size:13px">此链接专属于贵单位，请勿转发；有效期 ${ttlDays} 天。如链接失效，请联系${esc(receiverName)}。<br>联系人：${esc(c.contact.name)}，电话：${esc(c.contact.phone)}</p>
+<p>${esc(receiverName)}</p></div>`;
+  return {
+    to,
+    subject: role === 'city' ? `【报送情况】${c.title}` : `【请于${formatBeijing(c.deadline, false)}前报送】${c.title}`,
+    text: lines.join('\n'),
+    html,
+  };
+}

@@ -1,0 +1,82 @@
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { Org, routeKeyOf } from '../../schemas/orgs.js';
+import { type Ddb, isConditionFailed, queryAll, stripKeys } from '../shared/clients/dynamodb.js';
+
+/**
+ * Organisations. Item: pk ORG#<id>, sk ORG; index gsi1: gsi1pk ORGS, gsi1sk <routeKey>#<id>,
+ * so "all orgs" and "a District office with its schools" are each one Query.
+ */
+export const orgKey = (id: string) => ({ pk: `ORG#${id}`, sk: 'ORG' });
+
+export interface OrgStore {
+  get(id: string): Promise<Org | undefined>;
+  list(routeKey?: string): Promise<Org[]>;
+  /** Creates or updates an org, keeping its stored token version (import never revives a revoked link). */
+  upsert(org: Org): Promise<'created' | 'updated'>;
+  /** Revokes every link and session of the org; returns the new version. */
+  bumpTokenVersion(id: string): Promise<number>;
+}
+
+export function orgStore(ddb: Ddb, table: string): OrgStore {
+  return {
+    async get(id) {
+      const r = await ddb.send(new GetCommand({ TableName: table, Key: orgKey(id) }));
+      return r.Item ? Org.parse(stripKeys(r.Item)) : undefined;
+    },
+    async list(routeKey) {
+      const items = await queryAll<Record<string, unknown>>(ddb, {
+        TableName: table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: routeKey ? 'gsi1pk = :p AND begins_with(gsi1sk, :r)' : 'gsi1pk = :p',
+        ExpressionAttributeValues: routeKey ? { ':p': 'ORGS', ':r': `${routeKey}#` } : { ':p': 'ORGS' },
+      });
+      return items.map((i) => Org.parse(stripKeys(i)));
+    },
+    async upsert(org) {
+      const { tokenVersion: _v, id: _id, ...fields } = org;
+      const names: Record<string, string> = {};
+      const values: Record<string, unknown> = { ':v': org.tokenVersion, ':g': 'ORGS', ':gs': `${routeKeyOf(org)}#${org.id}`, ':id': org.id };
+      const sets = ['tokenVersion = if_not_exists(tokenVersion, :v)', 'gsi1pk = :g', 'gsi1sk = :gs', '#id = :id'];
+      names['#id'] = 'id';
+      const removes: string[] = [];
+      for (const k of ['name', 'kind', 'districtId', 'directKind', 'contacts'] as const) {
+        names[`#${k}`] = k;
+        const v = (fields as Record<string, unknown>)[k];
+        if (v === undefined) removes.push(`#${k}`);
+        else {
+          sets.push(`#${k} = :${k}`);
+          values[`:${k}`] = v;
+        }
+      }
+      const r = await ddb.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: orgKey(org.id),
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'UPDATED_OLD',
+        }),
+      );
+      return r.Attributes?.id ? 'updated' : 'created';
+    },
+    async bumpTokenVersion(id) {
+      try {
+        const r = await ddb.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: orgKey(id),
+            UpdateExpression: 'ADD tokenVersion :one',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: { ':one': 1 },
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        );
+        return Number(r.Attributes?.tokenVersion);
+      } catch (e) {
+        if (isConditionFailed(e)) throw new Error(`机构不存在：${id}`);
+        throw e;
+      }
+    },
+  };
+}

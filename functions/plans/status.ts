@@ -1,0 +1,29 @@
+import { StatusQuery } from '../../schemas/plans.js';
+import { formatBeijing } from '../shared/clock.js';
+import { readEnv } from '../shared/env.js';
+import { cookie, httpHandler, json, query, text } from '../shared/http.js';
+import { SESSION_COOKIE } from '../shared/tokens.js';
+import { plansDeps } from './deps.js';
+import { statusCsv } from './rules.js';
+import { authenticate, statusFor } from './service.js';
+
+const deps = plansDeps(readEnv());
+
+/**
+ * GET /api/plans — the session's own org, per document (the upload page polls it).
+ * GET /api/status — per org × document within the session's scope, JSON or CSV (UTF-8 with BOM).
+ */
+export const handler = httpHandler(async (event) => {
+  const session = await authenticate(deps, cookie(event, SESSION_COOKIE));
+  const own = event.routeKey === 'GET /api/plans';
+  const { format } = query(event, StatusQuery);
+  const status = await statusFor(deps, session, own);
+  if (format === 'csv') {
+    const names = new Map(status.totals.map((t) => [t.group, t.name]));
+    const body = statusCsv(status.campaign, status.rows, (g) => names.get(g) ?? g, (iso) => formatBeijing(iso));
+    return text(200, body, 'text/csv; charset=utf-8', {
+      'content-disposition': `attachment; filename="status-${status.campaign.id}.csv"; filename*=UTF-8''${encodeURIComponent(`${status.campaign.title}-报送情况.csv`)}`,
+    });
+  }
+  return json(200, { campaign: status.campaign, org: { id: session.org.id, name: session.org.name }, rows: status.rows, totals: status.totals });
+});

@@ -1,0 +1,32 @@
+/**
+ * Domain time (deadlines, late or on time) comes from a Clock; security time (token, session and
+ * pre-signed POST expiry) always from the real clock.
+ */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/**
+ * Local runtime only: a domain clock that started at `domain` when the real clock read `real`, and
+ * runs forward in real time. Anchor format "<domain ISO>|<real ISO>" (env DOMAIN_CLOCK).
+ */
+export function anchoredClock(anchor: string): Clock {
+  const [domain, real] = anchor.split('|') as [string, string];
+  const offset = Date.parse(domain) - Date.parse(real);
+  if (!Number.isFinite(offset)) throw new Error(`DOMAIN_CLOCK is not "<ISO>|<ISO>": ${anchor}`);
+  return { now: () => new Date(Date.now() + offset) };
+}
+
+const BEIJING_OFFSET_MS = 8 * 3600_000;
+
+/** "2019年6月30日 23:59" in Beijing time (UTC+8, no DST). */
+export function formatBeijing(iso: string | Date, withTime = true): string {
+  const d = new Date(new Date(iso).getTime() + BEIJING_OFFSET_MS);
+  const date = `${d.getUTCFullYear()}年${d.getUTCMonth() + 1}月${d.getUTCDate()}日`;
+  if (!withTime) return date;
+  const hh = String(d.getUTCHours()).padStart(2, '0');
+  const mm = String(d.getUTCMinutes()).padStart(2, '0');
+  return `${date} ${hh}:${mm}`;
+}

@@ -1,0 +1,11 @@
+import { Env } from '../../schemas/env.js';
+
+/** Parses the environment once; a missing or malformed variable fails the cold start with its name. */
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const r = Env.safeParse(source);
+  if (!r.success) {
+    const what = r.error.issues.map((i) => `${i.path.join('.') || 'env'}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${what}`);
+  }
+  return r.data;
+}

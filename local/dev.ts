@@ -1,0 +1,53 @@
+/**
+ * `npm run dev`: the whole service in one process on 127.0.0.1 — emulators, the HTTP API and pages,
+ * the mail inbox — with state under .local/, seeded on first start.
+ */
+import { rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { readEnv } from '../functions/shared/env.js';
+import { signingKeySource } from '../functions/shared/tokens.js';
+import { admin } from './admin.js';
+import { ROOT, startRuntime } from './runtime.js';
+import { seed, SEED_CAMPAIGN } from './seed/seed.js';
+
+const dir = resolve(ROOT, '.local');
+const rt = await startRuntime({
+  dir,
+  port: Number(process.env.PORT ?? 3000),
+  sesPort: Number(process.env.SES_PORT ?? 8005),
+  domainNow: process.env.DEV_NOW,
+});
+const env = readEnv(process.env);
+const ops = admin(env, signingKeySource(env));
+if (rt.fresh) {
+  const r = await seed(ops);
+  console.log(`seeded: ${r.orgs} orgs, campaign ${SEED_CAMPAIGN}, ${r.invites} invitation mails sent`);
+}
+// The CLI (`npm run cli`) talks to this process's emulators through this file.
+const runtimeFile = resolve(dir, 'runtime.json');
+writeFileSync(runtimeFile, JSON.stringify(rt.env, null, 2), { mode: 0o600 });
+
+const orgs = await ops.listOrgs();
+const school = orgs.find((o) => o.kind === 'school' && o.districtId);
+const bureau = orgs.find((o) => o.kind === 'bureau');
+const links = await Promise.all([bureau, school].map((o) => (o ? ops.issueLink(o.id, SEED_CAMPAIGN).catch(() => undefined) : undefined)));
+console.log(`
+心理服务报送平台 — local runtime is up (domain time ${ops.clock.now().toISOString()})
+
+  Bureau status page:  ${links[0]?.url ?? '(no bureau org)'}
+  A school's upload:   ${links[1]?.url ?? '(no school org)'}   (${school?.name ?? ''})
+  Mail inbox:          ${rt.sesUrl}/
+  Admin CLI:           npm run cli -- help
+
+Ctrl-C to stop; state is kept in .local/ (delete it to reseed).
+`);
+
+let stopping = false;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    rmSync(runtimeFile, { force: true });
+    rt.stop().then(() => process.exit(0));
+  });
+}

@@ -1,0 +1,172 @@
+/**
+ * The local runtime: real emulators over real HTTP (dynalite for DynamoDB, s3rver for S3,
+ * aws-ses-v2-local for SES), the route table served by one Node HTTP server, and s3rver's
+ * ObjectCreated events wired to the same validate handler S3 triggers in the cloud.
+ * Used by `npm run dev` and by the integration and e2e tests (on port 0).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { resolve } from 'node:path';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import S3rver from 's3rver';
+import { TABLE_DESIGN } from '../schemas/table.js';
+import { s3Triggers } from '../functions/routes.js';
+import { startRouter } from './router.js';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+
+export interface RuntimeOptions {
+  /** State folder (tables, objects, keys, clock). */
+  dir: string;
+  port?: number;
+  sesPort?: number;
+  /** Domain "now" at first start (DEV_NOW); the domain clock runs forward in real time from there. */
+  domainNow?: string;
+  quiet?: boolean;
+}
+
+export interface Runtime {
+  url: string;
+  sesUrl: string;
+  env: Record<string, string>;
+  /** True when the table was created by this start (the caller seeds). */
+  fresh: boolean;
+  /** Resolves when every S3 event delivered so far has been handled. */
+  settled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const listen = (server: { listen: (port: number, host: string, cb: () => void) => unknown; address: () => unknown }, port: number) =>
+  new Promise<number>((ok) => server.listen(port, '127.0.0.1', () => ok((server.address() as AddressInfo).port)));
+
+function persisted(file: string, make: () => string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const v = make();
+  writeFileSync(file, v, { mode: 0o600 });
+  return v;
+}
+
+export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  const dir = resolve(opts.dir);
+  mkdirSync(resolve(dir, 's3'), { recursive: true });
+  const log = (...a: unknown[]) => opts.quiet || console.log(...a);
+
+  // DynamoDB (in-process, on disk).
+  const ddbServer = dynalite({ path: resolve(dir, 'dynamodb'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const ddbPort = await listen(ddbServer, 0);
+
+  // SES (in-process; web inbox at /, JSON at /store).
+  const sesMod = (await import('aws-ses-v2-local')) as unknown as { default?: unknown };
+  const sesStart = (sesMod.default ?? sesMod) as (c: { host: string; port: number }) => Promise<Server>;
+  const sesServer = await sesStart({ host: '127.0.0.1', port: opts.sesPort ?? 8005 });
+  const sesPort = (sesServer.address() as AddressInfo).port;
+
+  // The HTTP API: listen first so the site origin (for CORS and links) is known.
+  const router = await startRouter();
+  const port = await listen(router.server, opts.port ?? 3000);
+  const siteOrigin = `http://127.0.0.1:${port}`;
+
+  // S3 (in-process, on disk), the bucket's CORS open to the site origin only.
+  const bucket = 'psy-plans-local';
+  const cors = `<CORSConfiguration><CORSRule><AllowedOrigin>${siteOrigin}</AllowedOrigin><AllowedMethod>POST</AllowedMethod><AllowedMethod>GET</AllowedMethod><AllowedHeader>*</AllowedHeader><MaxAgeSeconds>600</MaxAgeSeconds></CORSRule></CORSConfiguration>`;
+  const s3 = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory: resolve(dir, 's3'),
+    configureBuckets: [{ name: bucket, configs: [cors] }],
+    allowMismatchedSignatures: false,
+  });
+  const s3Addr = (await s3.run()) as AddressInfo;
+
+  const clockAnchor = persisted(resolve(dir, 'clock'), () => `${new Date(opts.domainNow ?? '2019-06-05T09:00:00+08:00').toISOString()}|${new Date().toISOString()}`);
+  const env: Record<string, string> = {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${ddbPort}`,
+    AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${s3Addr.port}`,
+    AWS_ENDPOINT_URL_SESV2: `http://127.0.0.1:${sesPort}`,
+    TABLE_NAME: 'psy-local',
+    BUCKET_NAME: bucket,
+    SITE_ORIGIN: siteOrigin,
+    SIGNING_KEY: persisted(resolve(dir, 'signing-key'), () => randomBytes(48).toString('base64url')),
+    MAIL_FROM: '南昌市未成年人心理健康辅导中心 <noreply@psy.example.org>',
+    DOMAIN_CLOCK: clockAnchor,
+    // Locally nothing may reach AWS by accident.
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+  Object.assign(process.env, env);
+
+  const fresh = await ensureTable(env);
+
+  // Handlers are imported after the environment is set: they read it at module init, as in Lambda.
+  await router.load();
+  const inflight = new Set<Promise<unknown>>();
+  s3.on('event', (event: { Records: { s3: { object: { key: string } } }[] }) => {
+    const key = event.Records[0]?.s3.object.key ?? '';
+    for (const t of s3Triggers) {
+      if (!decodeURIComponent(key).startsWith(t.prefix)) continue;
+      const p = router
+        .invoke(t.fn, event)
+        .catch((e: unknown) => console.error('[s3 event]', key, e))
+        .finally(() => inflight.delete(p));
+      inflight.add(p);
+    }
+  });
+  log(`emulators: dynamodb :${ddbPort}  s3 :${s3Addr.port}  ses :${sesPort}  state ${dir}`);
+
+  return {
+    url: siteOrigin,
+    sesUrl: `http://127.0.0.1:${sesPort}`,
+    env,
+    fresh,
+    async settled() {
+      while (inflight.size) await Promise.allSettled([...inflight]);
+    },
+    async stop() {
+      await Promise.allSettled([...inflight]);
+      await new Promise((ok) => router.server.close(ok));
+      router.server.closeAllConnections?.();
+      await s3.close();
+      await new Promise((ok) => sesServer.close(ok));
+      await new Promise((ok) => ddbServer.close(ok));
+    },
+  };
+}
+
+/** Creates the table as the CDK stack defines it; returns true if it did not exist. */
+async function ensureTable(env: Record<string, string>): Promise<boolean> {
+  const ddb = new DynamoDBClient({});
+  try {
+    await ddb.send(new DescribeTableCommand({ TableName: env.TABLE_NAME }));
+    return false;
+  } catch (e) {
+    if ((e as Error).name !== 'ResourceNotFoundException') throw e;
+  }
+  const t = TABLE_DESIGN;
+  const attrs = new Set<string>([t.partitionKey, t.sortKey, ...t.indexes.flatMap((i) => [i.partitionKey, i.sortKey])]);
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: env.TABLE_NAME,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [...attrs].map((a) => ({ AttributeName: a, AttributeType: 'S' })),
+      KeySchema: [
+        { AttributeName: t.partitionKey, KeyType: 'HASH' },
+        { AttributeName: t.sortKey, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: t.indexes.map((i) => ({
+        IndexName: i.name,
+        KeySchema: [
+          { AttributeName: i.partitionKey, KeyType: 'HASH' },
+          { AttributeName: i.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      })),
+    }),
+  );
+  return true;
+}
