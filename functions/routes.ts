@@ -27,7 +27,7 @@ export const functions = {
     entry: 'functions/plans/web.ts',
     clients: ['dynamodb'],
     grants: { table: 'read', signingKey: true },
-    description: 'Pages: link exchange, upload page, status page, client script',
+    description: 'Pages: link exchange, upload page, client script',
   },
   'create-upload': {
     entry: 'functions/plans/create-upload.ts',
@@ -39,7 +39,7 @@ export const functions = {
     entry: 'functions/plans/status.ts',
     clients: ['dynamodb'],
     grants: { table: 'read', signingKey: true },
-    description: 'Submission status (JSON/CSV), scoped to the session',
+    description: 'Submission status as a page, JSON or CSV, scoped to the session',
   },
   'validate-upload': {
     entry: 'functions/plans/validate-upload.ts',
@@ -64,7 +64,7 @@ export const routes: Route[] = [
   { method: 'GET', path: '/', fn: 'web' },
   { method: 'GET', path: '/l/{token}', fn: 'web' },
   { method: 'GET', path: '/upload', fn: 'web' },
-  { method: 'GET', path: '/status', fn: 'web' },
+  { method: 'GET', path: '/status', fn: 'status' },
   { method: 'GET', path: '/assets/app.js', fn: 'web' },
   { method: 'POST', path: '/api/uploads', fn: 'create-upload' },
   { method: 'GET', path: '/api/plans', fn: 'status' },

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { CampaignId, DocumentKind } from './campaigns.js';
 import { OrgId } from './orgs.js';
 
@@ -19,12 +19,12 @@ export const UPLOAD_URL_TTL_SECONDS = 600;
 /** POST /api/uploads */
 export const CreateUploadBody = z.strictObject({
   document: DocumentKind,
-  fileName: z.string().trim().min(1, '请选择文件').max(255, '文件名过长'),
-  size: z.number().int().min(1, '文件为空').max(MAX_UPLOAD_BYTES, `文件超过 ${MAX_UPLOAD_BYTES / 1024 / 1024} MB 上限`),
+  fileName: z.string().check(z.trim(), z.minLength(1, '请选择文件'), z.maxLength(255, '文件名过长')),
+  size: z.int().check(z.minimum(1, '文件为空'), z.maximum(MAX_UPLOAD_BYTES, `文件超过 ${MAX_UPLOAD_BYTES / 1024 / 1024} MB 上限`)),
 });
 export type CreateUploadBody = z.infer<typeof CreateUploadBody>;
 
-export const UploadId = z.string().regex(/^[0-9a-f]{32}$/);
+export const UploadId = z.string().check(z.regex(/^[0-9a-f]{32}$/));
 
 export const UploadState = z.enum(['pending', 'accepted', 'rejected']);
 export type UploadState = z.infer<typeof UploadState>;
@@ -42,30 +42,30 @@ export const Upload = z.object({
   ext: FileExt,
   /** Original file name, sanitised; kept as metadata only. */
   originalName: z.string(),
-  declaredSize: z.number().int(),
+  declaredSize: z.int(),
   /** Who asked for the upload link: the link's subject, e.g. "school:dh-xxx". */
   by: z.string(),
   requestedAt: z.string(),
   state: UploadState,
   /** Set when validated (domain time). */
-  receivedAt: z.string().optional(),
-  size: z.number().int().optional(),
-  sha256: z.string().optional(),
-  late: z.boolean().optional(),
-  acceptedKey: z.string().optional(),
-  reason: RejectReason.optional(),
+  receivedAt: z.optional(z.string()),
+  size: z.optional(z.int()),
+  sha256: z.optional(z.string()),
+  late: z.optional(z.boolean()),
+  acceptedKey: z.optional(z.string()),
+  reason: z.optional(RejectReason),
 });
 export type Upload = z.infer<typeof Upload>;
 
 /** S3 key of an incoming object: incoming/<campaign>/<org>/<document>/<uploadId>.<ext> */
-export const IncomingKey = z
-  .string()
-  .regex(/^incoming\/([a-z0-9-]+)\/([a-z0-9-]+)\/([a-z0-9-]+)\/([0-9a-f]{32})\.([a-z]+)$/)
-  .transform((key) => {
+export const IncomingKey = z.pipe(
+  z.string().check(z.regex(/^incoming\/([a-z0-9-]+)\/([a-z0-9-]+)\/([a-z0-9-]+)\/([0-9a-f]{32})\.([a-z]+)$/)),
+  z.transform((key: string) => {
     const m = key.split('/');
     const [uploadId, ext] = (m[4] as string).split('.') as [string, string];
     return { key, campaignId: m[1] as string, orgId: m[2] as string, document: m[3] as string, uploadId, ext };
-  });
+  }),
+);
 
 /** The part of an S3 ObjectCreated notification the validator reads (cloud and s3rver alike). */
 export const S3Event = z.object({
@@ -74,7 +74,7 @@ export const S3Event = z.object({
       eventName: z.string(),
       s3: z.object({
         bucket: z.object({ name: z.string() }),
-        object: z.object({ key: z.string(), size: z.number().optional(), versionId: z.string().optional() }),
+        object: z.object({ key: z.string(), size: z.optional(z.number()), versionId: z.optional(z.string()) }),
       }),
     }),
   ),
@@ -83,5 +83,5 @@ export type S3Event = z.infer<typeof S3Event>;
 
 /** GET /api/status query. */
 export const StatusQuery = z.strictObject({
-  format: z.enum(['json', 'csv']).optional(),
+  format: z.optional(z.enum(['json', 'csv'])),
 });

@@ -10,14 +10,19 @@ const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'inhe
 
 if (run('npx', ['tsc', '--noEmit']) !== 0) process.exit(1);
 
-const projects = ['unit', 'integration', 'infra'];
+// Integration and e2e each start their own local runtime (handlers read their environment once per
+// process, as in Lambda), so each runs in its own vitest process.
+const runs: string[][] = [['unit', 'infra'], ['integration']];
 const browser = chromiumPath();
-if (browser && existsSync(browser)) projects.push('e2e');
+if (browser && existsSync(browser)) runs.push(['e2e']);
 else if (process.env.CI) {
   console.error(`e2e: Chromium not found at ${browser ?? '/usr/bin/chromium'} — CI requires the browser tests (.ci/run installs it).`);
   process.exit(1);
 } else {
   console.warn('\n⚠ e2e SKIPPED: Chromium not found. Install it with:\n    sudo apt-get install -y chromium fonts-wqy-zenhei\n  (or set CHROMIUM_PATH), then run npm test again.\n');
 }
-const args = ['vitest', 'run', ...projects.flatMap((p) => ['--project', p]), ...process.argv.slice(2)];
-process.exit(run('npx', args));
+let failed = 0;
+for (const projects of runs) {
+  if (run('npx', ['vitest', 'run', ...projects.flatMap((p) => ['--project', p]), ...process.argv.slice(2)]) !== 0) failed++;
+}
+process.exit(failed ? 1 : 0);

@@ -49,7 +49,7 @@ export const APP_JS = `(function () {
     var file = input.files && input.files[0];
     if (!file) { say(form, '请先选择文件。', true); return; }
     var m = /\\.([A-Za-z0-9]+)$/.exec(file.name);
-    if (!m || EXTS.indexOf(m[1].toLowerCase()) < 0) { say(form, '只接受 PDF、DOC、DOCX 文件。', true); return; }
+    if (!m || EXTS.indexOf(m[1].toLowerCase()) < 0) { say(form, '只接受 PDF 或 Word（.doc、.docx）文件。', true); return; }
     if (file.size === 0) { say(form, '文件为空，请重新选择。', true); return; }
     if (file.size > MAX) { say(form, '文件超过 ' + (MAX / 1048576) + ' MB 上限。', true); return; }
     button.disabled = true;

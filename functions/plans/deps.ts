@@ -7,16 +7,18 @@ import { signingKeySource, tokenSigner } from '../shared/tokens.js';
 import type { PlansDeps } from './service.js';
 import { uploadStore } from './store.js';
 
-/** Builds the plans ports once per container from the parsed environment. */
-export function plansDeps(env: Env, ddb = ddbDoc()): PlansDeps {
+/** The stores and the domain clock, built once per container from the parsed environment. */
+export function storeDeps(env: Env, ddb = ddbDoc()): Omit<PlansDeps, 'tokens'> {
   return {
     orgs: orgStore(ddb, env.TABLE_NAME),
     campaigns: campaignStore(ddb, env.TABLE_NAME),
     uploads: uploadStore(ddb, env.TABLE_NAME),
-    tokens: tokenSigner(signingKeySource(env)),
     clock: env.DOMAIN_CLOCK ? anchoredClock(env.DOMAIN_CLOCK) : systemClock,
   };
 }
+
+/** The stores plus the token signer: for functions that check links and sessions. */
+export const plansDeps = (env: Env): PlansDeps => ({ ...storeDeps(env), tokens: tokenSigner(signingKeySource(env)) });
 
 export function requireBucket(env: Env): string {
   if (!env.BUCKET_NAME) throw new Error('Invalid configuration: BUCKET_NAME is required by this function');

@@ -1,8 +1,8 @@
-import { fileTypeFromBuffer } from 'file-type';
 import type { Campaign } from '../../schemas/campaigns.js';
 import { type Org, routeKeyOf } from '../../schemas/orgs.js';
 import { FILE_TYPES, type FileExt, MAX_UPLOAD_BYTES, type RejectReason, type Upload } from '../../schemas/plans.js';
 import type { Role } from '../shared/tokens.js';
+import { sniff } from './magic.js';
 
 /** Pure rules of plan submission: keys, names, file checks, lateness and the status roll-up. */
 
@@ -33,9 +33,7 @@ export function sanitiseFileName(name: string): string {
 export async function checkFile(bytes: Uint8Array, ext: FileExt): Promise<RejectReason | undefined> {
   if (bytes.byteLength === 0) return 'EMPTY';
   if (bytes.byteLength > MAX_UPLOAD_BYTES) return 'TOO_LARGE';
-  const t = await fileTypeFromBuffer(bytes);
-  const seen = t?.ext === 'cfb' ? 'doc' : t?.ext;
-  return seen === ext ? undefined : 'TYPE_MISMATCH';
+  return sniff(bytes) === ext ? undefined : 'TYPE_MISMATCH';
 }
 
 export const REJECT_MESSAGES: Record<RejectReason, string> = {
@@ -95,14 +93,17 @@ export interface GroupTotal {
 
 const PENDING_STALE_MS = 15 * 60_000;
 
-/** Rolls upload attempts up into per org × document status, and totals per District and for Direct schools. */
-export function summarise(campaign: Campaign, orgs: Org[], uploads: Upload[], now: Date) {
+/**
+ * Rolls upload attempts up into per org × document status, and totals per District and for Direct
+ * schools. `named` supplies District names for groups whose office is not among `orgs`.
+ */
+export function summarise(campaign: Campaign, orgs: Org[], uploads: Upload[], now: Date, named: Org[] = []) {
   const byOrgDoc = new Map<string, Upload[]>();
   for (const u of uploads) {
     const k = `${u.orgId}/${u.document}`;
     byOrgDoc.set(k, [...(byOrgDoc.get(k) ?? []), u]);
   }
-  const districtNames = new Map(orgs.filter((o) => o.kind === 'district').map((o) => [o.id, o.name]));
+  const districtNames = new Map([...named, ...orgs].filter((o) => o.kind === 'district').map((o) => [o.id, o.name]));
   const rows: OrgStatus[] = orgs
     .filter((o) => inAudience(campaign, o))
     .map((org) => {
@@ -165,13 +166,14 @@ export function summarise(campaign: Campaign, orgs: Org[], uploads: Upload[], no
     for (const d of r.documents) if (d.state === 'uploaded') t.byDocument[d.document] = (t.byDocument[d.document] ?? 0) + 1;
     totals.set(r.group, t);
   }
-  const order = (g: string) => (g === 'direct' ? '~' : g);
   return {
-    rows: rows.sort((a, b) => order(a.group).localeCompare(order(b.group)) || kindOrder(a) - kindOrder(b) || a.orgId.localeCompare(b.orgId)),
-    totals: [...totals.values()].sort((a, b) => order(a.group).localeCompare(order(b.group))),
+    rows: rows.sort((a, b) => byGroup(a.group, b.group) || kindOrder(a) - kindOrder(b) || a.orgId.localeCompare(b.orgId)),
+    totals: [...totals.values()].sort((a, b) => byGroup(a.group, b.group)),
   };
 }
 const kindOrder = (r: OrgStatus) => (r.kind === 'district' ? 0 : 1);
+/** Districts in id order, Direct schools last. */
+const byGroup = (a: string, b: string) => Number(a === 'direct') - Number(b === 'direct') || a.localeCompare(b);
 
 /** Excel-friendly CSV: UTF-8 with BOM, CRLF, every cell quoted when needed. */
 export function statusCsv(campaign: Campaign, rows: OrgStatus[], groupName: (g: string) => string, fmt: (iso: string) => string) {

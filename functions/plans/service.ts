@@ -145,9 +145,10 @@ export async function validateUpload(
 /** Status visible to a session: its own org, a District's jurisdiction, or everything for the city. */
 export async function statusFor(deps: PlansDeps, s: Session, ownOnly = false) {
   const scope = ownOnly ? { routeKey: routeKeyOf(s.org), orgId: s.org.id } : visibleRouteKey(s.grant.role, s.org);
-  const [orgs, uploads] = await Promise.all([
+  const [orgs, uploads, district] = await Promise.all([
     scope.orgId ? Promise.resolve([s.org]) : deps.orgs.list(scope.routeKey),
     deps.uploads.list(s.campaign.id, scope),
+    scope.orgId && s.org.districtId ? deps.orgs.get(s.org.districtId) : Promise.resolve(undefined),
   ]);
-  return { campaign: s.campaign, ...summarise(s.campaign, orgs, uploads, deps.clock.now()) };
+  return { campaign: s.campaign, ...summarise(s.campaign, orgs, uploads, deps.clock.now(), district ? [district] : []) };
 }

@@ -1,7 +1,10 @@
 import { StatusQuery } from '../../schemas/plans.js';
 import { formatBeijing } from '../shared/clock.js';
 import { readEnv } from '../shared/env.js';
-import { cookie, httpHandler, json, query, text } from '../shared/http.js';
+import { Errors } from '../shared/errors.js';
+import { cookie, type HttpEvent, httpHandler, json, query, text } from '../shared/http.js';
+import { statusPage } from '../../web/pages.js';
+import { htmlError, htmlPage } from './page-response.js';
 import { SESSION_COOKIE } from '../shared/tokens.js';
 import { plansDeps } from './deps.js';
 import { statusCsv } from './rules.js';
@@ -9,11 +12,14 @@ import { authenticate, statusFor } from './service.js';
 
 const deps = plansDeps(readEnv());
 
-/**
- * GET /api/plans — the session's own org, per document (the upload page polls it).
- * GET /api/status — per org × document within the session's scope, JSON or CSV (UTF-8 with BOM).
- */
-export const handler = httpHandler(async (event) => {
+const statusPageHandler = httpHandler(async (event) => {
+  const s = await authenticate(deps, cookie(event, SESSION_COOKIE));
+  if (s.grant.role === 'school') throw Errors.forbidden();
+  const status = await statusFor(deps, s);
+  return htmlPage(200, statusPage(s.org, s.campaign, status.rows, status.totals, deps.clock.now()));
+}, htmlError);
+
+const statusApiHandler = httpHandler(async (event) => {
   const session = await authenticate(deps, cookie(event, SESSION_COOKIE));
   const own = event.routeKey === 'GET /api/plans';
   const { format } = query(event, StatusQuery);
@@ -27,3 +33,10 @@ export const handler = httpHandler(async (event) => {
   }
   return json(200, { campaign: status.campaign, org: { id: session.org.id, name: session.org.name }, rows: status.rows, totals: status.totals });
 });
+
+/**
+ * GET /status — the status page (District offices, the Bureau and the Centre).
+ * GET /api/plans — the session's own org, per document (the upload page polls it).
+ * GET /api/status — per org × document within the session's scope, JSON or CSV (UTF-8 with BOM).
+ */
+export const handler = (event: HttpEvent) => (event.routeKey === 'GET /status' ? statusPageHandler(event) : statusApiHandler(event));

@@ -1,13 +1,12 @@
 import { IncomingKey, S3Event } from '../../schemas/plans.js';
-import { ddbDoc } from '../shared/clients/dynamodb.js';
 import { s3Client } from '../shared/clients/s3.js';
 import { readEnv } from '../shared/env.js';
-import { plansDeps, requireBucket } from './deps.js';
+import { requireBucket, storeDeps } from './deps.js';
 import { s3Objects } from './s3.js';
 import { validateUpload } from './service.js';
 
 const env = readEnv();
-const deps = { ...plansDeps(env, ddbDoc()), objects: s3Objects(s3Client(), requireBucket(env)) };
+const deps = { ...storeDeps(env), objects: s3Objects(s3Client(), requireBucket(env)) };
 
 /** Keys arrive URL-encoded from AWS (spaces as "+") and raw from s3rver: decode both the same way. */
 const decodeKey = (key: string) => decodeURIComponent(key.replace(/\+/g, ' '));

@@ -1,9 +1,9 @@
-import { Errors } from '../shared/errors.js';
 import { readEnv } from '../shared/env.js';
-import { cookie, type HttpResult, httpHandler, redirect, text } from '../shared/http.js';
+import { cookie, httpHandler, redirect, text } from '../shared/http.js';
 import { SESSION_COOKIE, SESSION_TTL_SECONDS } from '../shared/tokens.js';
 import { APP_JS } from '../../web/app-script.js';
-import { messagePage, statusPage, uploadPage } from '../../web/pages.js';
+import { messagePage, uploadPage } from '../../web/pages.js';
+import { htmlPage, htmlError } from './page-response.js';
 import { plansDeps } from './deps.js';
 import { authenticate, openLink, statusFor } from './service.js';
 
@@ -11,25 +11,10 @@ const env = readEnv();
 const deps = plansDeps(env);
 const secure = new URL(env.SITE_ORIGIN).protocol === 'https:';
 
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'unsafe-inline'",
-  "img-src 'self' data:",
-  `connect-src 'self' ${process.env.AWS_ENDPOINT_URL_S3 ? new URL(process.env.AWS_ENDPOINT_URL_S3).origin : 'https://*.amazonaws.com https://*.amazonaws.com.cn'}`,
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
-
-const html = (status: number, body: string): HttpResult => text(status, body, 'text/html; charset=utf-8', { 'content-security-policy': CSP });
-
-const ERROR_TITLES: Record<number, string> = { 401: '无法打开页面', 403: '没有权限', 404: '页面不存在', 500: '服务暂时不可用' };
-
 const sessionCookie = (token: string) =>
   `${SESSION_COOKIE}=${token}; Path=/; Max-Age=${SESSION_TTL_SECONDS}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
 
-/** Pages: the link exchange, the upload page, the status page and the client script. */
+/** Pages: the link exchange, the upload page and the client script. */
 export const handler = httpHandler(
   async (event) => {
     switch (event.routeKey) {
@@ -43,22 +28,16 @@ export const handler = httpHandler(
         if (s.grant.role === 'city') return redirect('/status');
         const [status, receiver] = await Promise.all([statusFor(deps, s, true), deps.orgs.get(s.campaign.receiverId)]);
         const docs = status.rows[0]?.documents ?? [];
-        return html(200, uploadPage(s.org, s.campaign, docs, deps.clock.now(), receiver?.name ?? '南昌市未成年人心理健康辅导中心', s.grant.role === 'district'));
-      }
-      case 'GET /status': {
-        const s = await authenticate(deps, cookie(event, SESSION_COOKIE));
-        if (s.grant.role === 'school') throw Errors.forbidden();
-        const status = await statusFor(deps, s);
-        return html(200, statusPage(s.org, s.campaign, status.rows, status.totals, deps.clock.now()));
+        return htmlPage(200, uploadPage(s.org, s.campaign, docs, deps.clock.now(), receiver?.name ?? '南昌市未成年人心理健康辅导中心', s.grant.role === 'district'));
       }
       case 'GET /assets/app.js':
         return text(200, APP_JS, 'application/javascript; charset=utf-8', { 'cache-control': 'public, max-age=300' });
       default: {
         const s = cookie(event, SESSION_COOKIE) ? await authenticate(deps, cookie(event, SESSION_COOKIE)).catch(() => undefined) : undefined;
         if (s) return redirect(s.grant.role === 'city' ? '/status' : '/upload');
-        return html(200, messagePage(200, '请通过邮件中的链接进入', '本系统用于接收各县区和学校的报送材料。请点击市未成年人心理健康辅导中心发给您单位的邮件中的链接。'));
+        return htmlPage(200, messagePage(200, '请通过邮件中的链接进入', '本系统用于接收各县区和学校的报送材料。请点击市未成年人心理健康辅导中心发给您单位的邮件中的链接。'));
       }
     }
   },
-  (status, body) => html(status, messagePage(status, ERROR_TITLES[status] ?? '请求有误', body.error.message)),
+  htmlError,
 );

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { AppError, badRequest } from './errors.js';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -56,7 +56,7 @@ export function httpHandler(
 export const MAX_BODY_BYTES = 16 * 1024;
 
 /** Parses and validates a JSON body; every failure is a 4xx with a code and a zh-CN message. */
-export function jsonBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> {
+export function jsonBody<S extends z.ZodMiniType>(event: HttpEvent, schema: S): z.infer<S> {
   const type = event.headers?.['content-type'] ?? '';
   if (!/^application\/json\b/i.test(type)) throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', '请求格式不正确（需要 JSON）。');
   const raw = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
@@ -71,11 +71,11 @@ export function jsonBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.in
 }
 
 /** Validates the query string against a strict schema. */
-export function query<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> {
+export function query<S extends z.ZodMiniType>(event: HttpEvent, schema: S): z.infer<S> {
   return parseWith(schema, { ...(event.queryStringParameters ?? {}) });
 }
 
-function parseWith<S extends z.ZodType>(schema: S, data: unknown): z.infer<S> {
+function parseWith<S extends z.ZodMiniType>(schema: S, data: unknown): z.infer<S> {
   const r = schema.safeParse(data);
   if (r.success) return r.data;
   const issues = r.error.issues.map((i) => ({ path: i.path.join('.'), message: zhIssue(i) }));

@@ -1,5 +1,5 @@
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import * as z from 'zod';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import * as z from 'zod/mini';
 import type { OrgKind } from '../../schemas/orgs.js';
 import { Errors } from './errors.js';
 
@@ -21,8 +21,9 @@ const Claims = z.object({
   sub: z.string(),
   cmp: z.string(),
   role: Role,
-  v: z.number().int(),
+  v: z.int(),
   typ: z.enum(['link', 'session']),
+  exp: z.int(),
 });
 
 /** Session cookie lifetime: short, so a forwarded phone or shared computer does not stay signed in. */
@@ -35,28 +36,41 @@ export interface TokenSigner {
   verify(token: string, typ: 'link' | 'session'): Promise<Grant>;
 }
 
-/** HS256 tokens over a secret key. Expiry is security time: always the real clock. */
+const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64url');
+/** The only header we issue or accept: a token with any other (alg "none", RS256 …) is invalid. */
+const HEADER = b64(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+
+/**
+ * Compact HS256 JWTs over a secret key (RFC 7519), on node:crypto: the whole format is a header we
+ * fix, a JSON payload and an HMAC compared in constant time — a library (jose) costs 6 KB gzip in
+ * every Lambda for algorithms we must refuse anyway. Expiry is security time: the real clock.
+ */
 export function tokenSigner(getKey: () => Promise<Uint8Array>): TokenSigner {
-  const sign = async (g: Grant, typ: 'link' | 'session', ttlSeconds: number) =>
-    new SignJWT({ cmp: g.campaignId, role: g.role, v: g.version, typ })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(g.orgId)
-      .setIssuedAt()
-      .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
-      .sign(await getKey());
+  const mac = async (data: string) => createHmac('sha256', await getKey()).update(data).digest();
+  const sign = async (g: Grant, typ: 'link' | 'session', ttlSeconds: number) => {
+    const now = Math.floor(Date.now() / 1000);
+    const body = `${HEADER}.${b64(JSON.stringify({ sub: g.orgId, cmp: g.campaignId, role: g.role, v: g.version, typ, iat: now, exp: now + ttlSeconds }))}`;
+    return `${body}.${(await mac(body)).toString('base64url')}`;
+  };
   return {
     link: (g, ttlDays) => sign(g, 'link', ttlDays * 86400),
     session: (g) => sign(g, 'session', SESSION_TTL_SECONDS),
     async verify(token, typ) {
+      const invalid = typ === 'link' ? Errors.linkInvalid() : Errors.noSession();
+      const parts = token.split('.');
+      if (parts.length !== 3 || parts[0] !== HEADER) throw invalid;
+      const expected = await mac(`${parts[0]}.${parts[1]}`);
+      const given = Buffer.from(parts[2] as string, 'base64url');
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid;
       let payload: unknown;
       try {
-        ({ payload } = await jwtVerify(token, await getKey(), { algorithms: ['HS256'] }));
-      } catch (e) {
-        if (e instanceof joseErrors.JWTExpired) throw typ === 'link' ? Errors.linkExpired() : Errors.sessionExpired();
-        throw typ === 'link' ? Errors.linkInvalid() : Errors.noSession();
+        payload = JSON.parse(Buffer.from(parts[1] as string, 'base64url').toString('utf8'));
+      } catch {
+        throw invalid;
       }
       const c = Claims.safeParse(payload);
-      if (!c.success || c.data.typ !== typ) throw typ === 'link' ? Errors.linkInvalid() : Errors.noSession();
+      if (!c.success || c.data.typ !== typ) throw invalid;
+      if (c.data.exp * 1000 <= Date.now()) throw typ === 'link' ? Errors.linkExpired() : Errors.sessionExpired();
       return { orgId: c.data.sub, campaignId: c.data.cmp, role: c.data.role, version: c.data.v };
     },
   };

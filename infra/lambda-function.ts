@@ -1,0 +1,164 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { FunctionSpec } from '../functions/routes.js';
+import { LAMBDA_ESBUILD } from './bundling.js';
+
+/** The project root: entries in the route table and the lockfile are relative to it. */
+export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+const DEFAULT_MEMORY_MB = 512;
+const DEFAULT_TIMEOUT_SECONDS = 10;
+
+/**
+ * DynamoDB actions per access level. Narrower than grantReadData/grantReadWriteData on purpose:
+ * no Scan (every access pattern is a Query on a key or an index) and no stream reads.
+ */
+const TABLE_ACTIONS = {
+  read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'],
+  readwrite: [
+    'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:Query',
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:BatchWriteItem',
+  ],
+} as const;
+
+/** A grant whose IAM resource ends in a wildcard (cdk-nag IAM5 wants each acknowledged). */
+export type WildcardGrant =
+  | { kind: 'table-index'; table: dynamodb.ITable }
+  | { kind: 'object'; bucket: s3.IBucket; action: string; pattern: string };
+
+export interface LambdaFunctionProps {
+  /** The function's entry in functions/routes.ts. */
+  readonly spec: FunctionSpec;
+  /** Origin the pages are served from (SITE_ORIGIN); CORS and cookies depend on it. */
+  readonly siteOrigin: string;
+  /**
+   * Attach the AWS Parameters and Secrets Lambda Extension (http://localhost:2773). Must be decided
+   * at construction; `bindSigningKey` then grants the secret and sets SIGNING_SECRET_ARN.
+   */
+  readonly secretsExtension?: boolean;
+}
+
+/**
+ * The one NodejsFunction every Lambda goes through: Node 24 on arm64, ESM bundle built with the
+ * same esbuild options `npm run bench` measures (AWS SDK bundled), its own log group with
+ * retention, and an execution role without AWS managed policies. Grants and the matching
+ * environment variables are added together by the `bind…` methods.
+ */
+export class LambdaFunction extends NodejsFunction {
+  /** Execution role; starts with write access to the function's own log group only. */
+  public readonly executionRole: iam.Role;
+  private readonly hasSecretsExtension: boolean;
+  private readonly wildcards: WildcardGrant[] = [];
+
+  constructor(scope: Construct, id: string, props: LambdaFunctionProps) {
+    const { spec } = props;
+    // Siblings, not children: they must exist before super() builds the function.
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${spec.entry}`,
+    });
+    // Instead of AWSLambdaBasicExecutionRole (any log group): this function's log group only.
+    logGroup.grantWrite(role);
+
+    super(scope, id, {
+      entry: join(PROJECT_ROOT, spec.entry),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      description: spec.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: spec.memoryMb ?? DEFAULT_MEMORY_MB,
+      timeout: Duration.seconds(spec.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS),
+      role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      environment: { SITE_ORIGIN: props.siteOrigin },
+      paramsAndSecrets: props.secretsExtension
+        ? lambda.ParamsAndSecretsLayerVersion.fromVersion(lambda.ParamsAndSecretsVersions.V1_0_103, {
+            cacheEnabled: true,
+            secretsManagerTtl: Duration.minutes(5),
+            logLevel: lambda.ParamsAndSecretsLogLevel.WARN,
+          })
+        : undefined,
+      bundling: {
+        format: LAMBDA_ESBUILD.format === 'esm' ? OutputFormat.ESM : OutputFormat.CJS,
+        target: LAMBDA_ESBUILD.target,
+        minify: LAMBDA_ESBUILD.minify,
+        sourceMap: LAMBDA_ESBUILD.sourcemap,
+        mainFields: [...LAMBDA_ESBUILD.mainFields],
+        banner: LAMBDA_ESBUILD.banner,
+        esbuildArgs: { '--legal-comments': LAMBDA_ESBUILD.legalComments },
+        // Bundle the AWS SDK: faster cold start, and the version our lockfile pins.
+        externalModules: [],
+      },
+    });
+    this.executionRole = role;
+    this.hasSecretsExtension = props.secretsExtension ?? false;
+  }
+
+  /** TABLE_NAME + item-level access (table and its indexes) per the spec's `grants.table`. */
+  bindTable(table: dynamodb.ITable, access: 'read' | 'readwrite'): this {
+    this.addEnvironment('TABLE_NAME', table.tableName);
+    table.grant(this, ...TABLE_ACTIONS[access]); // the table and `<table>/index/*`
+    this.wildcards.push({ kind: 'table-index', table });
+    return this;
+  }
+
+  /**
+   * BUCKET_NAME + object access under the given key patterns ("incoming/*"). Only the actions the
+   * code needs: GetObject to read (HeadObject and the source of CopyObject need no more), PutObject
+   * to write (a pre-signed POST and the destination of CopyObject need no more).
+   */
+  bindBucket(bucket: s3.IBucket, prefixes: { read?: readonly string[]; write?: readonly string[] }): this {
+    this.addEnvironment('BUCKET_NAME', bucket.bucketName);
+    const statement = (action: string, patterns: readonly string[]) => {
+      this.addToRolePolicy(
+        new iam.PolicyStatement({ actions: [action], resources: patterns.map((p) => bucket.arnForObjects(p)) }),
+      );
+      for (const pattern of patterns) if (pattern.includes('*')) this.wildcards.push({ kind: 'object', bucket, action, pattern });
+    };
+    if (prefixes.read?.length) statement('s3:GetObject', prefixes.read);
+    if (prefixes.write?.length) statement('s3:PutObject', prefixes.write);
+    return this;
+  }
+
+  /** SIGNING_SECRET_ARN + read access; the code fetches it through the extension on localhost:2773. */
+  bindSigningKey(secret: secretsmanager.ISecret): this {
+    if (!this.hasSecretsExtension) {
+      throw new Error(`${this.node.path}: bindSigningKey needs secretsExtension: true at construction`);
+    }
+    this.addEnvironment('SIGNING_SECRET_ARN', secret.secretArn);
+    secret.grantRead(this);
+    return this;
+  }
+
+  /** The wildcard resources this function was granted (for the narrow nag acknowledgements). */
+  wildcardGrants(): readonly WildcardGrant[] {
+    return this.wildcards;
+  }
+
+  // Mail (MAIL_FROM + ses:SendEmail on the sender identity) belongs here as `bindMail` once a
+  // function sends mail and FunctionSpec.grants says so; the stack already reads `mailFrom`.
+}

@@ -1,0 +1,223 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { type FunctionName, functions, routes, s3Triggers } from '../functions/routes.js';
+import type { LambdaFunction } from './lambda-function.js';
+import { constructIdOf, Plans } from './plans.js';
+
+export interface ServiceStackProps extends StackProps {
+  /**
+   * Origin the pages are served from (https://host, no path). Default: the HTTP API's own
+   * endpoint, which serves the pages itself.
+   */
+  readonly siteOrigin?: string;
+  /**
+   * Sender address for mail. No function sends mail yet; when one does, it gets MAIL_FROM and
+   * ses:SendEmail on this identity through LambdaFunction (see the note there).
+   */
+  readonly mailFrom?: string;
+}
+
+/** Upload objects under this prefix are transient: validated, copied to accepted/, then expired. */
+const INCOMING_PREFIX = 'incoming/';
+
+/**
+ * JSON access log line. `$context.routeKey` ("GET /l/{token}") and never the raw path: capability
+ * tokens travel in the path and must not land in logs. No query string either.
+ */
+export const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  time: '$context.requestTime',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  ip: '$context.identity.sourceIp',
+  userAgent: '$context.identity.userAgent',
+  latency: '$context.responseLatency',
+  integrationLatency: '$context.integrationLatency',
+  responseLength: '$context.responseLength',
+  integrationError: '$context.integrationErrorMessage',
+} as const;
+
+/** Default stage throttling (requests/s and burst): far above a deadline-day peak, far below the account limit. */
+const THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
+
+export class ServiceStack extends Stack {
+  readonly table: dynamodb.Table;
+  readonly bucket: s3.Bucket;
+  readonly accessLogBucket: s3.Bucket;
+  readonly signingKey: secretsmanager.Secret;
+  readonly httpApi: apigwv2.HttpApi;
+  readonly apiStage: apigwv2.HttpStage;
+  /** On-failure destination of the S3-triggered functions (events that failed every retry). */
+  readonly failedEvents: sqs.Queue;
+  readonly plans: Plans;
+  /** Every function of the route table, by name. */
+  readonly functions: ReadonlyMap<FunctionName, LambdaFunction>;
+  readonly siteOrigin: string;
+  readonly mailFrom?: string;
+
+  constructor(scope: Construct, id: string, props: ServiceStackProps = {}) {
+    super(scope, id, props);
+    this.mailFrom = props.mailFrom;
+
+    // --- HTTP API first: with no explicit site origin, its endpoint is the origin. The HttpApi
+    // resource depends on nothing below (routes and integrations do), so there is no cycle.
+    this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
+      description: 'Plan submission: pages and JSON API',
+      createDefaultStage: false,
+    });
+    const accessLogs = new logs.LogGroup(this, 'HttpApiAccessLogs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.apiStage = new apigwv2.HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: THROTTLE,
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+    });
+    this.siteOrigin = props.siteOrigin ?? this.httpApi.apiEndpoint;
+
+    // --- Data: one table, retained and recoverable.
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      // Cloud-side clean-up only (abandoned pending uploads); reads filter expired items anyway.
+      timeToLiveAttribute: 'ttl',
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: 'gsi1',
+      partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+
+    // --- Files: uploads bucket, with its server access logs in a bucket of their own.
+    this.accessLogBucket = new s3.Bucket(this, 'AccessLogBucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED, // server access logs support SSE-S3 only
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(400) }],
+    });
+    this.bucket = new s3.Bucket(this, 'Uploads', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: RemovalPolicy.RETAIN,
+      serverAccessLogsBucket: this.accessLogBucket,
+      serverAccessLogsPrefix: 'uploads/',
+      // The browser POSTs the pre-signed form straight to S3 from the site's pages, and only from there.
+      cors: [
+        {
+          allowedOrigins: [this.siteOrigin],
+          allowedMethods: [s3.HttpMethods.POST],
+          allowedHeaders: ['*'],
+          exposedHeaders: ['ETag', 'x-amz-version-id'],
+          maxAge: 3600,
+        },
+      ],
+      lifecycleRules: [
+        {
+          id: 'expire-incoming',
+          prefix: INCOMING_PREFIX,
+          expiration: Duration.days(7),
+          noncurrentVersionExpiration: Duration.days(1),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+        { id: 'remove-incoming-delete-markers', prefix: INCOMING_PREFIX, expiredObjectDeleteMarker: true },
+      ],
+    });
+
+    // --- Signing key for capability links and sessions; read through the Secrets extension.
+    this.signingKey = new secretsmanager.Secret(this, 'SigningKey', {
+      description: 'HS256 key for capability links and sessions (64 alphanumeric characters)',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // --- Capabilities create the functions of the route table.
+    this.plans = new Plans(this, 'Plans', {
+      table: this.table,
+      bucket: this.bucket,
+      signingKey: this.signingKey,
+      siteOrigin: this.siteOrigin,
+    });
+    this.functions = collectFunctions([this.plans.functions]);
+
+    // --- Routes, generated from the one route table: one integration per function.
+    const integrations = new Map<FunctionName, HttpLambdaIntegration>();
+    for (const route of routes) {
+      const fn = this.fn(route.fn);
+      let integration = integrations.get(route.fn);
+      if (!integration) {
+        integration = new HttpLambdaIntegration(`${constructIdOf(route.fn)}Integration`, fn, {
+          payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
+        });
+        integrations.set(route.fn, integration);
+      }
+      this.httpApi.addRoutes({ path: route.path, methods: [apigwv2.HttpMethod[route.method]], integration });
+    }
+
+    // --- S3 triggers. S3 invokes asynchronously: after the retries, the event goes to a queue
+    // instead of being dropped (the handlers are idempotent, so a redrive is safe).
+    this.failedEvents = new sqs.Queue(this, 'FailedEvents', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    for (const trigger of s3Triggers) {
+      const fn = this.fn(trigger.fn);
+      fn.configureAsyncInvoke({ onFailure: new SqsDestination(this.failedEvents), retryAttempts: 2 });
+      this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new LambdaDestination(fn), {
+        prefix: trigger.prefix,
+      });
+    }
+
+    // --- What the operator's CLI needs (README: `export TABLE_NAME=$(… --query "…TableName…")`).
+    const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    output('ApiUrl', this.httpApi.apiEndpoint, 'HTTP API endpoint');
+    output('SiteOrigin', this.siteOrigin, 'SITE_ORIGIN: origin of the pages and of capability links');
+    output('TableName', this.table.tableName, 'TABLE_NAME');
+    output('BucketName', this.bucket.bucketName, 'BUCKET_NAME');
+    output('SigningSecretArn', this.signingKey.secretArn, 'SIGNING_SECRET_ARN');
+    if (this.mailFrom) output('MailFrom', this.mailFrom, 'MAIL_FROM (sender of the operator CLI’s mail)');
+    output('FailedEventsQueueUrl', this.failedEvents.queueUrl, 'S3 events that failed every retry (redrive after a fix)');
+  }
+
+  private fn(name: FunctionName): LambdaFunction {
+    const fn = this.functions.get(name);
+    if (!fn) throw new Error(`functions/routes.ts refers to "${name}", which no capability created`);
+    return fn;
+  }
+}
+
+/** Merges the capabilities' functions and fails if the route table lists one nobody created. */
+function collectFunctions(groups: ReadonlyMap<FunctionName, LambdaFunction>[]): Map<FunctionName, LambdaFunction> {
+  const all = new Map<FunctionName, LambdaFunction>();
+  for (const group of groups) for (const [name, fn] of group) all.set(name, fn);
+  const missing = (Object.keys(functions) as FunctionName[]).filter((name) => !all.has(name));
+  if (missing.length) throw new Error(`No capability in infra/ creates: ${missing.join(', ')}`);
+  return all;
+}

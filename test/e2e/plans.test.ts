@@ -1,0 +1,403 @@
+/**
+ * Plan submission driven in Debian's Chromium against the real local runtime (global-setup.ts):
+ * a District school opens its invitation on a phone and uploads both plans, the Bureau sees them
+ * on its status page; a renamed executable and a .txt are refused; tampered links and a school
+ * on /status get the Chinese error pages. Screenshots of every page: test-results/e2e/*.png.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page, type Request, type Response } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Admin } from '../../local/admin.js';
+import type { Campaign } from '../../schemas/campaigns.js';
+import type { Org } from '../../schemas/orgs.js';
+import { CHROMIUM_ARGS, chromiumPath } from './browser.js';
+import { fakeExecutable, minimalPdf } from './files.js';
+
+const CAMPAIGN = '2019-plans';
+const DEADLINE = '2019年6月30日 23:59（北京时间）';
+const TITLES = ['心理服务体系建设工作实施方案', '心理危机管理工作方案'] as const;
+const CONTACT = '魏洪';
+
+const SHOTS = resolve(import.meta.dirname, '../../test-results/e2e');
+
+const baseUrl = inject('baseUrl');
+const sesUrl = inject('sesUrl');
+
+/** WeChat's built-in browser on an Android phone. */
+const WECHAT_UA =
+  'Mozilla/5.0 (Linux; Android 13; V2227A Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 ' +
+  'Chrome/116.0.0.0 Mobile Safari/537.36 XWEB/1160083 MMWEBSDK/20231202 MMWEBID/2247 MicroMessenger/8.0.47.2560(0x28002F35) ' +
+  'WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64';
+
+interface SesMail {
+  destination: { to: string[] };
+  subject: string;
+  body: { html?: string; text?: string };
+}
+
+let browser: Browser;
+let ops: Admin;
+let campaign: Campaign;
+let orgs: Org[];
+let mails: SesMail[];
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  // The admin module talks to the same emulators as the runtime: give this worker its environment.
+  Object.assign(process.env, inject('runtimeEnv'));
+  const [{ admin }, { readEnv }, { signingKeySource }] = await Promise.all([
+    import('../../local/admin.js'),
+    import('../../functions/shared/env.js'),
+    import('../../functions/shared/tokens.js'),
+  ]);
+  const env = readEnv(process.env);
+  ops = admin(env, signingKeySource(env));
+  const found = (await ops.listCampaigns()).find((c) => c.id === CAMPAIGN);
+  if (!found) throw new Error(`campaign ${CAMPAIGN} is not seeded`);
+  campaign = found;
+  orgs = await ops.listOrgs();
+  const store = (await (await fetch(`${sesUrl}/store`)).json()) as { emails: SesMail[] };
+  mails = store.emails;
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
+});
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+});
+
+// ---- helpers ---------------------------------------------------------------------------------
+
+async function phone(): Promise<BrowserContext> {
+  const c = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    userAgent: WECHAT_UA,
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+  });
+  contexts.push(c);
+  return c;
+}
+
+async function desktop(): Promise<BrowserContext> {
+  const c = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  contexts.push(c);
+  return c;
+}
+
+/** A page that remembers its uncaught script errors and console errors (CSP refusals show there). */
+async function openPage(ctx: BrowserContext) {
+  const page = await ctx.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    // A failed load is reported below with its address.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
+  });
+  page.on('response', (r) => {
+    // Browsers ask for /favicon.ico by themselves; the service has none (not a page's own request).
+    if (r.status() >= 400 && new URL(r.url()).pathname !== '/favicon.ico' && r.request().resourceType() !== 'document') {
+      problems.push(`HTTP ${r.status()} ${r.request().method()} ${r.url()}`);
+    }
+  });
+  return { page, problems };
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: resolve(SHOTS, `${name}.png`), fullPage: true });
+
+/** The text a user sees (rendered text only, not markup). */
+const visibleText = (page: Page) => page.locator('body').innerText();
+
+const inAudience = (o: Org) => (campaign.audience === 'all' ? o.kind === 'district' || o.kind === 'school' : campaign.audience.orgIds.includes(o.id));
+
+/** District schools that must submit and have a contact (so they got an invitation). */
+function districtSchools(): Org[] {
+  return orgs.filter((o) => o.kind === 'school' && o.districtId && o.contacts.length > 0 && inAudience(o));
+}
+
+const orgById = (id: string) => {
+  const o = orgs.find((x) => x.id === id);
+  if (!o) throw new Error(`org ${id} not found`);
+  return o;
+};
+
+/** The invitation mail an org received from this runtime, and the link in its button. */
+function invitationLink(org: Org): string {
+  const addresses = org.contacts.map((c) => c.email.toLowerCase());
+  const received = mails.filter(
+    (m) => m.destination.to.some((t) => addresses.includes(t.toLowerCase())) && (m.body.html ?? '').includes(`${escHtml(org.name)}：`),
+  );
+  expect(received.length, `no invitation mail to ${org.name} <${addresses.join(', ')}>`).toBeGreaterThan(0);
+  const links = received.map((m) => unescHtml(/<a href="([^"]+)"/.exec(m.body.html ?? '')?.[1] ?? ''));
+  const i = links.findIndex((l) => l.startsWith(`${baseUrl}/l/`));
+  expect(i, `the invitation's <a href> does not point at ${baseUrl}/l/…: ${links.join(' ')}`).toBeGreaterThanOrEqual(0);
+  expect(received[i]!.subject).toContain('报送');
+  return links[i]!;
+}
+
+const escHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const unescHtml = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+/** The card of one required document on the upload page, found by its title. */
+const docCard = (page: Page, title: string) => page.locator('section.doc').filter({ has: page.locator('h2', { hasText: title }) });
+
+/**
+ * Puts a file on a document's input and taps its button, then waits for what the client script
+ * does after the upload: reload the page (checked with a marker that only the old page has), or
+ * show an error under the form.
+ */
+async function uploadAndWait(page: Page, title: string, file: { name: string; mimeType: string; buffer: Buffer }) {
+  const card = docCard(page, title);
+  await card.locator('input[type=file]').setInputFiles(file);
+  await page.evaluate(() => Object.assign(window, { __beforeUpload: true }));
+  const reloaded = page.waitForEvent('load', { timeout: 40_000 }).then(
+    () => 'reloaded',
+    () => 'no reload',
+  );
+  const failed = card
+    .locator('.msg.err')
+    .waitFor({ timeout: 40_000 })
+    .then(
+      async () => `error under the form: ${await card.locator('.msg').innerText().catch(() => '?')}`,
+      () => 'no error',
+    );
+  await card.getByRole('button', { name: /上传/ }).tap();
+  const outcome = await Promise.race([reloaded, failed]);
+  expect(outcome, `after tapping 上传 for ${title}`).toBe('reloaded');
+  await page.waitForLoadState('load');
+  expect(await page.evaluate(() => '__beforeUpload' in window), 'the page was not reloaded').toBe(false);
+}
+
+/** A table as rows of {header → cell text}. */
+async function tableRows(table: Locator): Promise<Record<string, string>[]> {
+  const heads = (await table.locator('thead th').allInnerTexts()).map((t) => t.trim());
+  const rows = await table.locator('tbody tr').all();
+  return Promise.all(
+    rows.map(async (r) => {
+      const cells = (await r.locator('td').allInnerTexts()).map((t) => t.trim());
+      return Object.fromEntries(heads.map((h, i) => [h, cells[i] ?? '']));
+    }),
+  );
+}
+
+// ---- tests -----------------------------------------------------------------------------------
+
+describe('plan submission in the browser', () => {
+  it('a District school opens its invitation on a phone and uploads both plans; the Bureau sees them', async () => {
+    const school = districtSchools()[0];
+    expect(school, 'the seed has no District school with a contact').toBeDefined();
+    const district = orgById(school!.districtId!);
+    const link = invitationLink(school!);
+    const token = link.slice(link.lastIndexOf('/') + 1);
+
+    // The Bureau, on a desktop browser, before the school uploads anything.
+    const bureau = orgs.find((o) => o.kind === 'bureau');
+    expect(bureau, 'the seed has no Bureau').toBeDefined();
+    const { url: bureauLink } = await ops.issueLink(bureau!.id, CAMPAIGN);
+    const desk = await desktop();
+    const { page: bp, problems: bureauProblems } = await openPage(desk);
+    expect((await bp.goto(bureauLink))?.status()).toBe(200);
+    expect(new URL(bp.url()).pathname).toBe('/status');
+    await shot(bp, '00-bureau-status-before');
+    const rowBefore = (await tableRows(bp.locator('table#orgs'))).find((r) => r['单位'] === school!.name);
+    expect(rowBefore, `${school!.name} is not listed on /status`).toBeDefined();
+    for (const title of TITLES) expect(rowBefore![title]).toBe('未上传');
+    const totalsBefore = (await tableRows(bp.locator('table#totals'))).find((r) => r['县区 / 类别'] === district.name);
+    expect(totalsBefore, `no totals row for ${district.name}`).toBeDefined();
+
+    const ctx = await phone();
+    const { page, problems } = await openPage(ctx);
+    const landed = await page.goto(link);
+    expect(landed?.status()).toBe(200);
+    const url = new URL(page.url());
+    expect(url.pathname).toBe('/upload');
+    expect(page.url()).not.toContain(token);
+    await shot(page, '01-school-upload-before');
+
+    const text = await visibleText(page);
+    expect(text).toContain(school!.name);
+    expect(text).toContain(DEADLINE);
+    expect(text).toContain(CONTACT);
+    for (const title of TITLES) {
+      const card = docCard(page, title);
+      expect(await card.count(), `one card for ${title}`).toBe(1);
+      expect(await card.isVisible()).toBe(true);
+      expect(await card.locator('.state').innerText()).toContain('未上传');
+    }
+
+    for (const [i, title] of TITLES.entries()) {
+      const fileName = `南昌市某小学${title}.pdf`;
+      await uploadAndWait(page, title, { name: fileName, mimeType: 'application/pdf', buffer: minimalPdf(`Nanchang school plan ${i + 1}`) });
+      await shot(page, `0${i + 2}-school-upload-after-${i + 1}`);
+      const state = await docCard(page, title).locator('.state').innerText();
+      expect(state).toContain('已上传');
+      expect(state).toContain(fileName);
+      expect(state).toContain('共 1 版');
+      expect(state).not.toContain('逾期');
+    }
+    for (const title of TITLES) expect(await docCard(page, title).locator('.state').innerText()).toContain('已上传');
+    expect(await visibleText(page)).toContain('所有材料均已上传');
+    expect(await page.locator('.err').count(), 'an error box is shown').toBe(0);
+    expect(problems).toEqual([]);
+
+    // The Bureau's page again: the school's row and its District's totals now count it.
+    expect((await bp.reload())?.status()).toBe(200);
+    await shot(bp, '04-bureau-status-after');
+
+    const detail = await tableRows(bp.locator('table#orgs'));
+    const row = detail.find((r) => r['单位'] === school!.name);
+    expect(row, `${school!.name} is not listed on /status`).toBeDefined();
+    expect(row!['所属']).toBe(district.name);
+    for (const title of TITLES) {
+      expect(row![title]).toContain('已上传');
+      expect(row![title]).toContain('1 版');
+    }
+
+    const totals = await tableRows(bp.locator('table#totals'));
+    const t = totals.find((r) => r['县区 / 类别'] === district.name);
+    expect(t, `no totals row for ${district.name}`).toBeDefined();
+    const expectedOrgs = orgs.filter((o) => inAudience(o) && (o.id === district.id || o.districtId === district.id)).length;
+    const plus1 = (k: string) => String(Number(totalsBefore![k]) + 1);
+    expect(t).toMatchObject({
+      应报单位: String(expectedOrgs),
+      全部报齐: plus1('全部报齐'),
+      [TITLES[0]]: plus1(TITLES[0]),
+      [TITLES[1]]: plus1(TITLES[1]),
+      有逾期: totalsBefore!['有逾期'],
+    });
+
+    const csv = bp.getByRole('link', { name: /下载.*CSV/ });
+    expect(await csv.isVisible()).toBe(true);
+    expect(await csv.getAttribute('href')).toBe('/api/status?format=csv');
+    const download = await desk.request.get(new URL('/api/status?format=csv', baseUrl).toString());
+    expect(download.status()).toBe(200);
+    expect(download.headers()['content-type']).toMatch(/^text\/csv/);
+    const line = (await download.text()).split('\r\n').find((l) => l.includes(school!.id));
+    expect(line, 'the CSV has no row for the school').toBeDefined();
+    expect(line!.match(/已上传/g)?.length).toBe(2);
+    expect(bureauProblems).toEqual([]);
+  });
+
+  it('a renamed executable is rejected with a Chinese reason; a .txt is refused before any request', async () => {
+    const [first, ...others] = districtSchools();
+    // Another school than the first test's; from another District when there is one.
+    const school = others.find((o) => o.districtId !== first!.districtId) ?? others[0];
+    expect(school, 'the seed needs a second District school').toBeDefined();
+    const ctx = await phone();
+    const { page, problems } = await openPage(ctx);
+    const apiUploads: Request[] = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/api/uploads') apiUploads.push(r);
+    });
+    expect((await page.goto(invitationLink(school!)))?.status()).toBe(200);
+    expect(new URL(page.url()).pathname).toBe('/upload');
+
+    const [exeDoc, txtDoc] = [TITLES[1], TITLES[0]];
+    const exeName = `${school!.name}${exeDoc}.pdf`;
+    await uploadAndWait(page, exeDoc, { name: exeName, mimeType: 'application/pdf', buffer: fakeExecutable() });
+    expect(apiUploads.length, 'the executable went through /api/uploads').toBe(1);
+    await shot(page, '05-school-rejected');
+    const card = docCard(page, exeDoc);
+    const rejected = card.locator('[data-rejected]');
+    expect(await rejected.isVisible(), 'no rejection shown').toBe(true);
+    const reason = await rejected.innerText();
+    expect(reason).toContain('文件内容与所选类型不符');
+    expect(reason).toContain(exeName);
+    expect(await card.locator('.state').innerText()).toContain('未上传');
+    expect(await card.locator('.state').innerText()).not.toContain('已上传');
+
+    // A .txt: the script refuses it on the phone, nothing is sent.
+    const before = apiUploads.length;
+    const txt = docCard(page, txtDoc);
+    await txt.locator('input[type=file]').setInputFiles({ name: '工作方案说明.txt', mimeType: 'text/plain', buffer: Buffer.from('心理服务体系建设\n', 'utf8') });
+    await txt.getByRole('button', { name: /上传/ }).tap();
+    const msg = txt.locator('.msg');
+    await msg.filter({ hasText: '只接受' }).waitFor({ timeout: 5_000 });
+    expect(await msg.innerText()).toContain('只接受 PDF、DOC、DOCX 文件');
+    expect(await msg.getAttribute('class')).toContain('err');
+    expect(await msg.isVisible()).toBe(true);
+    await page.waitForTimeout(500);
+    expect(apiUploads.length, 'a .txt reached /api/uploads').toBe(before);
+    expect(await txt.locator('.state').innerText()).toContain('未上传');
+    await shot(page, '06-school-txt-refused');
+    expect(problems).toEqual([]);
+  });
+
+  it('a tampered link shows 链接无效, a school gets 没有权限 on /status, and no page leaks a referrer', async () => {
+    const school = districtSchools().at(-1)!;
+    const link = invitationLink(school);
+    const ctx = await phone();
+    const { page } = await openPage(ctx);
+
+    // Tamper with the signature in its middle (the last character may only carry padding bits).
+    const [head, payload, sig] = link.slice(link.lastIndexOf('/') + 1).split('.') as [string, string, string];
+    const mid = Math.floor(sig.length / 2);
+    const tamperedSig = sig.slice(0, mid) + (sig[mid] === 'A' ? 'B' : 'A') + sig.slice(mid + 1);
+    const tampered = `${baseUrl}/l/${head}.${payload}.${tamperedSig}`;
+    const bad = await page.goto(tampered);
+    await shot(page, '07-tampered-link');
+    expect(bad?.status()).toBe(401);
+    expect(bad?.headers()['referrer-policy']).toBe('no-referrer');
+    const badText = await visibleText(page);
+    expect(badText).toContain('无法打开页面');
+    expect(badText).toContain('链接无效');
+    expect(await page.title()).toContain('无法打开页面');
+    expect(await ctx.cookies(baseUrl)).toEqual([]);
+
+    // A forged payload (another org's id) with the original signature is as invalid.
+    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: 'x-other-org' })).toString('base64url');
+    const forgedRes = await page.goto(`${baseUrl}/l/${head}.${forged}.${sig}`);
+    expect(forgedRes?.status()).toBe(401);
+    expect(await visibleText(page)).toContain('链接无效');
+
+    // The real link: a session, the upload page, and no Referer on any request it makes.
+    const sent: Request[] = [];
+    page.on('request', (r) => sent.push(r));
+    const ok = (await page.goto(link)) as Response;
+    expect(ok.status()).toBe(200);
+    expect(new URL(page.url()).pathname).toBe('/upload');
+    const hop = await ok.request().redirectedFrom()?.response();
+    expect(hop?.status()).toBe(302);
+    expect(hop?.headers()['referrer-policy']).toBe('no-referrer');
+    expect(ok.headers()['referrer-policy']).toBe('no-referrer');
+    await page.waitForLoadState('networkidle');
+    const script = sent.find((r) => r.url().endsWith('/assets/app.js'));
+    expect(script, 'the upload page did not load its script').toBeDefined();
+    for (const r of sent) expect((await r.allHeaders())['referer'], `Referer sent with ${r.url()}`).toBeUndefined();
+
+    const forbidden = await page.goto(`${baseUrl}/status`);
+    await shot(page, '08-school-status-forbidden');
+    expect(forbidden?.status()).toBe(403);
+    expect(forbidden?.headers()['referrer-policy']).toBe('no-referrer');
+    const text = await visibleText(page);
+    expect(text).toContain('没有权限');
+    expect(text).toContain('您没有查看该内容的权限');
+    expect(text).not.toContain('各单位明细');
+
+    // The session cookie is out of the page script's reach.
+    const session = (await ctx.cookies(baseUrl)).find((c) => c.name === 'psy_session');
+    expect(session, 'no session cookie after opening the link').toBeDefined();
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });
+  });
+
+  it('the Bureau sees the Districts first and the Direct schools last', async () => {
+    const bureau = orgs.find((o) => o.kind === 'bureau')!;
+    const { url } = await ops.issueLink(bureau.id, CAMPAIGN);
+    const { page } = await openPage(await desktop());
+    expect((await page.goto(url))?.status()).toBe(200);
+    await shot(page, '09-bureau-status-order');
+    const isDirect = (g: string) => g.startsWith('直属学校');
+    const totals = (await tableRows(page.locator('table#totals'))).map((r) => r['县区 / 类别'] ?? '');
+    expect(totals.filter(isDirect), 'one totals row for the Direct schools').toHaveLength(1);
+    expect(totals.at(-1), `totals in order: ${totals.join(' | ')}`).toMatch(/^直属学校/);
+    const groups = (await tableRows(page.locator('table#orgs'))).map((r) => r['所属'] ?? '');
+    const firstDirect = groups.findIndex(isDirect);
+    expect(firstDirect, 'no Direct school listed').toBeGreaterThan(0);
+    expect(groups.slice(firstDirect).every(isDirect), 'a District row follows the Direct schools').toBe(true);
+  });
+});

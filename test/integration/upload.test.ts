@@ -1,0 +1,321 @@
+/**
+ * Uploads through the real pre-signed POST against s3rver, validated by the real handler on the
+ * s3rver event: accepted versions, rejected look-alikes, idempotent re-delivery, late submissions.
+ * Orgs: it-up-* (this file only).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { docxBytes, elfBytes, pdfBytes, peBytes, plainZipBytes } from './files.js';
+import {
+  CAMPAIGN,
+  call,
+  HAN,
+  importOrgs,
+  listObjects,
+  postToS3,
+  requestUpload,
+  seedCampaign,
+  sessionFor,
+  sha256,
+  uploadItem,
+  uploadItems,
+  useRuntime,
+  waitPlansSettled,
+  waitValidated,
+} from './helpers.js';
+
+const rt = useRuntime();
+const seeded = seedCampaign();
+const [DOC_A, DOC_B] = seeded.documents.map((d) => d.kind) as [string, string];
+const D = 'it-up-d';
+
+beforeAll(async () => {
+  await importOrgs(rt, [
+    `${D},集成测试上传县区,district,,,,,`,
+    `it-up-s0,集成测试上传零小学,school,${D},,,,`,
+    `it-up-s1,集成测试上传一小学,school,${D},,,,`,
+    `it-up-s2,集成测试上传二中学,school,,局属学校,,,`,
+    `it-up-s3,集成测试上传三小学,school,${D},,,,`,
+    `it-up-s4,集成测试上传四小学,school,${D},,,,`,
+    `it-up-s5,集成测试上传五小学,school,${D},,,,`,
+    `it-up-s6,集成测试上传六小学,school,${D},,,,`,
+    `it-up-s7,集成测试上传七小学,school,${D},,,,`,
+    `it-up-late,集成测试逾期小学,school,${D},,,,`,
+  ]);
+});
+
+/** Uploads one file end to end and waits for the validator; returns the request, the stored item and the bytes. */
+async function upload(cookie: string, org: { id: string; routeKey: string }, document: string, fileName: string, bytes: Buffer, campaignId = CAMPAIGN, declaredSize = bytes.length) {
+  const p = await requestUpload(rt, cookie, { document, fileName, size: declaredSize });
+  const s3 = await postToS3(p, bytes, fileName);
+  expect(s3.status, s3.text).toBe(204);
+  const item = await waitValidated(rt, campaignId, org.routeKey, org.id, document, p.uploadId);
+  return { p, item };
+}
+
+const plans = async (cookie: string) => {
+  const body = await waitPlansSettled(rt, cookie);
+  expect(body.rows).toHaveLength(1);
+  return Object.fromEntries((body.rows[0].documents as Record<string, any>[]).map((d) => [d.document, d]));
+};
+
+describe('the real pre-signed POST', () => {
+  it('pins key, type, size range and a ≤ 10 minute expiry in the policy, with no checksum fields', async () => {
+    const org = { id: 'it-up-s0', routeKey: D };
+    const { cookie } = await sessionFor(rt, org.id);
+    const r = await call(rt, '/api/uploads', { cookie, json: { document: DOC_A, fileName: '实施方案.pdf', size: 1234 } });
+    expect(r.status, r.text).toBe(201);
+    const p = r.json();
+    expect(p.uploadId).toMatch(/^[0-9a-f]{32}$/);
+    expect(p.url).toBe(`${rt.env.AWS_ENDPOINT_URL_S3}/${rt.bucket}`);
+    const key = `incoming/${CAMPAIGN}/${org.id}/${DOC_A}/${p.uploadId}.pdf`;
+    expect(p.fields.key).toBe(key);
+    expect(p.fields['Content-Type']).toBe('application/pdf');
+    for (const name of Object.keys(p.fields)) expect(name.toLowerCase()).not.toMatch(/checksum/);
+
+    const policy = JSON.parse(Buffer.from(p.fields.Policy, 'base64').toString('utf8')) as { expiration: string; conditions: unknown[] };
+    const ttl = Date.parse(policy.expiration) - Date.now();
+    expect(ttl).toBeGreaterThan(5 * 60_000);
+    expect(ttl).toBeLessThanOrEqual(10 * 60_000);
+    expect(policy.conditions).toContainEqual(['content-length-range', 1, 20 * 1024 * 1024]);
+    expect(policy.conditions).toContainEqual(['eq', '$Content-Type', 'application/pdf']);
+    expect(policy.conditions).toContainEqual({ key });
+    expect(policy.conditions).toContainEqual({ bucket: rt.bucket });
+    // The key is pinned exactly: no starts-with condition would let the browser choose another one.
+    expect(JSON.stringify(policy.conditions)).not.toMatch(/starts-with/);
+    expect(JSON.stringify(policy.conditions).toLowerCase()).not.toMatch(/checksum/);
+
+    // The pending attempt is recorded under the org's route key.
+    const item = await uploadItem(rt, CAMPAIGN, D, org.id, DOC_A, p.uploadId);
+    expect(item).toMatchObject({ state: 'pending', orgId: org.id, document: DOC_A, ext: 'pdf', declaredSize: 1234, originalName: '实施方案.pdf' });
+  });
+
+  it('accepts a real PDF posted as multipart form: versions, hash, size and the accepted/ copy', async () => {
+    const org = { id: 'it-up-s1', routeKey: D };
+    const { cookie } = await sessionFor(rt, org.id);
+    const first = pdfBytes('first version');
+    const a = await upload(cookie, org, DOC_A, '心理服务体系建设工作实施方案.pdf', first);
+    expect(a.item).toMatchObject({
+      state: 'accepted',
+      sha256: sha256(first),
+      size: first.length,
+      late: false,
+      acceptedKey: `accepted/${CAMPAIGN}/${org.id}/${DOC_A}/${a.p.uploadId}.pdf`,
+    });
+    expect(a.item.reason).toBeUndefined();
+    let docs = await plans(cookie);
+    expect(docs[DOC_A]).toMatchObject({ state: 'uploaded', versions: 1, late: false, pending: false, lastSize: first.length, lastFileName: '心理服务体系建设工作实施方案.pdf' });
+    expect(docs[DOC_A].rejected).toBeUndefined();
+    expect(docs[DOC_B]).toMatchObject({ state: 'missing', versions: 0 });
+    const afterFirst = await listObjects(rt, `accepted/${CAMPAIGN}/${org.id}/`);
+    expect(afterFirst.map((o) => o.key)).toEqual([a.item.acceptedKey]);
+    expect(afterFirst[0]?.size).toBe(first.length);
+
+    // A second version: nothing overwritten, both accepted objects kept.
+    const second = pdfBytes('second version, a little longer');
+    const b = await upload(cookie, org, DOC_A, '实施方案-修订.pdf', second);
+    expect(b.item).toMatchObject({ state: 'accepted', sha256: sha256(second), size: second.length, late: false });
+    expect(b.item.acceptedKey).not.toBe(a.item.acceptedKey);
+    docs = await plans(cookie);
+    expect(docs[DOC_A]).toMatchObject({ state: 'uploaded', versions: 2, lastFileName: '实施方案-修订.pdf', lastSize: second.length });
+    const afterSecond = await listObjects(rt, `accepted/${CAMPAIGN}/${org.id}/`);
+    expect(afterSecond.map((o) => o.key).sort()).toEqual([a.item.acceptedKey, b.item.acceptedKey].sort());
+    expect(afterSecond.find((o) => o.key === a.item.acceptedKey)).toEqual(afterFirst[0]);
+    // The first attempt's record is unchanged by the second.
+    expect(await uploadItem(rt, CAMPAIGN, D, org.id, DOC_A, a.p.uploadId)).toEqual(a.item);
+
+    const page = await call(rt, '/upload', { cookie });
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('共 2 版');
+    expect(page.text).toContain('实施方案-修订.pdf');
+  });
+
+  it('accepts a real DOCX and a PDF from a Direct school (route key "direct")', async () => {
+    const direct = { id: 'it-up-s2', routeKey: 'direct' };
+    const { cookie } = await sessionFor(rt, direct.id);
+    const docx = docxBytes();
+    const p = await requestUpload(rt, cookie, { document: DOC_B, fileName: '心理危机管理工作方案.docx', size: docx.length });
+    expect(p.fields['Content-Type']).toBe('application/vnd.openxmlformats-officedocument.wordprocessingml.document');
+    const policy = JSON.parse(Buffer.from(p.fields.Policy as string, 'base64').toString('utf8')) as { conditions: unknown[] };
+    expect(policy.conditions).toContainEqual(['eq', '$Content-Type', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document']);
+    expect((await postToS3(p, docx, '心理危机管理工作方案.docx')).status).toBe(204);
+    const w = await waitValidated(rt, CAMPAIGN, 'direct', direct.id, DOC_B, p.uploadId);
+    expect(w.state, JSON.stringify(w)).toBe('accepted');
+    expect(w).toMatchObject({ sha256: sha256(docx), size: docx.length, acceptedKey: `accepted/${CAMPAIGN}/${direct.id}/${DOC_B}/${p.uploadId}.docx` });
+
+    const pdf = pdfBytes('direct school');
+    const a = await upload(cookie, direct, DOC_A, 'plan.PDF', pdf);
+    expect(a.item.state).toBe('accepted');
+    const docs = await plans(cookie);
+    expect(docs[DOC_A]).toMatchObject({ state: 'uploaded', versions: 1 });
+    expect(docs[DOC_B]).toMatchObject({ state: 'uploaded', versions: 1 });
+    const body = (await call(rt, '/api/plans', { cookie })).json();
+    expect(body.rows[0]).toMatchObject({ orgId: direct.id, group: 'direct', complete: true });
+    expect((await listObjects(rt, `accepted/${CAMPAIGN}/${direct.id}/`)).map((o) => o.key).sort()).toEqual([a.item.acceptedKey, w.acceptedKey].sort());
+  });
+
+  it('an abandoned pre-signed POST (the S3 POST never came) does not keep a later, validated upload "pending"', async () => {
+    // What happens when a phone loses the network after POST /api/uploads and the user tries again.
+    const org = { id: 'it-up-s7', routeKey: D };
+    const { cookie } = await sessionFor(rt, org.id);
+    const abandoned = await requestUpload(rt, cookie, { document: DOC_A, fileName: 'plan.pdf', size: 999 });
+    const retry = await upload(cookie, org, DOC_A, 'plan.pdf', pdfBytes('retry'));
+    expect(retry.item.state).toBe('accepted');
+    expect((await uploadItem(rt, CAMPAIGN, D, org.id, DOC_A, abandoned.uploadId))?.state).toBe('pending');
+    // The retry is validated: the page's poller (web/app-script.ts waits for !pending) must be able to stop.
+    const body = (await call(rt, '/api/plans', { cookie })).json();
+    const doc = body.rows[0].documents.find((d: { document: string }) => d.document === DOC_A);
+    expect(doc).toMatchObject({ state: 'uploaded', versions: 1 });
+    expect(doc.pending, 'document still "pending" because of the abandoned attempt').toBe(false);
+  });
+});
+
+describe('rejected look-alikes', () => {
+  it('rejects an ELF binary and a zip renamed .pdf with TYPE_MISMATCH; the page says why; nothing accepted', async () => {
+    const org = { id: 'it-up-s3', routeKey: D };
+    const { cookie } = await sessionFor(rt, org.id);
+    const elf = await upload(cookie, org, DOC_A, '方案.pdf', elfBytes());
+    const zip = await upload(cookie, org, DOC_B, '危机方案.pdf', plainZipBytes());
+    for (const u of [elf, zip]) {
+      expect(u.item).toMatchObject({ state: 'rejected', reason: 'TYPE_MISMATCH' });
+      expect(u.item.acceptedKey).toBeUndefined();
+      expect(u.item.sha256).toBeUndefined();
+    }
+    const docs = await plans(cookie);
+    for (const [doc, name] of [
+      [DOC_A, '方案.pdf'],
+      [DOC_B, '危机方案.pdf'],
+    ] as const) {
+      expect(docs[doc]).toMatchObject({ state: 'missing', versions: 0, pending: false, rejected: { reason: 'TYPE_MISMATCH', fileName: name } });
+      expect(docs[doc].rejected.message).toMatch(HAN);
+    }
+    const page = await call(rt, '/upload', { cookie });
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(`上次上传的“方案.pdf”未通过检查：${docs[DOC_A].rejected.message}`);
+    expect(page.text).toContain(`上次上传的“危机方案.pdf”未通过检查`);
+    expect(await listObjects(rt, `accepted/${CAMPAIGN}/${org.id}/`)).toEqual([]);
+  });
+
+  it('rejects a Windows executable renamed .docx, then accepts the real file afterwards', async () => {
+    const org = { id: 'it-up-s4', routeKey: D };
+    const { cookie } = await sessionFor(rt, org.id);
+    const pe = await upload(cookie, org, DOC_A, '方案.docx', peBytes());
+    expect(pe.item).toMatchObject({ state: 'rejected', reason: 'TYPE_MISMATCH' });
+    expect(await listObjects(rt, `accepted/${CAMPAIGN}/${org.id}/`)).toEqual([]);
+    let docs = await plans(cookie);
+    expect(docs[DOC_A]).toMatchObject({ state: 'missing', rejected: { reason: 'TYPE_MISMATCH' } });
+
+    const ok = await upload(cookie, org, DOC_A, '方案.docx', docxBytes('修订后'));
+    expect(ok.item.state).toBe('accepted');
+    docs = await plans(cookie);
+    // The accepted upload is newer than the rejected one: the rejection is no longer shown.
+    expect(docs[DOC_A]).toMatchObject({ state: 'uploaded', versions: 1 });
+    expect(docs[DOC_A].rejected).toBeUndefined();
+  });
+
+  it('checks size again after the upload (s3rver, like a tampered client, ignores the policy): over 20 MiB → TOO_LARGE, empty → EMPTY', async () => {
+    const org = { id: 'it-up-s6', routeKey: D };
+    const { cookie } = await sessionFor(rt, org.id);
+    const big = Buffer.concat([pdfBytes('big'), Buffer.alloc(20 * 1024 * 1024, 0x20)]);
+    const large = await upload(cookie, org, DOC_A, 'big.pdf', big.subarray(0, 20 * 1024 * 1024 + 1), CAMPAIGN, 1000);
+    expect(large.item).toMatchObject({ state: 'rejected', reason: 'TOO_LARGE', size: 20 * 1024 * 1024 + 1 });
+    const empty = await upload(cookie, org, DOC_B, 'empty.pdf', Buffer.alloc(0), CAMPAIGN, 1000);
+    expect(empty.item).toMatchObject({ state: 'rejected', reason: 'EMPTY' });
+    const docs = await plans(cookie);
+    expect(docs[DOC_A]).toMatchObject({ state: 'missing', rejected: { reason: 'TOO_LARGE' } });
+    expect(docs[DOC_A].rejected.message).toContain('20 MB');
+    expect(docs[DOC_B]).toMatchObject({ state: 'missing', rejected: { reason: 'EMPTY' } });
+    expect(await listObjects(rt, `accepted/${CAMPAIGN}/${org.id}/`)).toEqual([]);
+  });
+});
+
+describe('idempotent validation', () => {
+  it('a re-delivered ObjectCreated event is ignored: item byte-for-byte unchanged, no new accepted/ object', async () => {
+    const org = { id: 'it-up-s5', routeKey: D };
+    const { cookie } = await sessionFor(rt, org.id);
+    const good = await upload(cookie, org, DOC_A, 'plan.pdf', pdfBytes('idempotent'));
+    const bad = await upload(cookie, org, DOC_B, 'plan.pdf', elfBytes());
+    expect(good.item.state).toBe('accepted');
+    expect(bad.item.state).toBe('rejected');
+    const objectsBefore = await listObjects(rt, `accepted/${CAMPAIGN}/${org.id}/`);
+    const itemsBefore = await uploadItems(rt, CAMPAIGN, D, org.id);
+
+    // The environment already points at the emulators (useRuntime): the handler talks to the same ones.
+    const { handler } = await import('../../functions/plans/validate-upload.js');
+    const event = (key: string, size: number) => ({
+      Records: [
+        {
+          eventVersion: '2.1',
+          eventSource: 'aws:s3',
+          awsRegion: 'us-east-1',
+          eventTime: new Date().toISOString(),
+          eventName: 'ObjectCreated:Post',
+          s3: { s3SchemaVersion: '1.0', bucket: { name: rt.bucket, arn: `arn:aws:s3:::${rt.bucket}` }, object: { key, size, eTag: 'x' } },
+        },
+      ],
+    });
+    for (const u of [good, bad]) {
+      const key = u.p.fields.key as string;
+      const r1 = await handler(event(key, u.item.size));
+      expect(r1).toEqual({ results: [{ key, outcome: 'ignored' }] });
+      // As AWS delivers it (URL-encoded) too.
+      const r2 = await handler(event(encodeURIComponent(key).replace(/%2F/g, '/'), u.item.size));
+      expect(r2).toEqual({ results: [{ key, outcome: 'ignored' }] });
+    }
+    const itemsAfter = await uploadItems(rt, CAMPAIGN, D, org.id);
+    expect(JSON.stringify(itemsAfter)).toBe(JSON.stringify(itemsBefore));
+    expect(itemsAfter).toStrictEqual(itemsBefore);
+    expect(await listObjects(rt, `accepted/${CAMPAIGN}/${org.id}/`)).toEqual(objectsBefore);
+    const docs = await plans(cookie);
+    expect(docs[DOC_A]).toMatchObject({ state: 'uploaded', versions: 1 });
+  });
+});
+
+describe('late submissions', () => {
+  const LATE = 'it-late-2019';
+  const org = { id: 'it-up-late', routeKey: D };
+
+  beforeAll(async () => {
+    await rt.ops.createCampaign(
+      JSON.stringify({
+        id: LATE,
+        title: '集成测试已截止的报送活动',
+        noticeNo: '测试〔2019〕9号',
+        documents: [{ kind: DOC_A, title: '心理服务体系建设工作实施方案' }],
+        deadline: '2019-06-01T23:59:59.999+08:00',
+        audience: { orgIds: [org.id] },
+        receiverId: seeded.receiverId,
+        contact: seeded.contact,
+      }),
+    );
+  });
+
+  it('an upload after the deadline (domain time) is accepted and marked late everywhere', async () => {
+    const { cookie } = await sessionFor(rt, org.id, LATE);
+    let page = await call(rt, '/upload', { cookie });
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('2019年6月1日 23:59');
+    expect(page.text).toContain('报送截止时间已过');
+
+    const bytes = pdfBytes('late');
+    const u = await upload(cookie, org, DOC_A, 'late.pdf', bytes, LATE);
+    expect(u.p.fields.key).toBe(`incoming/${LATE}/${org.id}/${DOC_A}/${u.p.uploadId}.pdf`);
+    expect(u.item).toMatchObject({ state: 'accepted', late: true, sha256: sha256(bytes) });
+    expect(Date.parse(u.item.receivedAt)).toBeGreaterThan(Date.parse('2019-06-01T23:59:59.999+08:00'));
+    expect(Date.parse(u.item.receivedAt)).toBeLessThan(Date.parse('2019-06-30T00:00:00+08:00'));
+
+    const docs = await plans(cookie);
+    expect(docs[DOC_A]).toMatchObject({ state: 'uploaded', late: true, versions: 1 });
+    const status = (await call(rt, '/api/status', { cookie })).json();
+    expect(status.campaign.id).toBe(LATE);
+    expect(status.totals).toEqual([expect.objectContaining({ group: D, orgs: 1, complete: 1, late: 1 })]);
+    page = await call(rt, '/upload', { cookie });
+    expect(page.text).toContain('逾期提交');
+    const csv = await call(rt, '/api/status?format=csv', { cookie });
+    expect(csv.text.split('\r\n')[1]).toContain('逾期');
+
+    // The same org in the seeded (open) campaign is unaffected.
+    const other = await sessionFor(rt, org.id);
+    const open = await plans(other.cookie);
+    expect(open[DOC_A]).toMatchObject({ state: 'missing', late: false });
+  });
+});

@@ -1,0 +1,204 @@
+/**
+ * In-memory fakes of the ports. They keep the same conditions as the DynamoDB adapters:
+ * UploadStore.create fails if the item exists, finish moves only a pending attempt, the ledger
+ * claim is conditional and release deletes only a claim still "sending". Stored values are
+ * cloned on the way in and out, so a caller cannot change the store by mutating what it got.
+ */
+import type { Campaign } from '../../schemas/campaigns.js';
+import { type Org, routeKeyOf } from '../../schemas/orgs.js';
+import { Upload } from '../../schemas/plans.js';
+import type { CampaignStore } from '../../functions/campaigns/store.js';
+import type { OrgStore } from '../../functions/orgs/store.js';
+import type { ObjectStore, Presigner } from '../../functions/plans/service.js';
+import { type Outcome, type UploadStore, uploadKey } from '../../functions/plans/store.js';
+import type { Clock } from '../../functions/shared/clock.js';
+import type { Mail, Mailer, SendLedger } from '../../functions/shared/mail.js';
+
+const clone = <T>(v: T): T => structuredClone(v);
+
+/** The error the DynamoDB adapters see on a failed condition. */
+export function conditionFailed(): Error {
+  const e = new Error('The conditional request failed');
+  e.name = 'ConditionalCheckFailedException';
+  return e;
+}
+
+export class FakeOrgStore implements OrgStore {
+  readonly items = new Map<string, Org>();
+  constructor(orgs: Org[] = []) {
+    for (const o of orgs) this.items.set(o.id, clone(o));
+  }
+  async get(id: string) {
+    const o = this.items.get(id);
+    return o ? clone(o) : undefined;
+  }
+  /** Same order and filter as the gsi1 Query: sort key <routeKey>#<id>, optional prefix <routeKey>#. */
+  async list(routeKey?: string) {
+    return [...this.items.values()]
+      .map((o) => ({ o, sk: `${routeKeyOf(o)}#${o.id}` }))
+      .filter((x) => routeKey === undefined || x.sk.startsWith(`${routeKey}#`))
+      .sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0))
+      .map((x) => clone(x.o));
+  }
+  async upsert(org: Org) {
+    const old = this.items.get(org.id);
+    this.items.set(org.id, clone({ ...org, tokenVersion: old?.tokenVersion ?? org.tokenVersion }));
+    return old ? ('updated' as const) : ('created' as const);
+  }
+  async bumpTokenVersion(id: string) {
+    const o = this.items.get(id);
+    if (!o) throw new Error(`机构不存在：${id}`);
+    o.tokenVersion += 1;
+    return o.tokenVersion;
+  }
+}
+
+export class FakeCampaignStore implements CampaignStore {
+  readonly items = new Map<string, Campaign>();
+  constructor(campaigns: Campaign[] = []) {
+    for (const c of campaigns) this.items.set(c.id, clone(c));
+  }
+  async get(id: string) {
+    const c = this.items.get(id);
+    return c ? clone(c) : undefined;
+  }
+  async list() {
+    return [...this.items.values()].sort((a, b) => `${a.deadline}#${a.id}`.localeCompare(`${b.deadline}#${b.id}`)).map(clone);
+  }
+  async put(c: Campaign) {
+    this.items.set(c.id, clone(c));
+  }
+}
+
+type Ref = Parameters<UploadStore['get']>[0];
+const skOf = (r: Ref) => {
+  const k = uploadKey(r);
+  return `${k.pk}|${k.sk}`;
+};
+
+export class FakeUploadStore implements UploadStore {
+  /** Keyed "<pk>|<sk>" exactly as the table is. */
+  readonly items = new Map<string, Upload>();
+  readonly calls = { create: 0, finish: 0, finishRefused: 0 };
+  async create(u: Upload) {
+    this.calls.create++;
+    const parsed = Upload.parse(u); // the table adapter stores what Upload.parse reads back
+    const k = skOf(parsed);
+    if (this.items.has(k)) throw conditionFailed();
+    this.items.set(k, clone(parsed));
+  }
+  async get(ref: Ref) {
+    const u = this.items.get(skOf(ref));
+    return u ? clone(u) : undefined;
+  }
+  async finish(ref: Ref, outcome: Outcome) {
+    this.calls.finish++;
+    const u = this.items.get(skOf(ref));
+    if (!u || u.state !== 'pending') {
+      this.calls.finishRefused++;
+      return false;
+    }
+    const set = Object.fromEntries(Object.entries(outcome).filter(([, v]) => v !== undefined));
+    this.items.set(skOf(ref), Upload.parse({ ...u, ...set }));
+    return true;
+  }
+  /** Same prefix as the Query: UPLOAD#[<routeKey>#[<orgId>#]] within CAMPAIGN#<id>. */
+  async list(campaignId: string, scope: { routeKey?: string; orgId?: string }) {
+    const prefix = `CAMPAIGN#${campaignId}|UPLOAD#${scope.routeKey ? `${scope.routeKey}#${scope.orgId ? `${scope.orgId}#` : ''}` : ''}`;
+    return [...this.items.entries()]
+      .filter(([k]) => k.startsWith(prefix))
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([, u]) => clone(u));
+  }
+  /** Test helper: puts an attempt directly (as if created and finished earlier). */
+  seed(...uploads: Upload[]) {
+    for (const u of uploads) this.items.set(skOf(u), Upload.parse(u));
+  }
+  all() {
+    return [...this.items.values()].map(clone);
+  }
+}
+
+export class FakeObjectStore implements ObjectStore {
+  readonly objects = new Map<string, Uint8Array>();
+  readonly reads: string[] = [];
+  readonly copies: { from: string; to: string }[] = [];
+  async read(key: string) {
+    this.reads.push(key);
+    const b = this.objects.get(key);
+    return b ? new Uint8Array(b) : undefined;
+  }
+  async copy(from: string, to: string) {
+    const b = this.objects.get(from);
+    if (!b) throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
+    this.copies.push({ from, to });
+    this.objects.set(to, new Uint8Array(b));
+  }
+}
+
+export class FakePresigner implements Presigner {
+  readonly calls: Parameters<Presigner['presignPost']>[0][] = [];
+  async presignPost(input: Parameters<Presigner['presignPost']>[0]) {
+    this.calls.push({ ...input });
+    return { url: 'https://bucket.example/', fields: { key: input.key, 'Content-Type': input.contentType, Policy: 'p' } };
+  }
+}
+
+/** A domain clock that stays where it is put. */
+export class FixedClock implements Clock {
+  private t: number;
+  constructor(iso: string) {
+    this.t = Date.parse(iso);
+  }
+  now() {
+    return new Date(this.t);
+  }
+  set(iso: string) {
+    this.t = Date.parse(iso);
+  }
+}
+
+export class FakeMailer implements Mailer {
+  readonly sent: Mail[] = [];
+  /** When set, send() throws for mails whose recipients it matches. */
+  failFor?: (m: Mail) => boolean;
+  private n = 0;
+  async send(m: Mail) {
+    if (this.failFor?.(m)) throw new Error('SES: Throttling: Maximum sending rate exceeded');
+    this.sent.push(clone(m));
+    return `msg-${++this.n}`;
+  }
+}
+
+export interface LedgerEntry {
+  key: string;
+  about: Record<string, unknown>;
+  state: 'sending' | 'sent';
+  claimedAt: string;
+  messageId?: string;
+  sentAt?: string;
+}
+
+export class FakeLedger implements SendLedger {
+  readonly entries = new Map<string, LedgerEntry>();
+  readonly released: string[] = [];
+  /** When set, sent() throws for matching keys (e.g. DynamoDB throttling after the mail left). */
+  failSentFor?: (key: string) => boolean;
+  async claim(key: string, about: Record<string, unknown>, at: string) {
+    if (this.entries.has(key)) return false;
+    this.entries.set(key, { key, about: clone(about), state: 'sending', claimedAt: at });
+    return true;
+  }
+  async sent(key: string, messageId: string, at: string) {
+    if (this.failSentFor?.(key)) throw new Error('ProvisionedThroughputExceededException');
+    const e = this.entries.get(key);
+    // UpdateCommand without a condition creates the item if missing; keep that behaviour.
+    this.entries.set(key, { ...(e ?? { key, about: {}, claimedAt: at }), state: 'sent', messageId, sentAt: at });
+  }
+  async release(key: string) {
+    const e = this.entries.get(key);
+    if (!e || e.state !== 'sending') throw conditionFailed();
+    this.entries.delete(key);
+    this.released.push(key);
+  }
+}

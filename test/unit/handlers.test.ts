@@ -1,0 +1,609 @@
+/**
+ * The Lambda handlers over aws-sdk-client-mock: exact command inputs (keys, conditions), and the
+ * HTTP contract — every bad input a 4xx with a code and a Chinese message, nothing written.
+ */
+import 'aws-sdk-client-mock-vitest/extend';
+import { createHash } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { CopyObjectCommand, GetObjectCommand, type GetObjectCommandOutput, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient, GetCommand, type GetCommandInput, PutCommand, QueryCommand, type QueryCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type Grant, tokenSigner } from '../../functions/shared/tokens.js';
+import type { Campaign } from '../../schemas/campaigns.js';
+import { type Org, routeKeyOf } from '../../schemas/orgs.js';
+import type { Upload } from '../../schemas/plans.js';
+import { campaign, elfExecutable, keyBytes, minimalPdf, orgs, SIGNING_KEY, upload, UPLOAD_ID } from './samples.js';
+
+const TABLE = 'psy-table';
+const BUCKET = 'psy-bucket';
+const SITE = 'https://psy.example.cn';
+const NOW = '2019-06-20T02:00:00.000Z';
+const MiB20 = 20 * 1024 * 1024;
+const DOC_SK = (orgId: string, routeKey: string, doc: string, id: string) => `UPLOAD#${routeKey}#${orgId}#${doc}#${id}`;
+
+const ENV: Record<string, string | undefined> = {
+  TABLE_NAME: TABLE,
+  BUCKET_NAME: BUCKET,
+  SITE_ORIGIN: SITE,
+  SIGNING_KEY,
+  AWS_REGION: 'cn-northwest-1',
+  AWS_ACCESS_KEY_ID: 'AKIAUNITTESTEXAMPLE',
+  AWS_SECRET_ACCESS_KEY: 'unit-test-secret-access-key',
+  AWS_SESSION_TOKEN: undefined,
+  AWS_PROFILE: undefined,
+  AWS_ENDPOINT_URL: undefined,
+  AWS_ENDPOINT_URL_S3: undefined,
+  AWS_ENDPOINT_URL_DYNAMODB: undefined,
+  SIGNING_SECRET_ARN: undefined,
+  DOMAIN_CLOCK: undefined,
+  MAIL_FROM: undefined,
+};
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const s3 = mockClient(S3Client);
+
+type HttpHandler = (e: APIGatewayProxyEventV2) => Promise<{ statusCode?: number; headers: Record<string, string>; body?: string; cookies?: string[] }>;
+let createUploadHandler: HttpHandler;
+let statusHandler: HttpHandler;
+let webHandler: HttpHandler;
+let validateHandler: (e: unknown) => Promise<{ results: { key: string; outcome: string }[] }>;
+const saved: Record<string, string | undefined> = {};
+
+beforeAll(async () => {
+  for (const [k, v] of Object.entries(ENV)) {
+    saved[k] = process.env[k];
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  // The handlers parse the environment and build their clients at module init.
+  createUploadHandler = (await import('../../functions/plans/create-upload.js')).handler;
+  statusHandler = (await import('../../functions/plans/status.js')).handler;
+  webHandler = (await import('../../functions/plans/web.js')).handler;
+  validateHandler = (await import('../../functions/plans/validate-upload.js')).handler;
+});
+
+afterAll(() => {
+  for (const [k, v] of Object.entries(saved)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+});
+
+// ------------------------------------------------------------------ a tiny table behind GetCommand
+
+let table: Map<string, Record<string, unknown>>;
+const orgItem = (o: Org) => ({ pk: `ORG#${o.id}`, sk: 'ORG', gsi1pk: 'ORGS', gsi1sk: `${routeKeyOf(o)}#${o.id}`, ...o });
+const campaignItem = (c: Campaign) => ({ pk: `CAMPAIGN#${c.id}`, sk: 'CAMPAIGN', gsi1pk: 'CAMPAIGNS', gsi1sk: `${c.deadline}#${c.id}`, ...c });
+const uploadItem = (u: Upload) => ({ pk: `CAMPAIGN#${u.campaignId}`, sk: DOC_SK(u.orgId, u.routeKey, u.document, u.uploadId), ...u });
+const put = (item: Record<string, unknown>) => table.set(`${item.pk}|${item.sk}`, item);
+
+const signer = tokenSigner(async () => keyBytes());
+const grant = (o: Org, over: Partial<Grant> = {}): Grant => ({
+  orgId: o.id,
+  campaignId: campaign.id,
+  role: o.kind === 'school' ? 'school' : o.kind === 'district' ? 'district' : 'city',
+  version: o.tokenVersion,
+  ...over,
+});
+const sessionCookie = async (o: Org, over: Partial<Grant> = {}) => `psy_session=${await signer.session(grant(o, over))}`;
+
+function httpEvent(routeKey: string, over: Partial<APIGatewayProxyEventV2> = {}): APIGatewayProxyEventV2 {
+  const [method = 'GET', path = '/'] = routeKey.split(' ');
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: path,
+    rawQueryString: '',
+    headers: {},
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'unit',
+      domainName: 'psy.example.cn',
+      domainPrefix: 'psy',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'vitest' },
+      requestId: 'req-1',
+      routeKey,
+      stage: '$default',
+      time: '20/Jun/2019:02:00:00 +0000',
+      timeEpoch: Date.parse(NOW),
+    },
+    ...over,
+  };
+}
+
+const HAN = /[\u4e00-\u9fff]/;
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(new Date(NOW));
+  table = new Map();
+  for (const o of Object.values(orgs)) put(orgItem(o));
+  put(campaignItem(campaign));
+  ddb.on(GetCommand).callsFake((input: GetCommandInput) => {
+    const k = input.Key as { pk: string; sk: string };
+    const item = table.get(`${k.pk}|${k.sk}`);
+    return item ? { Item: structuredClone(item) } : {};
+  });
+  ddb.on(PutCommand).resolves({});
+  ddb.on(UpdateCommand).resolves({});
+});
+
+afterEach(() => {
+  ddb.reset();
+  s3.reset();
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+// ==================================================================================== create-upload
+
+describe('create-upload handler (POST /api/uploads)', () => {
+  const validBody = { document: 'service-plan', fileName: '实施方案.pdf', size: 123_456 };
+  const post = async (over: Partial<APIGatewayProxyEventV2> & { body?: string } = {}, who: Org = orgs.dhSchool1) =>
+    createUploadHandler(
+      httpEvent('POST /api/uploads', {
+        headers: { 'content-type': 'application/json', origin: SITE },
+        cookies: [await sessionCookie(who)],
+        body: JSON.stringify(validBody),
+        ...over,
+      }),
+    );
+  const errorOf = (r: { body?: string }) => (JSON.parse(r.body ?? '{}') as { error: { code: string; message: string } }).error;
+
+  it('writes the pending upload with attribute_not_exists(pk) under the exact key, and returns the pre-signed POST', async () => {
+    const r = await post();
+    expect(r.statusCode).toBe(201);
+    expect(r.headers['cache-control']).toBe('no-store');
+    const body = JSON.parse(r.body ?? '') as { uploadId: string; document: string; url: string; fields: Record<string, string>; expiresAt: string };
+    expect(body.uploadId).toMatch(/^[0-9a-f]{32}$/);
+    const id = body.uploadId;
+    const key = `incoming/2019-plans/dh-school-1/service-plan/${id}.pdf`;
+
+    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
+    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Item: {
+        pk: 'CAMPAIGN#2019-plans',
+        sk: `UPLOAD#dh#dh-school-1#service-plan#${id}`,
+        campaignId: '2019-plans',
+        orgId: 'dh-school-1',
+        routeKey: 'dh',
+        document: 'service-plan',
+        uploadId: id,
+        ext: 'pdf',
+        originalName: '实施方案.pdf',
+        declaredSize: 123_456,
+        by: 'school:dh-school-1',
+        requestedAt: NOW,
+        state: 'pending',
+        ttl: Date.parse(NOW) / 1000 + 7 * 86400,
+      },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+    // the session was checked against the stored org and campaign
+    expect(ddb).toHaveReceivedCommandWith(GetCommand, { TableName: TABLE, Key: { pk: 'ORG#dh-school-1', sk: 'ORG' } });
+    expect(ddb).toHaveReceivedCommandWith(GetCommand, { TableName: TABLE, Key: { pk: 'CAMPAIGN#2019-plans', sk: 'CAMPAIGN' } });
+
+    expect(body.document).toBe('service-plan');
+    expect(body.url).toBe(`https://${BUCKET}.s3.cn-northwest-1.amazonaws.com.cn/`);
+    expect(body.fields.key).toBe(key);
+    expect(body.fields['Content-Type']).toBe('application/pdf');
+    expect(body.expiresAt).toBe('2019-06-20T02:10:00.000Z');
+    const policy = JSON.parse(Buffer.from(body.fields.Policy ?? '', 'base64').toString('utf8')) as { expiration: string; conditions: unknown[] };
+    expect(Date.parse(policy.expiration)).toBe(Date.parse('2019-06-20T02:10:00.000Z'));
+    expect(policy.conditions).toEqual(
+      expect.arrayContaining([
+        { bucket: BUCKET },
+        { key },
+        ['content-length-range', 1, MiB20],
+        ['eq', '$Content-Type', 'application/pdf'],
+      ]),
+    );
+    expect(s3.calls()).toHaveLength(0); // signing is local; nothing is sent to S3
+  });
+
+  it('accepts a body of exactly 20 MiB declared size', async () => {
+    const r = await post({ body: JSON.stringify({ ...validBody, size: MiB20 }) });
+    expect(r.statusCode).toBe(201);
+    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.Item?.declaredSize).toBe(MiB20);
+  });
+
+  const big = JSON.stringify({ ...validBody, fileName: `${'长'.repeat(6000)}.pdf` }); // > 16 KB in UTF-8
+  const badInputs: [string, Partial<APIGatewayProxyEventV2>, number, string, string | RegExp][] = [
+    ['malformed JSON', { body: '{"document":"service-plan",' }, 400, 'BAD_JSON', '请求内容不是有效的 JSON。'],
+    ['an empty body', { body: '' }, 400, 'BAD_JSON', '请求内容不是有效的 JSON。'],
+    ['a text/plain body', { headers: { 'content-type': 'text/plain', origin: SITE } }, 415, 'UNSUPPORTED_MEDIA_TYPE', '请求格式不正确（需要 JSON）。'],
+    ['a form body', { headers: { 'content-type': 'application/x-www-form-urlencoded', origin: SITE } }, 415, 'UNSUPPORTED_MEDIA_TYPE', '请求格式不正确（需要 JSON）。'],
+    ['no content type', { headers: { origin: SITE } }, 415, 'UNSUPPORTED_MEDIA_TYPE', '请求格式不正确（需要 JSON）。'],
+    ['size as a string', { body: JSON.stringify({ ...validBody, size: '123456' }) }, 400, 'VALIDATION', '字段 size：类型不正确'],
+    ['fileName as a number', { body: JSON.stringify({ ...validBody, fileName: 42 }) }, 400, 'VALIDATION', '字段 fileName：类型不正确'],
+    ['a missing fileName', { body: JSON.stringify({ document: 'service-plan', size: 1 }) }, 400, 'VALIDATION', '字段 fileName：缺少必填项'],
+    ['a missing document', { body: JSON.stringify({ fileName: 'a.pdf', size: 1 }) }, 400, 'VALIDATION', '字段 document：缺少必填项'],
+    ['an extra field (a client-chosen key)', { body: JSON.stringify({ ...validBody, key: 'accepted/x.pdf' }) }, 400, 'VALIDATION', '不认识的字段：key'],
+    ['a JSON array', { body: '[]' }, 400, 'VALIDATION', /[\u4e00-\u9fff]/],
+    ['JSON null', { body: 'null' }, 400, 'VALIDATION', /[\u4e00-\u9fff]/],
+    ['size 0', { body: JSON.stringify({ ...validBody, size: 0 }) }, 400, 'VALIDATION', '字段 size：文件为空'],
+    ['size over 20 MiB', { body: JSON.stringify({ ...validBody, size: MiB20 + 1 }) }, 400, 'VALIDATION', '字段 size：文件超过 20 MB 上限'],
+    ['a fractional size', { body: JSON.stringify({ ...validBody, size: 1.5 }) }, 400, 'VALIDATION', /^字段 size：/],
+    ['a blank fileName', { body: JSON.stringify({ ...validBody, fileName: '   ' }) }, 400, 'VALIDATION', '字段 fileName：请选择文件'],
+    ['a badly formed document id', { body: JSON.stringify({ ...validBody, document: '../x' }) }, 400, 'VALIDATION', '字段 document：材料编号只能包含小写字母、数字和连字符'],
+    ['a body over 16 KB', { body: big }, 413, 'BODY_TOO_LARGE', '请求内容过大。'],
+    ['an unknown document', { body: JSON.stringify({ ...validBody, document: 'budget' }) }, 400, 'UNKNOWN_DOCUMENT', '没有这项报送材料。'],
+    ['an executable', { body: JSON.stringify({ ...validBody, fileName: 'plan.pdf.exe' }) }, 400, 'FILE_TYPE_NOT_ALLOWED', /^只接受 PDF/],
+  ];
+  it.each(badInputs.map(([what, over, status, code, message]) => [what, status, code, message, over] as const))(
+    '%s → %i %s, Chinese message, nothing written',
+    async (_what, status, code, message, over) => {
+    const r = await post(over);
+    expect(r.statusCode).toBe(status);
+    expect(r.headers['content-type']).toBe('application/json; charset=utf-8');
+    const e = errorOf(r);
+    expect(e.code).toBe(code);
+    expect(e.message).toMatch(HAN);
+    if (typeof message === 'string') expect(e.message).toBe(message);
+    else expect(e.message).toMatch(message);
+    expect(ddb).not.toHaveReceivedCommand(PutCommand);
+    },
+  );
+
+  it('no cookie → 401 NO_SESSION, nothing read or written', async () => {
+    const r = await post({ cookies: undefined });
+    expect(r.statusCode).toBe(401);
+    expect(errorOf(r)).toEqual({ code: 'NO_SESSION', message: '请通过邮件中的链接进入本页面。' });
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('a tampered session cookie → 401 NO_SESSION', async () => {
+    const c = await sessionCookie(orgs.dhSchool1);
+    const [h, , sig] = c.slice('psy_session='.length).split('.');
+    const payload = Buffer.from(JSON.stringify({ sub: 'dh', cmp: '2019-plans', role: 'district', v: 1, typ: 'session', exp: 2e9 })).toString('base64url');
+    const r = await post({ cookies: [`psy_session=${h}.${payload}.${sig}`] });
+    expect(r.statusCode).toBe(401);
+    expect(errorOf(r).code).toBe('NO_SESSION');
+    expect(ddb).not.toHaveReceivedCommand(PutCommand);
+  });
+
+  it('a link token used as the session cookie → 401 NO_SESSION', async () => {
+    const r = await post({ cookies: [`psy_session=${await signer.link(grant(orgs.dhSchool1), 60)}`] });
+    expect(r.statusCode).toBe(401);
+    expect(errorOf(r).code).toBe('NO_SESSION');
+    expect(ddb).not.toHaveReceivedCommand(PutCommand);
+  });
+
+  it('a malformed (not URL-decodable) session cookie → 401 NO_SESSION, not a 500', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const r = await post({ cookies: ['psy_session=%E0%A4%A'] });
+    expect(r.statusCode).toBe(401);
+    expect(errorOf(r).code).toBe('NO_SESSION');
+    expect(ddb).not.toHaveReceivedCommand(PutCommand);
+  });
+
+  it('a session of an older org token version → 401 LINK_REVOKED', async () => {
+    put(orgItem({ ...orgs.dhSchool1, tokenVersion: 2 }));
+    const r = await post({ cookies: [await sessionCookie(orgs.dhSchool1, { version: 1 })] });
+    expect(r.statusCode).toBe(401);
+    expect(errorOf(r)).toEqual({ code: 'LINK_REVOKED', message: '该链接已停用，请使用最新邮件中的链接。' });
+    expect(ddb).not.toHaveReceivedCommand(PutCommand);
+  });
+
+  it('an expired session (real clock moved 2 h on) → 401 SESSION_EXPIRED', async () => {
+    const cookie = await sessionCookie(orgs.dhSchool1);
+    vi.setSystemTime(Date.parse(NOW) + 2 * 3600_000 + 1000);
+    const r = await post({ cookies: [cookie] });
+    expect(r.statusCode).toBe(401);
+    expect(errorOf(r).code).toBe('SESSION_EXPIRED');
+    expect(ddb).not.toHaveReceivedCommand(PutCommand);
+  });
+
+  it('an Origin from another site → 403 BAD_ORIGIN, before anything is read', async () => {
+    const r = await post({ headers: { 'content-type': 'application/json', origin: 'https://evil.example.com' } });
+    expect(r.statusCode).toBe(403);
+    expect(errorOf(r)).toEqual({ code: 'BAD_ORIGIN', message: '请求来源不正确，请从报送页面上传。' });
+    expect(ddb.calls()).toHaveLength(0);
+    const sub = await post({ headers: { 'content-type': 'application/json', origin: 'https://psy.example.cn.evil.com' } });
+    expect(sub.statusCode).toBe(403);
+  });
+
+  it('the Centre (not in the audience) → 403 NOT_IN_AUDIENCE', async () => {
+    const r = await post({}, orgs.centre);
+    expect(r.statusCode).toBe(403);
+    expect(errorOf(r).code).toBe('NOT_IN_AUDIENCE');
+    expect(ddb).not.toHaveReceivedCommand(PutCommand);
+  });
+
+  it('an unexpected error (DynamoDB throws) → 500 INTERNAL with the fallback message only, no stack', async () => {
+    const log = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    ddb.on(GetCommand).rejects(new Error('connect ECONNREFUSED 10.0.0.7:443 (internal detail)'));
+    const r = await post();
+    expect(r.statusCode).toBe(500);
+    expect(JSON.parse(r.body ?? '')).toEqual({
+      error: { code: 'INTERNAL', message: '服务暂时不可用，请稍后再试；如持续出现，请联系市未成年人心理健康辅导中心。' },
+    });
+    expect(r.body).not.toContain('ECONNREFUSED');
+    expect(r.body).not.toMatch(/\bat .*\.(ts|js):\d+/);
+    expect(ddb).not.toHaveReceivedCommand(PutCommand);
+    expect(log).toHaveBeenCalledTimes(1);
+  });
+});
+
+// ==================================================================================== validate-upload
+
+describe('validate-upload handler (S3 ObjectCreated)', () => {
+  const key = `incoming/2019-plans/dh-school-1/service-plan/${UPLOAD_ID}.pdf`;
+  const dest = `accepted/2019-plans/dh-school-1/service-plan/${UPLOAD_ID}.pdf`;
+  const Key = { pk: 'CAMPAIGN#2019-plans', sk: `UPLOAD#dh#dh-school-1#service-plan#${UPLOAD_ID}` };
+  const s3Event = (k: string, eventName = 'ObjectCreated:Post') => ({
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: 'cn-northwest-1',
+        eventTime: NOW,
+        eventName,
+        s3: { s3SchemaVersion: '1.0', bucket: { name: BUCKET, arn: `arn:aws-cn:s3:::${BUCKET}` }, object: { key: k, size: 600, eTag: 'e', sequencer: '01' } },
+      },
+    ],
+  });
+  const body = (bytes: Uint8Array) => ({ transformToByteArray: async () => bytes }) as unknown as GetObjectCommandOutput['Body'];
+
+  beforeEach(() => {
+    vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    put(uploadItem(upload({ requestedAt: '2019-06-20T01:59:00.000Z' })));
+    s3.on(CopyObjectCommand).resolves({});
+  });
+
+  it('accepts a real PDF: reads it, copies it to accepted/, finishes with #state = :pending', async () => {
+    const pdf = minimalPdf();
+    s3.on(GetObjectCommand).resolves({ Body: body(pdf) });
+    expect(await validateHandler(s3Event(key))).toEqual({ results: [{ key, outcome: 'accepted' }] });
+
+    expect(ddb).toHaveReceivedCommandWith(GetCommand, { TableName: TABLE, Key, ConsistentRead: true });
+    expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: BUCKET, Key: key }]);
+    expect(s3.commandCalls(CopyObjectCommand).map((c) => c.args[0].input)).toEqual([
+      { Bucket: BUCKET, Key: dest, CopySource: `${BUCKET}/${key}`, MetadataDirective: 'COPY' },
+    ]);
+    expect(ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        TableName: TABLE,
+        Key,
+        UpdateExpression: 'SET #state = :state, #receivedAt = :receivedAt, #size = :size, #sha256 = :sha256, #late = :late, #acceptedKey = :acceptedKey REMOVE #ttl',
+        ConditionExpression: '#state = :pending',
+        ExpressionAttributeNames: {
+          '#state': 'state',
+          '#receivedAt': 'receivedAt',
+          '#size': 'size',
+          '#sha256': 'sha256',
+          '#late': 'late',
+          '#acceptedKey': 'acceptedKey',
+          '#ttl': 'ttl',
+        },
+        ExpressionAttributeValues: {
+          ':pending': 'pending',
+          ':state': 'accepted',
+          ':receivedAt': NOW,
+          ':size': pdf.byteLength,
+          ':sha256': createHash('sha256').update(pdf).digest('hex'),
+          ':late': false,
+          ':acceptedKey': dest,
+        },
+      },
+    ]);
+    // the copy happens before the record says "accepted"
+    const copyCall = s3.commandCalls(CopyObjectCommand)[0];
+    const updateCall = ddb.commandCalls(UpdateCommand)[0];
+    expect(copyCall && updateCall && copyCall.calledBefore(updateCall)).toBe(true);
+  });
+
+  it('an executable renamed .pdf → rejected TYPE_MISMATCH, not copied', async () => {
+    const elf = elfExecutable();
+    s3.on(GetObjectCommand).resolves({ Body: body(elf) });
+    expect(await validateHandler(s3Event(key))).toEqual({ results: [{ key, outcome: 'rejected' }] });
+    expect(s3).not.toHaveReceivedCommand(CopyObjectCommand);
+    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Key,
+      UpdateExpression: 'SET #state = :state, #receivedAt = :receivedAt, #reason = :reason, #size = :size REMOVE #ttl',
+      ConditionExpression: '#state = :pending',
+      ExpressionAttributeNames: { '#state': 'state', '#receivedAt': 'receivedAt', '#reason': 'reason', '#size': 'size', '#ttl': 'ttl' },
+      ExpressionAttributeValues: { ':pending': 'pending', ':state': 'rejected', ':receivedAt': NOW, ':reason': 'TYPE_MISMATCH', ':size': elf.byteLength },
+    });
+  });
+
+  it('an object that is gone (NoSuchKey) → rejected MISSING', async () => {
+    s3.on(GetObjectCommand).rejects(new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } }));
+    expect(await validateHandler(s3Event(key))).toEqual({ results: [{ key, outcome: 'rejected' }] });
+    expect(s3).not.toHaveReceivedCommand(CopyObjectCommand);
+    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues).toEqual({
+      ':pending': 'pending',
+      ':state': 'rejected',
+      ':receivedAt': NOW,
+      ':reason': 'MISSING',
+    });
+  });
+
+  it('a ConditionalCheckFailedException on finish (a concurrent re-delivery won) is not an error', async () => {
+    s3.on(GetObjectCommand).resolves({ Body: body(minimalPdf()) });
+    ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+    await expect(validateHandler(s3Event(key))).resolves.toEqual({ results: [{ key, outcome: 'accepted' }] });
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
+  });
+
+  it('a re-delivered event for an attempt already accepted reads nothing from S3 and writes nothing', async () => {
+    put(uploadItem(upload({ state: 'accepted', receivedAt: NOW, size: 10, sha256: 'ab'.repeat(32), late: false, acceptedKey: dest })));
+    expect(await validateHandler(s3Event(key))).toEqual({ results: [{ key, outcome: 'ignored' }] });
+    expect(s3.calls()).toHaveLength(0);
+    expect(ddb).not.toHaveReceivedCommand(UpdateCommand);
+  });
+
+  it('any other DynamoDB error propagates, so the event is retried', async () => {
+    s3.on(GetObjectCommand).resolves({ Body: body(minimalPdf()) });
+    ddb.on(UpdateCommand).rejects(new Error('ProvisionedThroughputExceededException'));
+    await expect(validateHandler(s3Event(key))).rejects.toThrow('ProvisionedThroughputExceededException');
+  });
+
+  it.each<[string, unknown]>([
+    ['not an S3 event', { hello: 'world' }],
+    ['an SQS-shaped event', { Records: [{ body: '{}', messageId: '1' }] }],
+    ['null', null],
+    ['a key outside incoming/', s3Event(`accepted/2019-plans/dh-school-1/service-plan/${UPLOAD_ID}.pdf`)],
+    ['a key with a foreign layout', s3Event('incoming/../accepted/x.pdf')],
+    ['an upload id that is not ours', s3Event(`incoming/2019-plans/dh-school-1/service-plan/${'z'.repeat(32)}.pdf`)],
+    ['an ObjectRemoved event', s3Event(key, 'ObjectRemoved:Delete')],
+  ])('%s → no DynamoDB or S3 call', async (_what, event) => {
+    const r = await validateHandler(event);
+    expect(r.results.every((x) => x.outcome === 'ignored')).toBe(true);
+    expect(ddb.calls()).toHaveLength(0);
+    expect(s3.calls()).toHaveLength(0);
+  });
+});
+
+// ==================================================================================== status
+
+describe('status handler (GET /api/status, GET /api/plans)', () => {
+  const dhUploads = [
+    uploadItem(upload({ state: 'accepted', receivedAt: '2019-06-15T00:00:00.000Z', late: false, size: 1000, sha256: 'ab'.repeat(32) })),
+    uploadItem(upload({ uploadId: 'f'.repeat(32), document: 'crisis-plan', state: 'accepted', receivedAt: '2019-06-16T00:00:00.000Z', late: false, size: 5, sha256: 'cd'.repeat(32) })),
+  ];
+  beforeEach(() => {
+    ddb.on(QueryCommand).callsFake((input: QueryCommandInput) => {
+      if (input.IndexName === 'gsi1') return { Items: [orgs.dh, orgs.dhSchool1, orgs.dhSchool2].map(orgItem) };
+      // uploads: two pages, to show every page is read
+      return input.ExclusiveStartKey ? { Items: [dhUploads[1]] } : { Items: [dhUploads[0]], LastEvaluatedKey: { pk: 'CAMPAIGN#2019-plans', sk: dhUploads[0]?.sk } };
+    });
+  });
+  const get = async (routeKey: string, who: Org, query?: Record<string, string>) =>
+    statusHandler(httpEvent(routeKey, { cookies: [await sessionCookie(who)], queryStringParameters: query }));
+
+  it('a District gets its jurisdiction as CSV: BOM, CRLF, content-disposition, from exact Queries (no Scan)', async () => {
+    const r = await get('GET /api/status', orgs.dh, { format: 'csv' });
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(r.headers['content-disposition']).toBe(
+      `attachment; filename="status-2019-plans.csv"; filename*=UTF-8''${encodeURIComponent('心理服务体系建设实施方案报送-报送情况.csv')}`,
+    );
+    expect(r.body?.startsWith('\uFEFF所属,机构编号,机构名称,类型,')).toBe(true);
+    expect(r.body?.slice(1).split('\r\n').slice(1)).toEqual([
+      '东湖区教科体局,dh,东湖区教科体局,县区,未上传,0,,,未上传,0,,',
+      '东湖区教科体局,dh-school-1,东湖区第一小学,学校,已上传,1,2019年6月15日 08:00,,已上传,1,2019年6月16日 08:00,',
+      '东湖区教科体局,dh-school-2,东湖区第二中学,学校,未上传,0,,,未上传,0,,',
+      '',
+    ]);
+    const queries = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
+    expect(queries).toEqual(
+      expect.arrayContaining([
+        {
+          TableName: TABLE,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :p AND begins_with(gsi1sk, :r)',
+          ExpressionAttributeValues: { ':p': 'ORGS', ':r': 'dh#' },
+          ExclusiveStartKey: undefined,
+        },
+        {
+          TableName: TABLE,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+          ExpressionAttributeValues: { ':pk': 'CAMPAIGN#2019-plans', ':p': 'UPLOAD#dh#' },
+          ExclusiveStartKey: undefined,
+        },
+        {
+          TableName: TABLE,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+          ExpressionAttributeValues: { ':pk': 'CAMPAIGN#2019-plans', ':p': 'UPLOAD#dh#' },
+          ExclusiveStartKey: { pk: 'CAMPAIGN#2019-plans', sk: dhUploads[0]?.sk },
+        },
+      ]),
+    );
+    expect(queries).toHaveLength(3);
+  });
+
+  it('a school gets only itself (one Query on its own prefix, no org listing)', async () => {
+    const r = await get('GET /api/status', orgs.dhSchool1);
+    expect(r.statusCode).toBe(200);
+    const body = JSON.parse(r.body ?? '') as { org: unknown; rows: { orgId: string }[]; totals: unknown[] };
+    expect(body.org).toEqual({ id: 'dh-school-1', name: '东湖区第一小学' });
+    expect(body.rows.map((x) => x.orgId)).toEqual(['dh-school-1']);
+    const queries = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
+    expect(queries.some((q) => q.IndexName === 'gsi1')).toBe(false);
+    expect(queries[0]?.ExpressionAttributeValues).toEqual({ ':pk': 'CAMPAIGN#2019-plans', ':p': 'UPLOAD#dh#dh-school-1#' });
+  });
+
+  it('GET /api/plans is the own org even for a District', async () => {
+    const r = await get('GET /api/plans', orgs.dh);
+    const body = JSON.parse(r.body ?? '') as { rows: { orgId: string }[] };
+    expect(body.rows.map((x) => x.orgId)).toEqual(['dh']);
+    expect(ddb.commandCalls(QueryCommand)[0]?.args[0].input.ExpressionAttributeValues).toEqual({ ':pk': 'CAMPAIGN#2019-plans', ':p': 'UPLOAD#dh#dh#' });
+  });
+
+  it('an unknown format or query parameter → 400 VALIDATION in Chinese; no cookie → 401', async () => {
+    const queries: Record<string, string>[] = [{ format: 'xlsx' }, { format: 'csv', org: 'xh' }];
+    for (const q of queries) {
+      const r = await get('GET /api/status', orgs.dh, q);
+      expect(r.statusCode).toBe(400);
+      const e = (JSON.parse(r.body ?? '') as { error: { code: string; message: string } }).error;
+      expect(e.code).toBe('VALIDATION');
+      expect(e.message).toMatch(HAN);
+    }
+    const none = await statusHandler(httpEvent('GET /api/status'));
+    expect(none.statusCode).toBe(401);
+  });
+  it('a school session on the GET /status page → 403 HTML page in Chinese, nothing queried', async () => {
+    const r = await statusHandler(httpEvent('GET /status', { cookies: [await sessionCookie(orgs.dhSchool1)] }));
+    expect(r.statusCode).toBe(403);
+    expect(r.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(r.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(r.body).toContain('<html lang="zh-CN">');
+    expect(r.body).toContain('<title>没有权限</title>');
+    expect(r.body).toContain('您没有查看该内容的权限。');
+    expect(r.body).toContain('错误代码：403');
+    expect(ddb).not.toHaveReceivedCommand(QueryCommand);
+  });
+
+  it('a District on the GET /status page gets its jurisdiction as an HTML page', async () => {
+    const r = await statusHandler(httpEvent('GET /status', { cookies: [await sessionCookie(orgs.dh)] }));
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(r.body).toContain('<tr data-org="dh-school-1">');
+    expect(r.body).toContain('<tr data-org="dh-school-2">');
+    expect(r.body).not.toContain('data-org="xh');
+    expect(r.body).not.toContain('data-org="direct-1"');
+  });
+
+  it('no session on the GET /status page → 401 HTML page in Chinese', async () => {
+    const r = await statusHandler(httpEvent('GET /status'));
+    expect(r.statusCode).toBe(401);
+    expect(r.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(r.body).toContain('请通过邮件中的链接进入本页面。');
+  });
+
+});
+
+
+
+// ==================================================================================== web
+
+describe('web handler (pages)', () => {
+  it('GET /l/{token} swaps the link for an HttpOnly, Secure session cookie and a clean redirect', async () => {
+    const link = await signer.link(grant(orgs.dhSchool1), 60);
+    const r = await webHandler(httpEvent('GET /l/{token}', { pathParameters: { token: link } }));
+    expect(r.statusCode).toBe(302);
+    expect(r.headers.location).toBe('/upload');
+    expect(r.headers['referrer-policy']).toBe('no-referrer');
+    expect(r.cookies).toHaveLength(1);
+    const m = /^psy_session=([^;]+); Path=\/; Max-Age=7200; HttpOnly; SameSite=Lax; Secure$/.exec(r.cookies?.[0] ?? '');
+    expect(m).not.toBeNull();
+    expect(await signer.verify(m?.[1] ?? '', 'session')).toEqual(grant(orgs.dhSchool1));
+    const city = await webHandler(httpEvent('GET /l/{token}', { pathParameters: { token: await signer.link(grant(orgs.bureau), 60) } }));
+    expect(city.headers.location).toBe('/status');
+  });
+
+  it('a bad link → 401 HTML page in Chinese with no cookie set', async () => {
+    const r = await webHandler(httpEvent('GET /l/{token}', { pathParameters: { token: 'garbage' } }));
+    expect(r.statusCode).toBe(401);
+    expect(r.cookies).toBeUndefined();
+    expect(r.body).toContain('<title>无法打开页面</title>');
+    expect(r.body).toContain('链接无效，请确认复制完整');
+  });
+});

@@ -1,0 +1,186 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { type InviteDeps, invitationMail, sendInvitations } from '../../functions/campaigns/invite.js';
+import { AppError } from '../../functions/shared/errors.js';
+import { tokenSigner } from '../../functions/shared/tokens.js';
+import { Org } from '../../schemas/orgs.js';
+import { FakeCampaignStore, FakeLedger, FakeMailer, FakeOrgStore, FixedClock } from './fakes.js';
+import { allOrgs, campaign, keyBytes, orgs } from './samples.js';
+
+const SITE = 'https://psy.example.cn';
+
+function world() {
+  return {
+    orgs: new FakeOrgStore(allOrgs),
+    campaigns: new FakeCampaignStore([campaign]),
+    tokens: tokenSigner(async () => keyBytes()),
+    mailer: new FakeMailer(),
+    ledger: new FakeLedger(),
+    clock: new FixedClock('2019-05-10T01:00:00.000Z'),
+    siteOrigin: SITE,
+    linkTtlDays: 60,
+  } satisfies InviteDeps;
+}
+type World = ReturnType<typeof world>;
+
+/** Everyone with a contact: the audience (District offices and schools), the receiving Centre, the Bureau; xh has no contact. */
+const EXPECTED = ['bureau', 'centre', 'dh', 'dh-school-1', 'dh-school-2', 'xh-school-1', 'direct-1'];
+const sortIds = (ids: string[]) => [...ids].sort();
+const linkIn = (text: string) => {
+  const m = new RegExp(`${SITE.replace(/[.]/g, '\\.')}/l/([A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+)`).exec(text);
+  return m?.[1];
+};
+const mailTo = (w: World, email: string) => w.mailer.sent.filter((m) => m.to.includes(email));
+
+describe('sendInvitations', () => {
+  let w: World;
+  beforeEach(() => {
+    w = world();
+  });
+
+  it('invites every audience org, the receiver and the Bureau once, to their deduplicated lower-case addresses', async () => {
+    const report = await sendInvitations(w, campaign.id);
+    expect(sortIds(report.sent.map((s) => s.orgId))).toEqual(sortIds(EXPECTED));
+    expect(report.already).toEqual([]);
+    expect(report.failed).toEqual([]);
+    expect(w.mailer.sent).toHaveLength(EXPECTED.length);
+    expect(report.sent.find((s) => s.orgId === 'dh')?.to).toEqual(['li@dh.example.cn']);
+    expect(sortIds(w.mailer.sent.map((m) => m.to.join(',')))).toEqual(
+      sortIds([
+        'office@bureau.example.cn',
+        'wang@centre.example.cn',
+        'li@dh.example.cn',
+        'zhang@dh1.example.cn',
+        'zhao@dh2.example.cn',
+        'chen@xh1.example.cn',
+        'liu@d1.example.cn',
+      ]),
+    );
+    const entry = w.ledger.entries.get('invite#2019-plans#dh-school-1#v1');
+    expect(entry).toEqual({
+      key: 'invite#2019-plans#dh-school-1#v1',
+      about: { kind: 'invite', campaignId: '2019-plans', orgId: 'dh-school-1', to: ['zhang@dh1.example.cn'] },
+      state: 'sent',
+      claimedAt: '2019-05-10T01:00:00.000Z',
+      messageId: expect.stringMatching(/^msg-\d+$/),
+      sentAt: '2019-05-10T01:00:00.000Z',
+    });
+    expect([...w.ledger.entries.values()].every((e) => e.state === 'sent')).toBe(true);
+  });
+
+  it('skips an org with no contact address', async () => {
+    const report = await sendInvitations(w, campaign.id);
+    expect(report.skipped).toEqual([{ orgId: 'xh', reason: '没有联系人邮箱' }]);
+    expect(w.ledger.entries.has('invite#2019-plans#xh#v1')).toBe(false);
+  });
+
+  it('a second run sends nothing new and reports every org as already invited', async () => {
+    await sendInvitations(w, campaign.id);
+    const second = await sendInvitations(w, campaign.id);
+    expect(second.sent).toEqual([]);
+    expect(sortIds(second.already)).toEqual(sortIds(EXPECTED));
+    expect(second.skipped).toEqual([{ orgId: 'xh', reason: '没有联系人邮箱' }]);
+    expect(w.mailer.sent).toHaveLength(EXPECTED.length);
+  });
+
+  it('a mailer failure releases the ledger claim, and the next run retries that org only', async () => {
+    w.mailer.failFor = (m) => m.to.includes('zhao@dh2.example.cn');
+    const first = await sendInvitations(w, campaign.id);
+    expect(first.failed).toEqual([{ orgId: 'dh-school-2', error: 'SES: Throttling: Maximum sending rate exceeded' }]);
+    expect(first.sent).toHaveLength(EXPECTED.length - 1);
+    expect(w.ledger.entries.has('invite#2019-plans#dh-school-2#v1')).toBe(false);
+    expect(w.ledger.released).toEqual(['invite#2019-plans#dh-school-2#v1']);
+
+    w.mailer.failFor = undefined;
+    const second = await sendInvitations(w, campaign.id);
+    expect(second.sent.map((s) => s.orgId)).toEqual(['dh-school-2']);
+    expect(second.failed).toEqual([]);
+    expect(mailTo(w, 'zhao@dh2.example.cn')).toHaveLength(1);
+    expect(w.mailer.sent).toHaveLength(EXPECTED.length);
+  });
+
+  it('does not send twice when recording the sent mail fails after the mail left', async () => {
+    // The mail was handed to SES; only the ledger update failed. "Nothing twice": the claim must stay.
+    w.ledger.failSentFor = (key) => key === 'invite#2019-plans#dh-school-1#v1';
+    await sendInvitations(w, campaign.id);
+    expect(mailTo(w, 'zhang@dh1.example.cn')).toHaveLength(1);
+    w.ledger.failSentFor = undefined;
+    const second = await sendInvitations(w, campaign.id);
+    expect(second.sent.map((s) => s.orgId)).not.toContain('dh-school-1');
+    expect(mailTo(w, 'zhang@dh1.example.cn')).toHaveLength(1);
+  });
+
+  it('invites an org again after its token version is bumped, with a link of the new version', async () => {
+    await sendInvitations(w, campaign.id);
+    await w.orgs.bumpTokenVersion('dh-school-1');
+    const again = await sendInvitations(w, campaign.id);
+    expect(again.sent).toEqual([{ orgId: 'dh-school-1', to: ['zhang@dh1.example.cn'] }]);
+    const mails = mailTo(w, 'zhang@dh1.example.cn');
+    expect(mails).toHaveLength(2);
+    const oldToken = linkIn(mails[0]?.text ?? '');
+    const newToken = linkIn(mails[1]?.text ?? '');
+    expect(await w.tokens.verify(oldToken ?? '', 'link')).toMatchObject({ version: 1 });
+    expect(await w.tokens.verify(newToken ?? '', 'link')).toEqual({ orgId: 'dh-school-1', campaignId: '2019-plans', role: 'school', version: 2 });
+    expect(w.ledger.entries.get('invite#2019-plans#dh-school-1#v2')?.state).toBe('sent');
+  });
+
+  it('each mail carries its own org link ${siteOrigin}/l/<token>, in the text and the HTML', async () => {
+    await sendInvitations(w, campaign.id);
+    const roles: Record<string, string> = {};
+    for (const m of w.mailer.sent) {
+      const token = linkIn(m.text);
+      expect(token).toBeDefined();
+      expect(m.html).toContain(`href="${SITE}/l/${token}"`);
+      const g = await w.tokens.verify(token ?? '', 'link');
+      const org = allOrgs.find((o) => o.contacts.some((c) => m.to.includes(c.email.toLowerCase())));
+      expect(g).toEqual({ orgId: org?.id, campaignId: '2019-plans', role: g.role, version: 1 });
+      roles[g.orgId] = g.role;
+    }
+    expect(roles).toEqual({
+      bureau: 'city',
+      centre: 'city',
+      dh: 'district',
+      'dh-school-1': 'school',
+      'dh-school-2': 'school',
+      'xh-school-1': 'school',
+      'direct-1': 'school',
+    });
+  });
+
+  it('writes a Chinese subject with the deadline date and no "undefined" anywhere', async () => {
+    await sendInvitations(w, campaign.id);
+    const school = mailTo(w, 'zhang@dh1.example.cn')[0];
+    expect(school?.subject).toBe('【请于2019年6月30日前报送】心理服务体系建设实施方案报送');
+    expect(school?.text).toContain('请于 2019年6月30日 23:59（北京时间）前');
+    expect(school?.text).toContain('1. 心理服务体系建设工作实施方案\n2. 心理危机管理工作方案');
+    expect(school?.text).toContain('《心理服务体系建设实施方案报送》（洪教健字〔2019〕1号）');
+    expect(school?.text).toContain('联系人：王老师，电话：0791-86123456');
+    expect(school?.text).toContain('有效期 60 天');
+    expect(school?.text.startsWith('东湖区第一小学：')).toBe(true);
+    expect(mailTo(w, 'li@dh.example.cn')[0]?.text).toContain('县区教育局（教体办）还可通过同一链接查看辖区内各学校的报送情况。');
+    expect(mailTo(w, 'office@bureau.example.cn')[0]?.subject).toBe('【报送情况】心理服务体系建设实施方案报送');
+    for (const m of w.mailer.sent) {
+      for (const part of [m.subject, m.text, m.html]) {
+        expect(part).not.toContain('undefined');
+        expect(part).not.toContain('null');
+        expect(part).not.toContain('NaN');
+      }
+      expect(m.text).toContain('南昌市未成年人心理健康辅导中心');
+    }
+  });
+
+  it('escapes org names in the HTML body', () => {
+    const odd = Org.parse({ ...orgs.dhSchool1, name: '东湖区<b>实验</b>&学校' });
+    const m = invitationMail(campaign, odd, `${SITE}/l/a.b.c`, '南昌市未成年人心理健康辅导中心', 60, ['x@example.cn']);
+    expect(m.html).toContain('东湖区&lt;b&gt;实验&lt;/b&gt;&amp;学校');
+    expect(m.html).not.toContain('<b>实验</b>');
+    expect(m.text.startsWith('东湖区<b>实验</b>&学校：')).toBe(true);
+  });
+
+  it('refuses an unknown campaign with CAMPAIGN_NOT_FOUND and sends nothing', async () => {
+    const e = await sendInvitations(w, 'nope').catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(AppError);
+    expect(e).toMatchObject({ status: 404, code: 'CAMPAIGN_NOT_FOUND' });
+    expect(w.mailer.sent).toEqual([]);
+    expect(w.ledger.entries.size).toBe(0);
+  });
+});
