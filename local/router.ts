@@ -24,10 +24,19 @@ const compiled = routes.map((r) => {
   return { ...r, names, re: new RegExp(`^${pattern}$`) };
 });
 
+/** Like API Gateway: a parameter that isn't valid percent-encoding is passed on as it came. */
+const safeDecode = (s: string) => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+};
+
 function match(method: string, path: string) {
   for (const r of compiled) {
     const m = r.method === method ? r.re.exec(path) : null;
-    if (m) return { route: r, params: Object.fromEntries(r.names.map((n, i) => [n, decodeURIComponent(m[i + 1] as string)])) };
+    if (m) return { route: r, params: Object.fromEntries(r.names.map((n, i) => [n, safeDecode(m[i + 1] as string)])) };
   }
   return undefined;
 }

@@ -98,6 +98,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     DOMAIN_CLOCK: clockAnchor,
     // Locally nothing may reach AWS by accident.
     AWS_EC2_METADATA_DISABLED: 'true',
+    // Lambda runs Node 24; the SDK's notice about Node 20 on laptops is noise here.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   Object.assign(process.env, env);
 

@@ -36,7 +36,7 @@ export const APP_JS = `(function () {
       if (status === 200 && data && data.rows && data.rows[0]) {
         var docs = data.rows[0].documents, d = null;
         for (var i = 0; i < docs.length; i++) if (docs[i].document === doc) d = docs[i];
-        if (d && !d.pending) { location.reload(); return; }
+        if (d && d.pendingIds.indexOf(uploadId) < 0) { location.reload(); return; }
       }
       if (tries > 40) { say(form, '文件已上传，系统仍在检查，请稍后刷新页面查看结果。', false); return; }
       setTimeout(function () { poll(form, doc, uploadId, tries + 1); }, 750);

@@ -53,16 +53,22 @@ export async function sendInvitations(deps: InviteDeps, campaignId: string): Pro
       report.already.push(org.id);
       continue;
     }
+    let id: string;
     try {
       const token = await deps.tokens.link({ orgId: org.id, campaignId: campaign.id, role: roleOf(org.kind), version: org.tokenVersion }, deps.linkTtlDays);
       const mail = invitationMail(campaign, org, `${deps.siteOrigin}/l/${token}`, receiver?.name ?? '南昌市未成年人心理健康辅导中心', deps.linkTtlDays, to);
-      const id = await deps.mailer.send(mail);
-      await deps.ledger.sent(key, id, deps.clock.now().toISOString());
-      report.sent.push({ orgId: org.id, to });
+      id = await deps.mailer.send(mail);
     } catch (e) {
+      // Not sent: give the claim back so the next run tries again.
       await deps.ledger.release(key).catch(() => undefined);
       report.failed.push({ orgId: org.id, error: (e as Error).message });
+      continue;
     }
+    // Sent: the claim stays whatever happens next, so the mail is never sent twice.
+    report.sent.push({ orgId: org.id, to });
+    await deps.ledger.sent(key, id, deps.clock.now().toISOString()).catch((e: unknown) => {
+      console.warn(JSON.stringify({ level: 'WARN', msg: 'mail sent but ledger not updated', key, error: String(e) }));
+    });
   }
   return report;
 }

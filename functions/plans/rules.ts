@@ -24,9 +24,10 @@ export function sanitiseFileName(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
   // eslint-disable-next-line no-control-regex
   const clean = base.replace(/[\u0000-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2066-\u2069<>:"|?*]/g, '').trim();
-  if (clean.length <= 120) return clean || 'file';
+  const chars = Array.from(clean); // whole characters: never cut a surrogate pair in half
+  if (chars.length <= 120) return clean || 'file';
   const ext = /\.[A-Za-z0-9]{1,8}$/.exec(clean)?.[0] ?? '';
-  return clean.slice(0, 120 - ext.length) + ext;
+  return chars.slice(0, 120 - ext.length).join('') + ext;
 }
 
 /** Checks the bytes against the declared type: magic bytes must match, size within limits. */
@@ -71,6 +72,8 @@ export interface DocStatus {
   rejected?: { reason: RejectReason; message: string; fileName: string; at: string };
   /** An upload still being checked. */
   pending: boolean;
+  /** The ids of the uploads still being checked (the page polls until its own is done). */
+  pendingIds: string[];
 }
 
 export interface OrgStatus {
@@ -123,9 +126,12 @@ export function summarise(campaign: Campaign, orgs: Org[], uploads: Upload[], no
                 at: lastRejected.receivedAt ?? lastRejected.requestedAt,
               }
             : undefined;
-        const pending = attempts.some(
-          (a) => a.state === 'pending' && now.getTime() - Date.parse(a.requestedAt) < PENDING_STALE_MS,
-        );
+        // Attempts still being checked: fresh ones newer than the last finished attempt (an abandoned
+        // POST, e.g. lost network before a successful retry, must not keep the document "pending").
+        const lastFinished = attempts.filter((a) => a.state !== 'pending').reduce((t, a) => (a.requestedAt > t ? a.requestedAt : t), '');
+        const pendingIds = attempts
+          .filter((a) => a.state === 'pending' && a.requestedAt > lastFinished && now.getTime() - Date.parse(a.requestedAt) < PENDING_STALE_MS)
+          .map((a) => a.uploadId);
         return {
           document: d.kind,
           title: d.title,
@@ -136,7 +142,8 @@ export function summarise(campaign: Campaign, orgs: Org[], uploads: Upload[], no
           lastFileName: last?.originalName,
           lastSize: last?.size,
           rejected,
-          pending,
+          pending: pendingIds.length > 0,
+          pendingIds,
         };
       });
       return {

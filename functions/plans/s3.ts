@@ -1,4 +1,4 @@
-import { CopyObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import type { ObjectStore, Presigner } from './service.js';
 
@@ -33,15 +33,8 @@ export function s3Objects(s3: S3Client, bucket: string): ObjectStore {
         throw e;
       }
     },
-    async copy(from, to) {
-      await s3.send(
-        new CopyObjectCommand({
-          Bucket: bucket,
-          Key: to,
-          CopySource: `${bucket}/${from.split('/').map(encodeURIComponent).join('/')}`,
-          MetadataDirective: 'COPY',
-        }),
-      );
+    async write(key, bytes, contentType) {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentType: contentType }));
     },
   };
 }

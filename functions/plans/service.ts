@@ -19,7 +19,8 @@ export interface Presigner {
 export interface ObjectStore {
   /** The object's bytes, or undefined if it is gone. */
   read(key: string): Promise<Uint8Array | undefined>;
-  copy(from: string, to: string): Promise<void>;
+  /** Stores exactly these bytes (the ones that were checked) under the key. */
+  write(key: string, bytes: Uint8Array, contentType: string): Promise<void>;
 }
 
 export interface PlansDeps {
@@ -130,7 +131,9 @@ export async function validateUpload(
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const dest = acceptedKey(upload);
-  await deps.objects.copy(ref.key, dest);
+  // The checked bytes are written, not copied: the pre-signed POST stays usable for minutes, and a
+  // copy could pick up something posted after the check.
+  await deps.objects.write(dest, bytes, FILE_TYPES[upload.ext].contentType);
   await deps.uploads.finish(storeRef, {
     state: 'accepted',
     receivedAt,

@@ -76,7 +76,7 @@ export function query<S extends z.ZodMiniType>(event: HttpEvent, schema: S): z.i
 }
 
 function parseWith<S extends z.ZodMiniType>(schema: S, data: unknown): z.infer<S> {
-  const r = schema.safeParse(data);
+  const r = schema.safeParse(data, { reportInput: true });
   if (r.success) return r.data;
   const issues = r.error.issues.map((i) => ({ path: i.path.join('.'), message: zhIssue(i) }));
   const first = issues[0];
@@ -107,7 +107,13 @@ export function cookie(event: HttpEvent, name: string): string | undefined {
   const all = event.cookies ?? (event.headers?.cookie ? event.headers.cookie.split(/;\s*/) : []);
   for (const c of all) {
     const i = c.indexOf('=');
-    if (i > 0 && c.slice(0, i).trim() === name) return decodeURIComponent(c.slice(i + 1).trim());
+    if (i > 0 && c.slice(0, i).trim() === name) {
+      try {
+        return decodeURIComponent(c.slice(i + 1).trim());
+      } catch {
+        return undefined; // malformed percent-encoding: as if there were no cookie
+      }
+    }
   }
   return undefined;
 }

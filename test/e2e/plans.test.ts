@@ -318,7 +318,7 @@ describe('plan submission in the browser', () => {
     await txt.getByRole('button', { name: /上传/ }).tap();
     const msg = txt.locator('.msg');
     await msg.filter({ hasText: '只接受' }).waitFor({ timeout: 5_000 });
-    expect(await msg.innerText()).toContain('只接受 PDF、DOC、DOCX 文件');
+    expect(await msg.innerText()).toContain('只接受 PDF 或 Word（.doc、.docx）文件');
     expect(await msg.getAttribute('class')).toContain('err');
     expect(await msg.isVisible()).toBe(true);
     await page.waitForTimeout(500);

@@ -122,17 +122,16 @@ export class FakeUploadStore implements UploadStore {
 export class FakeObjectStore implements ObjectStore {
   readonly objects = new Map<string, Uint8Array>();
   readonly reads: string[] = [];
-  readonly copies: { from: string; to: string }[] = [];
+  /** What was written to accepted/: key, content type and the exact bytes. */
+  readonly copies: { to: string; contentType: string; bytes: Uint8Array }[] = [];
   async read(key: string) {
     this.reads.push(key);
     const b = this.objects.get(key);
     return b ? new Uint8Array(b) : undefined;
   }
-  async copy(from: string, to: string) {
-    const b = this.objects.get(from);
-    if (!b) throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
-    this.copies.push({ from, to });
-    this.objects.set(to, new Uint8Array(b));
+  async write(to: string, bytes: Uint8Array, contentType: string) {
+    this.copies.push({ to, contentType, bytes: new Uint8Array(bytes) });
+    this.objects.set(to, new Uint8Array(bytes));
   }
 }
 

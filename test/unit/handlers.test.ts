@@ -5,7 +5,7 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { CopyObjectCommand, GetObjectCommand, type GetObjectCommandOutput, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type GetObjectCommandOutput, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, type GetCommandInput, PutCommand, QueryCommand, type QueryCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -353,18 +353,18 @@ describe('validate-upload handler (S3 ObjectCreated)', () => {
     vi.spyOn(console, 'log').mockImplementation(() => undefined);
     vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     put(uploadItem(upload({ requestedAt: '2019-06-20T01:59:00.000Z' })));
-    s3.on(CopyObjectCommand).resolves({});
+    s3.on(PutObjectCommand).resolves({});
   });
 
-  it('accepts a real PDF: reads it, copies it to accepted/, finishes with #state = :pending', async () => {
+  it('accepts a real PDF: reads it, writes the checked bytes to accepted/, finishes with #state = :pending', async () => {
     const pdf = minimalPdf();
     s3.on(GetObjectCommand).resolves({ Body: body(pdf) });
     expect(await validateHandler(s3Event(key))).toEqual({ results: [{ key, outcome: 'accepted' }] });
 
     expect(ddb).toHaveReceivedCommandWith(GetCommand, { TableName: TABLE, Key, ConsistentRead: true });
     expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: BUCKET, Key: key }]);
-    expect(s3.commandCalls(CopyObjectCommand).map((c) => c.args[0].input)).toEqual([
-      { Bucket: BUCKET, Key: dest, CopySource: `${BUCKET}/${key}`, MetadataDirective: 'COPY' },
+    expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input)).toEqual([
+      { Bucket: BUCKET, Key: dest, Body: pdf, ContentType: 'application/pdf' },
     ]);
     expect(ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input)).toEqual([
       {
@@ -392,8 +392,8 @@ describe('validate-upload handler (S3 ObjectCreated)', () => {
         },
       },
     ]);
-    // the copy happens before the record says "accepted"
-    const copyCall = s3.commandCalls(CopyObjectCommand)[0];
+    // the write happens before the record says "accepted"
+    const copyCall = s3.commandCalls(PutObjectCommand)[0];
     const updateCall = ddb.commandCalls(UpdateCommand)[0];
     expect(copyCall && updateCall && copyCall.calledBefore(updateCall)).toBe(true);
   });
@@ -402,7 +402,7 @@ describe('validate-upload handler (S3 ObjectCreated)', () => {
     const elf = elfExecutable();
     s3.on(GetObjectCommand).resolves({ Body: body(elf) });
     expect(await validateHandler(s3Event(key))).toEqual({ results: [{ key, outcome: 'rejected' }] });
-    expect(s3).not.toHaveReceivedCommand(CopyObjectCommand);
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
     expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toEqual({
       TableName: TABLE,
       Key,
@@ -416,7 +416,7 @@ describe('validate-upload handler (S3 ObjectCreated)', () => {
   it('an object that is gone (NoSuchKey) → rejected MISSING', async () => {
     s3.on(GetObjectCommand).rejects(new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } }));
     expect(await validateHandler(s3Event(key))).toEqual({ results: [{ key, outcome: 'rejected' }] });
-    expect(s3).not.toHaveReceivedCommand(CopyObjectCommand);
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
     expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues).toEqual({
       ':pending': 'pending',
       ':state': 'rejected',

@@ -307,6 +307,7 @@ describe('summarise', () => {
           lastSize: 2000,
           rejected: undefined,
           pending: false,
+          pendingIds: [],
         },
         {
           document: 'crisis-plan',
@@ -319,6 +320,7 @@ describe('summarise', () => {
           lastSize: 3000,
           rejected: undefined,
           pending: false,
+          pendingIds: [],
         },
       ],
     });
@@ -339,6 +341,7 @@ describe('summarise', () => {
         lastSize: 10,
         rejected: { reason: 'EMPTY', message: REJECT_MESSAGES.EMPTY, fileName: 'b.pdf', at: '2019-06-21T00:00:00.000Z' },
         pending: false,
+        pendingIds: [],
       },
       {
         document: 'crisis-plan',
@@ -351,6 +354,7 @@ describe('summarise', () => {
         lastSize: undefined,
         rejected: undefined,
         pending: true,
+        pendingIds: [expect.any(String)],
       },
     ]);
   });
@@ -363,6 +367,17 @@ describe('summarise', () => {
     ]);
     const fresh = summarise(campaign, [orgs.dh], [pend(20, 'dh', 'dh', 'service-plan', new Date(now.getTime() - 15 * 60_000 + 1).toISOString())], now);
     expect(fresh.rows[0]?.documents[0]?.pending).toBe(true);
+  });
+
+  it('an abandoned attempt older than the last finished one is not pending (lost POST, then a successful retry)', () => {
+    const t = (minAgo: number) => new Date(now.getTime() - minAgo * 60_000).toISOString();
+    const abandoned = pend(30, 'dh', 'dh', 'service-plan', t(3));
+    const retried = { ...pend(31, 'dh', 'dh', 'service-plan', t(2)), state: 'accepted' as const, receivedAt: t(1), size: 10, sha256: 'x', late: false, acceptedKey: 'k' };
+    const doc = summarise(campaign, [orgs.dh], [abandoned, retried], now).rows[0]?.documents[0];
+    expect(doc).toMatchObject({ state: 'uploaded', versions: 1, pending: false, pendingIds: [] });
+    const inFlight = pend(32, 'dh', 'dh', 'service-plan', t(0.5));
+    const again = summarise(campaign, [orgs.dh], [abandoned, retried, inFlight], now).rows[0]?.documents[0];
+    expect(again).toMatchObject({ pending: true, pendingIds: [inFlight.uploadId] });
   });
 
   it('shows a rejection when nothing was ever accepted', () => {
@@ -403,6 +418,7 @@ describe('statusCsv', () => {
     versions: 0,
     late: false,
     pending: false,
+    pendingIds: [],
     ...over,
   });
   const row = (orgId: string, name: string, group: string, docs = [doc(), doc({ document: 'crisis-plan', title: '心理危机管理工作方案' })]): OrgStatus => ({

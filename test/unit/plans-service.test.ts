@@ -254,14 +254,15 @@ describe('validateUpload', () => {
     w = world('2019-06-20T02:00:00.000Z');
   });
 
-  it('accepts a real PDF: copies it to accepted/, records sha256, size, domain time and on-time', async () => {
+  it('accepts a real PDF: writes the checked bytes to accepted/, records sha256, size, domain time and on-time', async () => {
     await pending();
     const bytes = minimalPdf();
     w.objects.objects.set(keyFor(), bytes);
     w.clock.set('2019-06-20T02:00:07.000Z');
     expect(await validateUpload(w, ref(keyFor()))).toBe('accepted');
     const dest = `accepted/2019-plans/dh-school-1/service-plan/${UPLOAD_ID}.pdf`;
-    expect(w.objects.copies).toEqual([{ from: keyFor(), to: dest }]);
+    // the checked bytes themselves are written (no copy that could pick up a later POST)
+    expect(w.objects.copies).toEqual([{ to: dest, contentType: 'application/pdf', bytes }]);
     expect(await stored()).toEqual({
       campaignId: '2019-plans',
       orgId: 'dh-school-1',
