@@ -11,6 +11,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { type FunctionName, functions, routes, s3Triggers } from '../functions/routes.js';
+import { TABLE_DESIGN } from '../schemas/table.js';
 import type { LambdaFunction } from './lambda-function.js';
 import { constructIdOf, Plans } from './plans.js';
 
@@ -92,23 +93,26 @@ export class ServiceStack extends Stack {
     this.siteOrigin = props.siteOrigin ?? this.httpApi.apiEndpoint;
 
     // --- Data: one table, retained and recoverable.
+    const t = TABLE_DESIGN; // the same key design the local runtime creates
     this.table = new dynamodb.Table(this, 'Table', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: t.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: t.sortKey, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       // Cloud-side clean-up only (abandoned pending uploads); reads filter expired items anyway.
-      timeToLiveAttribute: 'ttl',
+      timeToLiveAttribute: t.ttlAttribute,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.table.addGlobalSecondaryIndex({
-      indexName: 'gsi1',
-      partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
-      projectionType: dynamodb.ProjectionType.ALL,
-    });
+    for (const index of t.indexes) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
 
     // --- Files: uploads bucket, with its server access logs in a bucket of their own.
     this.accessLogBucket = new s3.Bucket(this, 'AccessLogBucket', {

@@ -117,9 +117,9 @@ async function connect(cloud: boolean) {
     env = readEnv(process.env);
   } else {
     const file = process.env.PSY_RUNTIME_FILE ?? resolve(ROOT, '.local/runtime.json');
-    if (!existsSync(file)) throw new AdminError('本地服务未运行：请先在另一个终端运行 npm run dev（或加 --cloud 针对云端部署）。');
-    const local = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
-    Object.assign(process.env, local);
+    const local = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { pid: number; env: Record<string, string> }) : undefined;
+    if (!local || !alive(local.pid)) throw new AdminError('本地服务未运行：请先在另一个终端运行 npm run dev（或加 --cloud 针对云端部署）。');
+    Object.assign(process.env, local.env);
     env = readEnv(process.env);
   }
   const key = env.SIGNING_KEY
@@ -130,6 +130,15 @@ async function connect(cloud: boolean) {
         return new TextEncoder().encode(r.SecretString);
       };
   return admin(env, key);
+}
+
+function alive(pid: number) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 main(process.argv.slice(2)).then(

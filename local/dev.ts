@@ -25,10 +25,10 @@ if (rt.fresh) {
 }
 // The CLI (`npm run cli`) talks to this process's emulators through this file.
 const runtimeFile = resolve(dir, 'runtime.json');
-writeFileSync(runtimeFile, JSON.stringify(rt.env, null, 2), { mode: 0o600 });
+writeFileSync(runtimeFile, JSON.stringify({ pid: process.pid, env: rt.env }, null, 2), { mode: 0o600 });
 
 const orgs = await ops.listOrgs();
-const school = orgs.find((o) => o.kind === 'school' && o.districtId);
+const school = orgs.find((o) => o.districtId === 'd-donghu') ?? orgs.find((o) => o.kind === 'school');
 const bureau = orgs.find((o) => o.kind === 'bureau');
 const links = await Promise.all([bureau, school].map((o) => (o ? ops.issueLink(o.id, SEED_CAMPAIGN).catch(() => undefined) : undefined)));
 console.log(`

@@ -15,14 +15,21 @@ const seeded = seedCampaign();
 const ROOT = resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'psy-it-cli-'));
 const runtimeFile = join(dir, 'runtime.json');
-writeFileSync(runtimeFile, JSON.stringify(rt.env));
+// As `npm run dev` writes it: the runtime's pid (here: this live test process) and its environment.
+writeFileSync(runtimeFile, JSON.stringify({ pid: process.pid, env: rt.env }));
+const staleFile = join(dir, 'stale.json');
+writeFileSync(staleFile, JSON.stringify({ pid: 2 ** 22 + 12345, env: rt.env }));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function cli(...args: string[]) {
+  return cliWith(runtimeFile, ...args);
+}
+
+function cliWith(file: string, ...args: string[]) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((ok, fail) => {
     const child = spawn('npx', ['tsx', 'local/cli.ts', ...args], {
       cwd: ROOT,
-      env: { ...process.env, PSY_RUNTIME_FILE: runtimeFile, NODE_OPTIONS: '' },
+      env: { ...process.env, PSY_RUNTIME_FILE: file, NODE_OPTIONS: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -43,6 +50,13 @@ const idsIn = (csv: string) =>
 
 // Each command is its own process (~2–5 s to start): run them side by side.
 describe.concurrent('admin CLI', () => {
+  it('says plainly that the local service is not running when the runtime file is stale', async ({ expect }) => {
+    const r = await cliWith(staleFile, 'orgs');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('本地服务未运行');
+    expect(r.stdout).toBe('');
+  });
+
   it('import-orgs with bad lines: exit 1, every bad line named with its reason, nothing stored', async ({ expect }) => {
     const file = 'test/fixtures/it-orgs-bad.csv';
     const ids = idsIn(readFileSync(resolve(ROOT, file), 'utf8'));
