@@ -4,7 +4,7 @@
  * For every function in functions/routes.ts:
  *  1. its handler bundle, built with the deployed esbuild options (infra/bundling.ts) + bundle: true;
  *  2. the floor: a bare bundle, built the same way, that only constructs the SDK clients the route
- *     table lists for the function (no lib-dynamodb, no presigner, no project code);
+ *     table lists for the function (no util-dynamodb marshalling, no presigner, no project code);
  *  3. module init time of both, each imported in a fresh `node` process (median of INIT_RUNS);
  * then the warm in-process cost of one upload-link request (create-upload) next to its bare presign call.
  */
@@ -207,21 +207,20 @@ async function timeAll(paths: { name: string; fn: () => Promise<unknown> }[]): P
  *  - baseline: the real S3 presigner (functions/plans/s3.ts, S3Client from shared/clients/s3.ts, fake credentials) alone;
  *  - domain: authenticate(real HS256 session token) + createUpload, stores as in-memory fakes;
  *  - handler path: what the handler does (cookie, authenticate, jsonBody, createUpload, json) with the REAL
- *    stores and DynamoDB document client, whose DynamoDBClient has an in-memory transport instead of the
- *    network: marshalling, serialisation, SigV4 signing and parsing are all included, I/O is not.
+ *    stores and the DynamoDB layer (shared/clients/dynamodb.ts), whose DynamoDBClient has an in-memory transport
+ *    instead of the network: marshalling, serialisation, SigV4 signing and parsing are all included, I/O is not.
  * createPresignedPost signs locally; nothing here opens a socket.
  */
 async function warm(): Promise<WarmRow[]> {
   Object.assign(process.env, BENCH_ENV);
   for (const k of Object.keys(process.env)) if (k.startsWith('AWS_ENDPOINT_URL')) delete process.env[k];
   const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
-  const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
   const { Campaign } = await import('../schemas/campaigns.js');
   const { Org } = await import('../schemas/orgs.js');
   const { CreateUploadBody, FILE_TYPES, MAX_UPLOAD_BYTES, UPLOAD_URL_TTL_SECONDS } = await import('../schemas/plans.js');
   const { campaignStore, campaignKey } = await import('../functions/campaigns/store.js');
   const { orgStore, orgKey } = await import('../functions/orgs/store.js');
-  const { ddbDoc } = await import('../functions/shared/clients/dynamodb.js');
+  const { putItem } = await import('../functions/shared/clients/dynamodb.js');
   const { s3Client } = await import('../functions/shared/clients/s3.js');
   const { systemClock } = await import('../functions/shared/clock.js');
   const { cookie, json, jsonBody } = await import('../functions/shared/http.js');
@@ -264,7 +263,7 @@ async function warm(): Promise<WarmRow[]> {
     presigner,
   } as unknown as Parameters<typeof createUpload>[0];
 
-  // Handler path: the real stores over the real document client; DynamoDB answers from memory.
+  // Handler path: the real stores over the real DynamoDB layer; DynamoDB answers from memory.
   const table = new Map<string, unknown>();
   const keyOf = (k: { pk: { S: string }; sk: { S: string } }) => `${k.pk.S}|${k.sk.S}`;
   const memoryTransport = {
@@ -281,9 +280,9 @@ async function warm(): Promise<WarmRow[]> {
     updateHttpClientConfig() {},
     httpHandlerConfigs: () => ({}),
   };
-  const ddb = ddbDoc(new DynamoDBClient({ requestHandler: memoryTransport as never }));
-  await ddb.send(new PutCommand({ TableName: BENCH_ENV.TABLE_NAME, Item: { ...orgKey(org.id), ...org } }));
-  await ddb.send(new PutCommand({ TableName: BENCH_ENV.TABLE_NAME, Item: { ...campaignKey(campaign.id), ...campaign } }));
+  const ddb = new DynamoDBClient({ requestHandler: memoryTransport as never });
+  await putItem(ddb, { TableName: BENCH_ENV.TABLE_NAME, Item: { ...orgKey(org.id), ...org } });
+  await putItem(ddb, { TableName: BENCH_ENV.TABLE_NAME, Item: { ...campaignKey(campaign.id), ...campaign } });
   const realDeps = {
     orgs: orgStore(ddb, BENCH_ENV.TABLE_NAME!),
     campaigns: campaignStore(ddb, BENCH_ENV.TABLE_NAME!),
@@ -315,7 +314,7 @@ async function warm(): Promise<WarmRow[]> {
       fn: async () => check(await createUpload(fakeDeps, await authenticate(fakeDeps, sessionToken), body as never)),
     },
     {
-      name: 'handler path: + real stores/DocumentClient, in-memory transport',
+      name: 'handler path: + real stores/DynamoDB client, in-memory transport',
       fn: async () => {
         const session = await authenticate(realDeps, cookie(event, SESSION_COOKIE));
         const r = await createUpload(realDeps, session, jsonBody(event, CreateUploadBody));
@@ -378,7 +377,7 @@ async function main() {
 
   console.log(`\nBundles: esbuild ${(await import('esbuild')).version}, LAMBDA_ESBUILD (infra/bundling.ts) + bundle; gzip level ${GZIP_LEVEL}; KB = ${KB} bytes; Node ${process.version}`);
   console.log(`Floor: a bare bundle that only constructs the SDK clients routes.ts lists — ${[...floorSets.values()].map(floorLabel).join(' | ')}`);
-  console.log('       (each `new X({})`; no DynamoDBDocumentClient, no presigner, no project code: those count against the handler).');
+  console.log('       (each `new X({})`; no util-dynamodb marshalling, no presigner, no project code: those count against the handler).');
   console.log(`Init: median of ${INIT_RUNS} fresh \`node\` processes, performance.now() around \`await import(bundle)\`.\n`);
   console.log(
     table(['function', 'clients', 'min KB', 'gzip KB', 'floor gzip KB', 'ratio', 'init ms', 'floor init ms', 'init ratio', 'budget'], rows, 2),

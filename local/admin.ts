@@ -11,7 +11,7 @@ import { orgStore } from '../functions/orgs/store.js';
 import { summarise } from '../functions/plans/rules.js';
 import { issueLink } from '../functions/plans/service.js';
 import { uploadStore } from '../functions/plans/store.js';
-import { ddbDoc } from '../functions/shared/clients/dynamodb.js';
+import { ddbClient } from '../functions/shared/clients/dynamodb.js';
 import { sesClient, sesMailer } from '../functions/shared/clients/sesv2.js';
 import { anchoredClock, systemClock } from '../functions/shared/clock.js';
 import { sendLedger } from '../functions/shared/mail.js';
@@ -20,7 +20,7 @@ import { tokenSigner } from '../functions/shared/tokens.js';
 export class AdminError extends Error {}
 
 export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
-  const ddb = ddbDoc();
+  const ddb = ddbClient();
   const orgs = orgStore(ddb, env.TABLE_NAME);
   const campaigns = campaignStore(ddb, env.TABLE_NAME);
   const uploads = uploadStore(ddb, env.TABLE_NAME);

@@ -85,3 +85,8 @@ export type S3Event = z.infer<typeof S3Event>;
 export const StatusQuery = z.strictObject({
   format: z.optional(z.enum(['json', 'csv'])),
 });
+
+/** GET /status (the page): everything, or only the orgs that have not handed in every document. */
+export const StatusPageQuery = z.strictObject({
+  show: z.optional(z.enum(['all', 'incomplete'])),
+});

@@ -75,6 +75,7 @@ export function statusPage(
   rows: OrgStatus[],
   totals: GroupTotal[],
   now: Date,
+  incompleteOnly = false,
 ) {
   const docs = campaign.documents;
   const all = rows.length;
@@ -99,9 +100,13 @@ ${totals
         )}</span>`
       : `<span class="badge missing">未上传</span>`;
   const names = new Map(totals.map((t) => [t.group, t.name]));
-  const detail = `
+  const shown = incompleteOnly ? rows.filter((r) => !r.complete) : rows;
+  const filter = incompleteOnly
+    ? `<p>只显示未报齐的 ${shown.length} 个单位 · <a href="/status">显示全部</a></p>`
+    : `<p><a href="/status?show=incomplete">只看未报齐的单位（${all - complete} 个）</a></p>`;
+  const detail = `${filter}
 <div class="scroll"><table id="orgs"><thead><tr><th>所属</th><th>单位</th>${docs.map((d) => `<th>${esc(d.title)}</th>`).join('')}</tr></thead><tbody>
-${rows
+${shown
   .map(
     (r) =>
       `<tr data-org="${esc(r.orgId)}"><td>${esc(names.get(r.group) ?? r.group)}</td><td>${esc(r.name)}${r.kind === 'district' ? '（县区本级）' : ''}</td>${r.documents

@@ -1,6 +1,5 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Campaign } from '../../schemas/campaigns.js';
-import { type Ddb, queryAll, stripKeys } from '../shared/clients/dynamodb.js';
+import { type Ddb, getItem, putItem, queryAll, stripKeys } from '../shared/clients/dynamodb.js';
 
 /** Campaigns. Item: pk CAMPAIGN#<id>, sk CAMPAIGN; gsi1: gsi1pk CAMPAIGNS, gsi1sk <deadline>#<id>. */
 export const campaignKey = (id: string) => ({ pk: `CAMPAIGN#${id}`, sk: 'CAMPAIGN' });
@@ -14,11 +13,11 @@ export interface CampaignStore {
 export function campaignStore(ddb: Ddb, table: string): CampaignStore {
   return {
     async get(id) {
-      const r = await ddb.send(new GetCommand({ TableName: table, Key: campaignKey(id) }));
-      return r.Item ? Campaign.parse(stripKeys(r.Item)) : undefined;
+      const item = await getItem(ddb, { TableName: table, Key: campaignKey(id) });
+      return item ? Campaign.parse(stripKeys(item)) : undefined;
     },
     async list() {
-      const items = await queryAll<Record<string, unknown>>(ddb, {
+      const items = await queryAll(ddb, {
         TableName: table,
         IndexName: 'gsi1',
         KeyConditionExpression: 'gsi1pk = :p',
@@ -27,12 +26,10 @@ export function campaignStore(ddb: Ddb, table: string): CampaignStore {
       return items.map((i) => Campaign.parse(stripKeys(i)));
     },
     async put(c) {
-      await ddb.send(
-        new PutCommand({
-          TableName: table,
-          Item: { ...campaignKey(c.id), gsi1pk: 'CAMPAIGNS', gsi1sk: `${c.deadline}#${c.id}`, ...c },
-        }),
-      );
+      await putItem(ddb, {
+        TableName: table,
+        Item: { ...campaignKey(c.id), gsi1pk: 'CAMPAIGNS', gsi1sk: `${c.deadline}#${c.id}`, ...c },
+      });
     },
   };
 }

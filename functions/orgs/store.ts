@@ -1,6 +1,5 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Org, routeKeyOf } from '../../schemas/orgs.js';
-import { type Ddb, isConditionFailed, queryAll, stripKeys } from '../shared/clients/dynamodb.js';
+import { type Ddb, getItem, isConditionFailed, queryAll, stripKeys, updateItem } from '../shared/clients/dynamodb.js';
 
 /**
  * Organisations. Item: pk ORG#<id>, sk ORG; index gsi1: gsi1pk ORGS, gsi1sk <routeKey>#<id>,
@@ -20,11 +19,11 @@ export interface OrgStore {
 export function orgStore(ddb: Ddb, table: string): OrgStore {
   return {
     async get(id) {
-      const r = await ddb.send(new GetCommand({ TableName: table, Key: orgKey(id) }));
-      return r.Item ? Org.parse(stripKeys(r.Item)) : undefined;
+      const item = await getItem(ddb, { TableName: table, Key: orgKey(id) });
+      return item ? Org.parse(stripKeys(item)) : undefined;
     },
     async list(routeKey) {
-      const items = await queryAll<Record<string, unknown>>(ddb, {
+      const items = await queryAll(ddb, {
         TableName: table,
         IndexName: 'gsi1',
         KeyConditionExpression: routeKey ? 'gsi1pk = :p AND begins_with(gsi1sk, :r)' : 'gsi1pk = :p',
@@ -48,31 +47,27 @@ export function orgStore(ddb: Ddb, table: string): OrgStore {
           values[`:${k}`] = v;
         }
       }
-      const r = await ddb.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: orgKey(org.id),
-          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'UPDATED_OLD',
-        }),
-      );
-      return r.Attributes?.id ? 'updated' : 'created';
+      const old = await updateItem(ddb, {
+        TableName: table,
+        Key: orgKey(org.id),
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'UPDATED_OLD',
+      });
+      return old?.id ? 'updated' : 'created';
     },
     async bumpTokenVersion(id) {
       try {
-        const r = await ddb.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: orgKey(id),
-            UpdateExpression: 'ADD tokenVersion :one',
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeValues: { ':one': 1 },
-            ReturnValues: 'UPDATED_NEW',
-          }),
-        );
-        return Number(r.Attributes?.tokenVersion);
+        const updated = await updateItem(ddb, {
+          TableName: table,
+          Key: orgKey(id),
+          UpdateExpression: 'ADD tokenVersion :one',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':one': 1 },
+          ReturnValues: 'UPDATED_NEW',
+        });
+        return Number(updated?.tokenVersion);
       } catch (e) {
         if (isConditionFailed(e)) throw new Error(`机构不存在：${id}`);
         throw e;

@@ -1,14 +1,14 @@
 import type { Env } from '../../schemas/env.js';
 import { campaignStore } from '../campaigns/store.js';
 import { orgStore } from '../orgs/store.js';
-import { ddbDoc } from '../shared/clients/dynamodb.js';
+import { ddbClient } from '../shared/clients/dynamodb.js';
 import { anchoredClock, systemClock } from '../shared/clock.js';
 import { signingKeySource, tokenSigner } from '../shared/tokens.js';
 import type { PlansDeps } from './service.js';
 import { uploadStore } from './store.js';
 
 /** The stores and the domain clock, built once per container from the parsed environment. */
-export function storeDeps(env: Env, ddb = ddbDoc()): Omit<PlansDeps, 'tokens'> {
+export function storeDeps(env: Env, ddb = ddbClient()): Omit<PlansDeps, 'tokens'> {
   return {
     orgs: orgStore(ddb, env.TABLE_NAME),
     campaigns: campaignStore(ddb, env.TABLE_NAME),

@@ -1,4 +1,4 @@
-import { StatusQuery } from '../../schemas/plans.js';
+import { StatusPageQuery, StatusQuery } from '../../schemas/plans.js';
 import { formatBeijing } from '../shared/clock.js';
 import { readEnv } from '../shared/env.js';
 import { Errors } from '../shared/errors.js';
@@ -15,8 +15,9 @@ const deps = plansDeps(readEnv());
 const statusPageHandler = httpHandler(async (event) => {
   const s = await authenticate(deps, cookie(event, SESSION_COOKIE));
   if (s.grant.role === 'school') throw Errors.forbidden();
+  const { show } = query(event, StatusPageQuery);
   const status = await statusFor(deps, s);
-  return htmlPage(200, statusPage(s.org, s.campaign, status.rows, status.totals, deps.clock.now()));
+  return htmlPage(200, statusPage(s.org, s.campaign, status.rows, status.totals, deps.clock.now(), show === 'incomplete'));
 }, htmlError);
 
 const statusApiHandler = httpHandler(async (event) => {

@@ -1,6 +1,5 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Upload } from '../../schemas/plans.js';
-import { type Ddb, isConditionFailed, queryAll, stripKeys } from '../shared/clients/dynamodb.js';
+import { type Ddb, getItem, isConditionFailed, putItem, queryAll, stripKeys, updateItem } from '../shared/clients/dynamodb.js';
 
 /**
  * Upload attempts and submission versions, in the campaign's item collection:
@@ -29,17 +28,15 @@ export interface UploadStore {
 export function uploadStore(ddb: Ddb, table: string): UploadStore {
   return {
     async create(u) {
-      await ddb.send(
-        new PutCommand({
-          TableName: table,
-          Item: { ...uploadKey(u), ...u, ttl: Math.floor(Date.now() / 1000) + PENDING_TTL_SECONDS },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
+      await putItem(ddb, {
+        TableName: table,
+        Item: { ...uploadKey(u), ...u, ttl: Math.floor(Date.now() / 1000) + PENDING_TTL_SECONDS },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      });
     },
     async get(ref) {
-      const r = await ddb.send(new GetCommand({ TableName: table, Key: uploadKey(ref), ConsistentRead: true }));
-      return r.Item ? Upload.parse(stripKeys(r.Item)) : undefined;
+      const item = await getItem(ddb, { TableName: table, Key: uploadKey(ref), ConsistentRead: true });
+      return item ? Upload.parse(stripKeys(item)) : undefined;
     },
     async finish(ref, outcome) {
       const values: Record<string, unknown> = { ':pending': 'pending' };
@@ -52,16 +49,14 @@ export function uploadStore(ddb: Ddb, table: string): UploadStore {
         sets.push(`#${k} = :${k}`);
       }
       try {
-        await ddb.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: uploadKey(ref),
-            UpdateExpression: `SET ${sets.join(', ')} REMOVE #ttl`,
-            ConditionExpression: '#state = :pending',
-            ExpressionAttributeNames: { ...names, '#ttl': 'ttl' },
-            ExpressionAttributeValues: values,
-          }),
-        );
+        await updateItem(ddb, {
+          TableName: table,
+          Key: uploadKey(ref),
+          UpdateExpression: `SET ${sets.join(', ')} REMOVE #ttl`,
+          ConditionExpression: '#state = :pending',
+          ExpressionAttributeNames: { ...names, '#ttl': 'ttl' },
+          ExpressionAttributeValues: values,
+        });
         return true;
       } catch (e) {
         if (isConditionFailed(e)) return false;
@@ -70,7 +65,7 @@ export function uploadStore(ddb: Ddb, table: string): UploadStore {
     },
     async list(campaignId, scope) {
       const prefix = `UPLOAD#${scope.routeKey ? `${scope.routeKey}#${scope.orgId ? `${scope.orgId}#` : ''}` : ''}`;
-      const items = await queryAll<Record<string, unknown>>(ddb, {
+      const items = await queryAll(ddb, {
         TableName: table,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
         ExpressionAttributeValues: { ':pk': `CAMPAIGN#${campaignId}`, ':p': prefix },

@@ -1,5 +1,4 @@
-import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type Ddb, isConditionFailed } from './clients/dynamodb.js';
+import { type Ddb, deleteItem, isConditionFailed, putItem, updateItem } from './clients/dynamodb.js';
 
 export interface Mail {
   to: string[];
@@ -32,13 +31,11 @@ export function sendLedger(ddb: Ddb, table: string): SendLedger {
   return {
     async claim(key, about, at) {
       try {
-        await ddb.send(
-          new PutCommand({
-            TableName: table,
-            Item: { ...mailKey(key), key, about, state: 'sending', claimedAt: at },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        );
+        await putItem(ddb, {
+          TableName: table,
+          Item: { ...mailKey(key), key, about, state: 'sending', claimedAt: at },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        });
         return true;
       } catch (e) {
         if (isConditionFailed(e)) return false;
@@ -46,26 +43,22 @@ export function sendLedger(ddb: Ddb, table: string): SendLedger {
       }
     },
     async sent(key, messageId, at) {
-      await ddb.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: mailKey(key),
-          UpdateExpression: 'SET #s = :s, messageId = :m, sentAt = :t',
-          ExpressionAttributeNames: { '#s': 'state' },
-          ExpressionAttributeValues: { ':s': 'sent', ':m': messageId, ':t': at },
-        }),
-      );
+      await updateItem(ddb, {
+        TableName: table,
+        Key: mailKey(key),
+        UpdateExpression: 'SET #s = :s, messageId = :m, sentAt = :t',
+        ExpressionAttributeNames: { '#s': 'state' },
+        ExpressionAttributeValues: { ':s': 'sent', ':m': messageId, ':t': at },
+      });
     },
     async release(key) {
-      await ddb.send(
-        new DeleteCommand({
-          TableName: table,
-          Key: mailKey(key),
-          ConditionExpression: '#s = :s',
-          ExpressionAttributeNames: { '#s': 'state' },
-          ExpressionAttributeValues: { ':s': 'sending' },
-        }),
-      );
+      await deleteItem(ddb, {
+        TableName: table,
+        Key: mailKey(key),
+        ConditionExpression: '#s = :s',
+        ExpressionAttributeNames: { '#s': 'state' },
+        ExpressionAttributeValues: { ':s': 'sending' },
+      });
     },
   };
 }

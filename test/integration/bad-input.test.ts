@@ -7,8 +7,8 @@
  * their items and objects are left out of the comparison; everything else — the campaign item,
  * the seeded orgs' and this file's orgs' (it-bad-*) items and objects — must be deep-equal.
  */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { queryAll } from '../../functions/shared/clients/dynamodb.js';
 import { pdfBytes } from './files.js';
 import {
   CAMPAIGN,
@@ -45,15 +45,7 @@ const S2 = 'it-bad-s2';
 const othersOrg = (orgId: unknown) => typeof orgId === 'string' && orgId.startsWith('it-') && !orgId.startsWith('it-bad-');
 
 async function snapshot() {
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const r = await rt.ddb.send(
-      new QueryCommand({ TableName: rt.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `CAMPAIGN#${CAMPAIGN}` }, ConsistentRead: true, ExclusiveStartKey: start }),
-    );
-    items.push(...((r.Items ?? []) as Record<string, unknown>[]));
-    start = r.LastEvaluatedKey;
-  } while (start);
+  const items = await queryAll(rt.ddb, { TableName: rt.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `CAMPAIGN#${CAMPAIGN}` }, ConsistentRead: true });
   const objects = await listObjects(rt);
   return {
     items: items.filter((i) => !othersOrg(i.orgId)),

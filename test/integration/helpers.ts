@@ -7,10 +7,9 @@ import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { expect, inject } from 'vitest';
 import { admin } from '../../local/admin.js';
-import { ddbDoc } from '../../functions/shared/clients/dynamodb.js';
+import { ddbClient, queryAll } from '../../functions/shared/clients/dynamodb.js';
 import { s3Client } from '../../functions/shared/clients/s3.js';
 import { readEnv } from '../../functions/shared/env.js';
 import { signingKeySource } from '../../functions/shared/tokens.js';
@@ -29,7 +28,7 @@ export function useRuntime() {
     baseUrl: inject('baseUrl'),
     sesUrl: inject('sesUrl'),
     ops: admin(e, signingKeySource(e)),
-    ddb: ddbDoc(),
+    ddb: ddbClient(),
     s3: s3Client(),
     table: env.TABLE_NAME as string,
     bucket: env.BUCKET_NAME as string,
@@ -169,27 +168,22 @@ export async function postToS3(p: Presigned, bytes: Uint8Array, fileName: string
 
 /** The stored upload items of one org in a campaign (a Query on the campaign's item collection). */
 export async function uploadItems(rt: Rt, campaignId: string, routeKey: string, orgId: string) {
-  const r = await rt.ddb.send(
-    new QueryCommand({
-      TableName: rt.table,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-      ExpressionAttributeValues: { ':pk': `CAMPAIGN#${campaignId}`, ':p': `UPLOAD#${routeKey}#${orgId}#` },
-      ConsistentRead: true,
-    }),
-  );
-  return (r.Items ?? []) as Record<string, any>[];
+  return queryAll<Record<string, any>>(rt.ddb, {
+    TableName: rt.table,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+    ExpressionAttributeValues: { ':pk': `CAMPAIGN#${campaignId}`, ':p': `UPLOAD#${routeKey}#${orgId}#` },
+    ConsistentRead: true,
+  });
 }
 
 export async function uploadItem(rt: Rt, campaignId: string, routeKey: string, orgId: string, document: string, uploadId: string) {
-  const r = await rt.ddb.send(
-    new QueryCommand({
-      TableName: rt.table,
-      KeyConditionExpression: 'pk = :pk AND sk = :sk',
-      ExpressionAttributeValues: { ':pk': `CAMPAIGN#${campaignId}`, ':sk': `UPLOAD#${routeKey}#${orgId}#${document}#${uploadId}` },
-      ConsistentRead: true,
-    }),
-  );
-  return r.Items?.[0] as Record<string, any> | undefined;
+  const items = await queryAll<Record<string, any>>(rt.ddb, {
+    TableName: rt.table,
+    KeyConditionExpression: 'pk = :pk AND sk = :sk',
+    ExpressionAttributeValues: { ':pk': `CAMPAIGN#${campaignId}`, ':sk': `UPLOAD#${routeKey}#${orgId}#${document}#${uploadId}` },
+    ConsistentRead: true,
+  });
+  return items[0];
 }
 
 /** Waits (bounded) until the validator has finished with an upload; returns the stored item. */

@@ -5,7 +5,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Org } from '../../schemas/orgs.js';
-import { call, expectHtmlError, importOrgs, openLink, seedCampaign, sessionFor, useRuntime } from './helpers.js';
+import { pdfBytes } from './files.js';
+import { call, expectHtmlError, importOrgs, openLink, postToS3, requestUpload, seedCampaign, sessionFor, useRuntime, waitValidated } from './helpers.js';
 
 const rt = useRuntime();
 const seeded = seedCampaign();
@@ -154,5 +155,29 @@ describe('status scope', () => {
     const line = csv.text.split('\r\n').find((l) => l.includes('it-st-eq')) as string;
     expect(line).toContain(`"'=HYPERLINK(""http://x"",""点我"")学校"`);
     expect(line).not.toMatch(/,=/);
+  });
+
+  it('the status page can show only the orgs that have not handed in every document', async () => {
+    // it-st-eq hands in both documents; it-st-tag and the office it-st-d hand in nothing.
+    const school = await sessionFor(rt, 'it-st-eq');
+    for (const d of seeded.documents) {
+      const up = await requestUpload(rt, school.cookie, { document: d.kind, fileName: `${d.title}.pdf`, size: pdfBytes().length });
+      expect((await postToS3(up, pdfBytes(), `${d.title}.pdf`)).status).toBe(204);
+      expect((await waitValidated(rt, seeded.id, 'it-st-d', 'it-st-eq', d.kind, up.uploadId)).state).toBe('accepted');
+    }
+    const { cookie } = await sessionFor(rt, 'it-st-d');
+    const all = await call(rt, '/status', { cookie });
+    expect(all.status).toBe(200);
+    for (const id of ['it-st-d', 'it-st-eq', 'it-st-tag']) expect(all.text).toContain(`data-org="${id}"`);
+    expect(all.text).toContain('只看未报齐的单位（2 个）');
+
+    const incomplete = await call(rt, '/status?show=incomplete', { cookie });
+    expect(incomplete.status).toBe(200);
+    expect(incomplete.text).toContain('data-org="it-st-d"');
+    expect(incomplete.text).toContain('data-org="it-st-tag"');
+    expect(incomplete.text).not.toContain('data-org="it-st-eq"');
+    expect(incomplete.text).toContain('只显示未报齐的 2 个单位');
+
+    expectHtmlError(await call(rt, '/status?show=everything', { cookie }), 400, '取值不在允许范围内');
   });
 });

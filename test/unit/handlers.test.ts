@@ -4,9 +4,18 @@
  */
 import 'aws-sdk-client-mock-vitest/extend';
 import { createHash } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  type GetItemCommandInput,
+  PutItemCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, type GetObjectCommandOutput, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, GetCommand, type GetCommandInput, PutCommand, QueryCommand, type QueryCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -41,7 +50,7 @@ const ENV: Record<string, string | undefined> = {
   MAIL_FROM: undefined,
 };
 
-const ddb = mockClient(DynamoDBDocumentClient);
+const ddb = mockClient(DynamoDBClient);
 const s3 = mockClient(S3Client);
 
 type HttpHandler = (e: APIGatewayProxyEventV2) => Promise<{ statusCode?: number; headers: Record<string, string>; body?: string; cookies?: string[] }>;
@@ -71,13 +80,16 @@ afterAll(() => {
   }
 });
 
-// ------------------------------------------------------------------ a tiny table behind GetCommand
+// ------------------------------------------------------------------ a tiny table behind GetItemCommand
+// (plain items here; what goes over the wire is marshalled: expected inputs are written as marshall(plain))
 
 let table: Map<string, Record<string, unknown>>;
 const orgItem = (o: Org) => ({ pk: `ORG#${o.id}`, sk: 'ORG', gsi1pk: 'ORGS', gsi1sk: `${routeKeyOf(o)}#${o.id}`, ...o });
 const campaignItem = (c: Campaign) => ({ pk: `CAMPAIGN#${c.id}`, sk: 'CAMPAIGN', gsi1pk: 'CAMPAIGNS', gsi1sk: `${c.deadline}#${c.id}`, ...c });
 const uploadItem = (u: Upload) => ({ pk: `CAMPAIGN#${u.campaignId}`, sk: DOC_SK(u.orgId, u.routeKey, u.document, u.uploadId), ...u });
 const put = (item: Record<string, unknown>) => table.set(`${item.pk}|${item.sk}`, item);
+/** A stored item as DynamoDB returns it (the store dropped undefined attributes when writing it). */
+const wire = (item: Record<string, unknown>) => marshall(item, { removeUndefinedValues: true });
 
 const signer = tokenSigner(async () => keyBytes());
 const grant = (o: Org, over: Partial<Grant> = {}): Grant => ({
@@ -122,13 +134,13 @@ beforeEach(() => {
   table = new Map();
   for (const o of Object.values(orgs)) put(orgItem(o));
   put(campaignItem(campaign));
-  ddb.on(GetCommand).callsFake((input: GetCommandInput) => {
-    const k = input.Key as { pk: string; sk: string };
+  ddb.on(GetItemCommand).callsFake((input: GetItemCommandInput) => {
+    const k = unmarshall(input.Key ?? {}) as { pk: string; sk: string };
     const item = table.get(`${k.pk}|${k.sk}`);
-    return item ? { Item: structuredClone(item) } : {};
+    return item ? { Item: wire(item) } : {};
   });
-  ddb.on(PutCommand).resolves({});
-  ddb.on(UpdateCommand).resolves({});
+  ddb.on(PutItemCommand).resolves({});
+  ddb.on(UpdateItemCommand).resolves({});
 });
 
 afterEach(() => {
@@ -162,10 +174,10 @@ describe('create-upload handler (POST /api/uploads)', () => {
     const id = body.uploadId;
     const key = `incoming/2019-plans/dh-school-1/service-plan/${id}.pdf`;
 
-    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
-    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input).toEqual({
+    expect(ddb).toHaveReceivedCommandTimes(PutItemCommand, 1);
+    expect(ddb.commandCalls(PutItemCommand)[0]?.args[0].input).toEqual({
       TableName: TABLE,
-      Item: {
+      Item: marshall({
         pk: 'CAMPAIGN#2019-plans',
         sk: `UPLOAD#dh#dh-school-1#service-plan#${id}`,
         campaignId: '2019-plans',
@@ -180,12 +192,12 @@ describe('create-upload handler (POST /api/uploads)', () => {
         requestedAt: NOW,
         state: 'pending',
         ttl: Date.parse(NOW) / 1000 + 7 * 86400,
-      },
+      }),
       ConditionExpression: 'attribute_not_exists(pk)',
     });
     // the session was checked against the stored org and campaign
-    expect(ddb).toHaveReceivedCommandWith(GetCommand, { TableName: TABLE, Key: { pk: 'ORG#dh-school-1', sk: 'ORG' } });
-    expect(ddb).toHaveReceivedCommandWith(GetCommand, { TableName: TABLE, Key: { pk: 'CAMPAIGN#2019-plans', sk: 'CAMPAIGN' } });
+    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { TableName: TABLE, Key: marshall({ pk: 'ORG#dh-school-1', sk: 'ORG' }) });
+    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { TableName: TABLE, Key: marshall({ pk: 'CAMPAIGN#2019-plans', sk: 'CAMPAIGN' }) });
 
     expect(body.document).toBe('service-plan');
     expect(body.url).toBe(`https://${BUCKET}.s3.cn-northwest-1.amazonaws.com.cn/`);
@@ -208,7 +220,7 @@ describe('create-upload handler (POST /api/uploads)', () => {
   it('accepts a body of exactly 20 MiB declared size', async () => {
     const r = await post({ body: JSON.stringify({ ...validBody, size: MiB20 }) });
     expect(r.statusCode).toBe(201);
-    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.Item?.declaredSize).toBe(MiB20);
+    expect(ddb.commandCalls(PutItemCommand)[0]?.args[0].input.Item?.declaredSize).toEqual({ N: String(MiB20) });
   });
 
   const big = JSON.stringify({ ...validBody, fileName: `${'长'.repeat(6000)}.pdf` }); // > 16 KB in UTF-8
@@ -245,7 +257,7 @@ describe('create-upload handler (POST /api/uploads)', () => {
     expect(e.message).toMatch(HAN);
     if (typeof message === 'string') expect(e.message).toBe(message);
     else expect(e.message).toMatch(message);
-    expect(ddb).not.toHaveReceivedCommand(PutCommand);
+    expect(ddb).not.toHaveReceivedCommand(PutItemCommand);
     },
   );
 
@@ -263,14 +275,14 @@ describe('create-upload handler (POST /api/uploads)', () => {
     const r = await post({ cookies: [`psy_session=${h}.${payload}.${sig}`] });
     expect(r.statusCode).toBe(401);
     expect(errorOf(r).code).toBe('NO_SESSION');
-    expect(ddb).not.toHaveReceivedCommand(PutCommand);
+    expect(ddb).not.toHaveReceivedCommand(PutItemCommand);
   });
 
   it('a link token used as the session cookie → 401 NO_SESSION', async () => {
     const r = await post({ cookies: [`psy_session=${await signer.link(grant(orgs.dhSchool1), 60)}`] });
     expect(r.statusCode).toBe(401);
     expect(errorOf(r).code).toBe('NO_SESSION');
-    expect(ddb).not.toHaveReceivedCommand(PutCommand);
+    expect(ddb).not.toHaveReceivedCommand(PutItemCommand);
   });
 
   it('a malformed (not URL-decodable) session cookie → 401 NO_SESSION, not a 500', async () => {
@@ -278,7 +290,7 @@ describe('create-upload handler (POST /api/uploads)', () => {
     const r = await post({ cookies: ['psy_session=%E0%A4%A'] });
     expect(r.statusCode).toBe(401);
     expect(errorOf(r).code).toBe('NO_SESSION');
-    expect(ddb).not.toHaveReceivedCommand(PutCommand);
+    expect(ddb).not.toHaveReceivedCommand(PutItemCommand);
   });
 
   it('a session of an older org token version → 401 LINK_REVOKED', async () => {
@@ -286,7 +298,7 @@ describe('create-upload handler (POST /api/uploads)', () => {
     const r = await post({ cookies: [await sessionCookie(orgs.dhSchool1, { version: 1 })] });
     expect(r.statusCode).toBe(401);
     expect(errorOf(r)).toEqual({ code: 'LINK_REVOKED', message: '该链接已停用，请使用最新邮件中的链接。' });
-    expect(ddb).not.toHaveReceivedCommand(PutCommand);
+    expect(ddb).not.toHaveReceivedCommand(PutItemCommand);
   });
 
   it('an expired session (real clock moved 2 h on) → 401 SESSION_EXPIRED', async () => {
@@ -295,7 +307,7 @@ describe('create-upload handler (POST /api/uploads)', () => {
     const r = await post({ cookies: [cookie] });
     expect(r.statusCode).toBe(401);
     expect(errorOf(r).code).toBe('SESSION_EXPIRED');
-    expect(ddb).not.toHaveReceivedCommand(PutCommand);
+    expect(ddb).not.toHaveReceivedCommand(PutItemCommand);
   });
 
   it('an Origin from another site → 403 BAD_ORIGIN, before anything is read', async () => {
@@ -311,12 +323,12 @@ describe('create-upload handler (POST /api/uploads)', () => {
     const r = await post({}, orgs.centre);
     expect(r.statusCode).toBe(403);
     expect(errorOf(r).code).toBe('NOT_IN_AUDIENCE');
-    expect(ddb).not.toHaveReceivedCommand(PutCommand);
+    expect(ddb).not.toHaveReceivedCommand(PutItemCommand);
   });
 
   it('an unexpected error (DynamoDB throws) → 500 INTERNAL with the fallback message only, no stack', async () => {
     const log = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    ddb.on(GetCommand).rejects(new Error('connect ECONNREFUSED 10.0.0.7:443 (internal detail)'));
+    ddb.on(GetItemCommand).rejects(new Error('connect ECONNREFUSED 10.0.0.7:443 (internal detail)'));
     const r = await post();
     expect(r.statusCode).toBe(500);
     expect(JSON.parse(r.body ?? '')).toEqual({
@@ -324,7 +336,7 @@ describe('create-upload handler (POST /api/uploads)', () => {
     });
     expect(r.body).not.toContain('ECONNREFUSED');
     expect(r.body).not.toMatch(/\bat .*\.(ts|js):\d+/);
-    expect(ddb).not.toHaveReceivedCommand(PutCommand);
+    expect(ddb).not.toHaveReceivedCommand(PutItemCommand);
     expect(log).toHaveBeenCalledTimes(1);
   });
 });
@@ -334,7 +346,7 @@ describe('create-upload handler (POST /api/uploads)', () => {
 describe('validate-upload handler (S3 ObjectCreated)', () => {
   const key = `incoming/2019-plans/dh-school-1/service-plan/${UPLOAD_ID}.pdf`;
   const dest = `accepted/2019-plans/dh-school-1/service-plan/${UPLOAD_ID}.pdf`;
-  const Key = { pk: 'CAMPAIGN#2019-plans', sk: `UPLOAD#dh#dh-school-1#service-plan#${UPLOAD_ID}` };
+  const Key = marshall({ pk: 'CAMPAIGN#2019-plans', sk: `UPLOAD#dh#dh-school-1#service-plan#${UPLOAD_ID}` });
   const s3Event = (k: string, eventName = 'ObjectCreated:Post') => ({
     Records: [
       {
@@ -361,12 +373,12 @@ describe('validate-upload handler (S3 ObjectCreated)', () => {
     s3.on(GetObjectCommand).resolves({ Body: body(pdf) });
     expect(await validateHandler(s3Event(key))).toEqual({ results: [{ key, outcome: 'accepted' }] });
 
-    expect(ddb).toHaveReceivedCommandWith(GetCommand, { TableName: TABLE, Key, ConsistentRead: true });
+    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { TableName: TABLE, Key, ConsistentRead: true });
     expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: BUCKET, Key: key }]);
     expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input)).toEqual([
       { Bucket: BUCKET, Key: dest, Body: pdf, ContentType: 'application/pdf' },
     ]);
-    expect(ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input)).toEqual([
+    expect(ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input)).toEqual([
       {
         TableName: TABLE,
         Key,
@@ -381,7 +393,7 @@ describe('validate-upload handler (S3 ObjectCreated)', () => {
           '#acceptedKey': 'acceptedKey',
           '#ttl': 'ttl',
         },
-        ExpressionAttributeValues: {
+        ExpressionAttributeValues: marshall({
           ':pending': 'pending',
           ':state': 'accepted',
           ':receivedAt': NOW,
@@ -389,12 +401,12 @@ describe('validate-upload handler (S3 ObjectCreated)', () => {
           ':sha256': createHash('sha256').update(pdf).digest('hex'),
           ':late': false,
           ':acceptedKey': dest,
-        },
+        }),
       },
     ]);
     // the write happens before the record says "accepted"
     const copyCall = s3.commandCalls(PutObjectCommand)[0];
-    const updateCall = ddb.commandCalls(UpdateCommand)[0];
+    const updateCall = ddb.commandCalls(UpdateItemCommand)[0];
     expect(copyCall && updateCall && copyCall.calledBefore(updateCall)).toBe(true);
   });
 
@@ -403,13 +415,13 @@ describe('validate-upload handler (S3 ObjectCreated)', () => {
     s3.on(GetObjectCommand).resolves({ Body: body(elf) });
     expect(await validateHandler(s3Event(key))).toEqual({ results: [{ key, outcome: 'rejected' }] });
     expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
-    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toEqual({
+    expect(ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input).toEqual({
       TableName: TABLE,
       Key,
       UpdateExpression: 'SET #state = :state, #receivedAt = :receivedAt, #reason = :reason, #size = :size REMOVE #ttl',
       ConditionExpression: '#state = :pending',
       ExpressionAttributeNames: { '#state': 'state', '#receivedAt': 'receivedAt', '#reason': 'reason', '#size': 'size', '#ttl': 'ttl' },
-      ExpressionAttributeValues: { ':pending': 'pending', ':state': 'rejected', ':receivedAt': NOW, ':reason': 'TYPE_MISMATCH', ':size': elf.byteLength },
+      ExpressionAttributeValues: marshall({ ':pending': 'pending', ':state': 'rejected', ':receivedAt': NOW, ':reason': 'TYPE_MISMATCH', ':size': elf.byteLength }),
     });
   });
 
@@ -417,31 +429,33 @@ describe('validate-upload handler (S3 ObjectCreated)', () => {
     s3.on(GetObjectCommand).rejects(new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } }));
     expect(await validateHandler(s3Event(key))).toEqual({ results: [{ key, outcome: 'rejected' }] });
     expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
-    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues).toEqual({
-      ':pending': 'pending',
-      ':state': 'rejected',
-      ':receivedAt': NOW,
-      ':reason': 'MISSING',
-    });
+    expect(ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input.ExpressionAttributeValues).toEqual(
+      marshall({
+        ':pending': 'pending',
+        ':state': 'rejected',
+        ':receivedAt': NOW,
+        ':reason': 'MISSING',
+      }),
+    );
   });
 
   it('a ConditionalCheckFailedException on finish (a concurrent re-delivery won) is not an error', async () => {
     s3.on(GetObjectCommand).resolves({ Body: body(minimalPdf()) });
-    ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+    ddb.on(UpdateItemCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
     await expect(validateHandler(s3Event(key))).resolves.toEqual({ results: [{ key, outcome: 'accepted' }] });
-    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    expect(ddb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
   });
 
   it('a re-delivered event for an attempt already accepted reads nothing from S3 and writes nothing', async () => {
     put(uploadItem(upload({ state: 'accepted', receivedAt: NOW, size: 10, sha256: 'ab'.repeat(32), late: false, acceptedKey: dest })));
     expect(await validateHandler(s3Event(key))).toEqual({ results: [{ key, outcome: 'ignored' }] });
     expect(s3.calls()).toHaveLength(0);
-    expect(ddb).not.toHaveReceivedCommand(UpdateCommand);
+    expect(ddb).not.toHaveReceivedCommand(UpdateItemCommand);
   });
 
   it('any other DynamoDB error propagates, so the event is retried', async () => {
     s3.on(GetObjectCommand).resolves({ Body: body(minimalPdf()) });
-    ddb.on(UpdateCommand).rejects(new Error('ProvisionedThroughputExceededException'));
+    ddb.on(UpdateItemCommand).rejects(new Error('ProvisionedThroughputExceededException'));
     await expect(validateHandler(s3Event(key))).rejects.toThrow('ProvisionedThroughputExceededException');
   });
 
@@ -470,9 +484,9 @@ describe('status handler (GET /api/status, GET /api/plans)', () => {
   ];
   beforeEach(() => {
     ddb.on(QueryCommand).callsFake((input: QueryCommandInput) => {
-      if (input.IndexName === 'gsi1') return { Items: [orgs.dh, orgs.dhSchool1, orgs.dhSchool2].map(orgItem) };
+      if (input.IndexName === 'gsi1') return { Items: [orgs.dh, orgs.dhSchool1, orgs.dhSchool2].map((o) => wire(orgItem(o))) };
       // uploads: two pages, to show every page is read
-      return input.ExclusiveStartKey ? { Items: [dhUploads[1]] } : { Items: [dhUploads[0]], LastEvaluatedKey: { pk: 'CAMPAIGN#2019-plans', sk: dhUploads[0]?.sk } };
+      return input.ExclusiveStartKey ? { Items: [wire(dhUploads[1]!)] } : { Items: [wire(dhUploads[0]!)], LastEvaluatedKey: marshall({ pk: 'CAMPAIGN#2019-plans', sk: dhUploads[0]?.sk }) };
     });
   });
   const get = async (routeKey: string, who: Org, query?: Record<string, string>) =>
@@ -499,20 +513,20 @@ describe('status handler (GET /api/status, GET /api/plans)', () => {
           TableName: TABLE,
           IndexName: 'gsi1',
           KeyConditionExpression: 'gsi1pk = :p AND begins_with(gsi1sk, :r)',
-          ExpressionAttributeValues: { ':p': 'ORGS', ':r': 'dh#' },
+          ExpressionAttributeValues: marshall({ ':p': 'ORGS', ':r': 'dh#' }),
           ExclusiveStartKey: undefined,
         },
         {
           TableName: TABLE,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-          ExpressionAttributeValues: { ':pk': 'CAMPAIGN#2019-plans', ':p': 'UPLOAD#dh#' },
+          ExpressionAttributeValues: marshall({ ':pk': 'CAMPAIGN#2019-plans', ':p': 'UPLOAD#dh#' }),
           ExclusiveStartKey: undefined,
         },
         {
           TableName: TABLE,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-          ExpressionAttributeValues: { ':pk': 'CAMPAIGN#2019-plans', ':p': 'UPLOAD#dh#' },
-          ExclusiveStartKey: { pk: 'CAMPAIGN#2019-plans', sk: dhUploads[0]?.sk },
+          ExpressionAttributeValues: marshall({ ':pk': 'CAMPAIGN#2019-plans', ':p': 'UPLOAD#dh#' }),
+          ExclusiveStartKey: marshall({ pk: 'CAMPAIGN#2019-plans', sk: dhUploads[0]?.sk }),
         },
       ]),
     );
@@ -527,14 +541,14 @@ describe('status handler (GET /api/status, GET /api/plans)', () => {
     expect(body.rows.map((x) => x.orgId)).toEqual(['dh-school-1']);
     const queries = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
     expect(queries.some((q) => q.IndexName === 'gsi1')).toBe(false);
-    expect(queries[0]?.ExpressionAttributeValues).toEqual({ ':pk': 'CAMPAIGN#2019-plans', ':p': 'UPLOAD#dh#dh-school-1#' });
+    expect(queries[0]?.ExpressionAttributeValues).toEqual(marshall({ ':pk': 'CAMPAIGN#2019-plans', ':p': 'UPLOAD#dh#dh-school-1#' }));
   });
 
   it('GET /api/plans is the own org even for a District', async () => {
     const r = await get('GET /api/plans', orgs.dh);
     const body = JSON.parse(r.body ?? '') as { rows: { orgId: string }[] };
     expect(body.rows.map((x) => x.orgId)).toEqual(['dh']);
-    expect(ddb.commandCalls(QueryCommand)[0]?.args[0].input.ExpressionAttributeValues).toEqual({ ':pk': 'CAMPAIGN#2019-plans', ':p': 'UPLOAD#dh#dh#' });
+    expect(ddb.commandCalls(QueryCommand)[0]?.args[0].input.ExpressionAttributeValues).toEqual(marshall({ ':pk': 'CAMPAIGN#2019-plans', ':p': 'UPLOAD#dh#dh#' }));
   });
 
   it('an unknown format or query parameter → 400 VALIDATION in Chinese; no cookie → 401', async () => {

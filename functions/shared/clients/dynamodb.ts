@@ -1,19 +1,73 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  type DeleteItemCommandInput,
+  DynamoDBClient,
+  GetItemCommand,
+  type GetItemCommandInput,
+  PutItemCommand,
+  type PutItemCommandInput,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateItemCommand,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 
-/** The DynamoDB document client; endpoint from AWS_ENDPOINT_URL_DYNAMODB when set (emulator). */
-export const ddbDoc = (client = new DynamoDBClient({})) =>
-  DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+/**
+ * A thin layer over the raw DynamoDB client: the stores pass and get plain values, marshalled here
+ * (and only here) as the document client did — undefined attributes and map members are dropped.
+ * (@aws-sdk/lib-dynamodb is not used: its document client bundles every command and paginator.)
+ */
+export type Ddb = DynamoDBClient;
 
-export type Ddb = DynamoDBDocumentClient;
+/** The DynamoDB client; endpoint from AWS_ENDPOINT_URL_DYNAMODB when set (emulator). */
+export const ddbClient = (): Ddb => new DynamoDBClient({});
+
+/** An item, a key or a set of expression values, as plain JS values. */
+export type Item = Record<string, unknown>;
+
+/** A raw command input with its AttributeValue members taken as plain values instead. */
+type Plain<I, Req extends keyof I, Opt extends keyof I = never> = Omit<I, Req | Opt> & { [K in Req]: Item } & { [K in Opt]?: Item };
+
+export type GetInput = Plain<GetItemCommandInput, 'Key'>;
+export type PutInput = Plain<PutItemCommandInput, 'Item', 'ExpressionAttributeValues'>;
+export type UpdateInput = Plain<UpdateItemCommandInput, 'Key', 'ExpressionAttributeValues'>;
+export type DeleteInput = Plain<DeleteItemCommandInput, 'Key', 'ExpressionAttributeValues'>;
+export type QueryInput = Plain<Omit<QueryCommandInput, 'ExclusiveStartKey'>, never, 'ExpressionAttributeValues'>;
+
+const toAttrs = (v: Item) => marshall(v, { removeUndefinedValues: true });
+const withValues = (v: Item | undefined) => (v === undefined ? {} : { ExpressionAttributeValues: toAttrs(v) });
+const fromAttrs = (v: Record<string, AttributeValue> | undefined): Item | undefined => (v === undefined ? undefined : unmarshall(v));
+
+/** The item, or undefined when there is none. */
+export async function getItem(ddb: Ddb, { Key, ...rest }: GetInput): Promise<Item | undefined> {
+  const r = await ddb.send(new GetItemCommand({ ...rest, Key: toAttrs(Key) }));
+  return fromAttrs(r.Item);
+}
+
+export async function putItem(ddb: Ddb, { Item, ExpressionAttributeValues, ...rest }: PutInput): Promise<void> {
+  await ddb.send(new PutItemCommand({ ...rest, Item: toAttrs(Item), ...withValues(ExpressionAttributeValues) }));
+}
+
+/** Returns the attributes asked for with ReturnValues (undefined without). */
+export async function updateItem(ddb: Ddb, { Key, ExpressionAttributeValues, ...rest }: UpdateInput): Promise<Item | undefined> {
+  const r = await ddb.send(new UpdateItemCommand({ ...rest, Key: toAttrs(Key), ...withValues(ExpressionAttributeValues) }));
+  return fromAttrs(r.Attributes);
+}
+
+export async function deleteItem(ddb: Ddb, { Key, ExpressionAttributeValues, ...rest }: DeleteInput): Promise<void> {
+  await ddb.send(new DeleteItemCommand({ ...rest, Key: toAttrs(Key), ...withValues(ExpressionAttributeValues) }));
+}
 
 /** Reads every page of a Query (request paths only read bounded, keyed collections; never a Scan). */
-export async function queryAll<T>(ddb: Ddb, input: QueryCommandInput): Promise<T[]> {
+export async function queryAll<T = Item>(ddb: Ddb, { ExpressionAttributeValues, ...rest }: QueryInput): Promise<T[]> {
+  const input = { ...rest, ...withValues(ExpressionAttributeValues) };
   const out: T[] = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
   do {
     const page = await ddb.send(new QueryCommand({ ...input, ExclusiveStartKey }));
-    out.push(...((page.Items ?? []) as T[]));
+    for (const i of page.Items ?? []) out.push(unmarshall(i) as T);
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
   return out;
