@@ -10,12 +10,23 @@ import { admin } from './admin.js';
 import { ROOT, startRuntime } from './runtime.js';
 import { seed, SEED_CAMPAIGN } from './seed/seed.js';
 
+// A port already in use is the one start-up failure a person can fix: say how.
+const portHelp = (e: unknown) => {
+  if ((e as NodeJS.ErrnoException)?.code !== 'EADDRINUSE') return false;
+  const port = (e as { port?: number }).port;
+  console.error(`端口 ${port ?? ''} 已被占用（另一个 npm run dev 还在运行？）。可换端口，例如：PORT=${Number(process.env.PORT ?? 3000) + 1} SES_PORT=${Number(process.env.SES_PORT ?? 8005) + 1} npm run dev`);
+  process.exit(1);
+};
+
 const dir = resolve(ROOT, '.local');
 const rt = await startRuntime({
   dir,
   port: Number(process.env.PORT ?? 3000),
   sesPort: Number(process.env.SES_PORT ?? 8005),
   domainNow: process.env.DEV_NOW,
+}).catch((e: unknown) => {
+  portHelp(e);
+  throw e;
 });
 const env = readEnv(process.env);
 const ops = admin(env, signingKeySource(env));

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { resolve } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
@@ -39,8 +39,20 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
-const listen = (server: { listen: (port: number, host: string, cb: () => void) => unknown; address: () => unknown }, port: number) =>
-  new Promise<number>((ok) => server.listen(port, '127.0.0.1', () => ok((server.address() as AddressInfo).port)));
+const listen = (server: Server, port: number) =>
+  new Promise<number>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, '127.0.0.1', () => ok((server.address() as AddressInfo).port));
+  });
+
+/** Resolves to the port if it can be bound on 127.0.0.1 (EADDRINUSE otherwise), so the emulator's own server never meets the clash. */
+async function free(port: number): Promise<number> {
+  if (port === 0) return 0;
+  const probe = createServer();
+  await listen(probe, port);
+  await new Promise((ok) => probe.close(ok));
+  return port;
+}
 
 function persisted(file: string, make: () => string): string {
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
@@ -54,20 +66,21 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   mkdirSync(resolve(dir, 's3'), { recursive: true });
   const log = (...a: unknown[]) => opts.quiet || console.log(...a);
 
-  // DynamoDB (in-process, on disk).
-  const ddbServer = dynalite({ path: resolve(dir, 'dynamodb'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  const ddbPort = await listen(ddbServer, 0);
+  // The fixed ports first (a second `npm run dev` stops here, before it touches the state folder);
+  // the HTTP API's port also gives the site origin for CORS and links.
+  const router = await startRouter();
+  const port = await listen(router.server, opts.port ?? 3000);
+  const siteOrigin = `http://127.0.0.1:${port}`;
 
   // SES (in-process; web inbox at /, JSON at /store).
   const sesMod = (await import('aws-ses-v2-local')) as unknown as { default?: unknown };
   const sesStart = (sesMod.default ?? sesMod) as (c: { host: string; port: number }) => Promise<Server>;
-  const sesServer = await sesStart({ host: '127.0.0.1', port: opts.sesPort ?? 8005 });
+  const sesServer = await sesStart({ host: '127.0.0.1', port: await free(opts.sesPort ?? 8005) });
   const sesPort = (sesServer.address() as AddressInfo).port;
 
-  // The HTTP API: listen first so the site origin (for CORS and links) is known.
-  const router = await startRouter();
-  const port = await listen(router.server, opts.port ?? 3000);
-  const siteOrigin = `http://127.0.0.1:${port}`;
+  // DynamoDB (in-process, on disk).
+  const ddbServer = dynalite({ path: resolve(dir, 'dynamodb'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const ddbPort = await listen(ddbServer, 0);
 
   // S3 (in-process, on disk), the bucket's CORS open to the site origin only.
   const bucket = 'psy-plans-local';
