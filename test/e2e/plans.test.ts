@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Admin } from '../../local/admin.js';
 import type { Campaign } from '../../schemas/campaigns.js';
 import type { Org } from '../../schemas/orgs.js';
+import { minimalPdf, peExecutable } from '../fixtures/files.js';
 import { CHROMIUM_ARGS, chromiumPath } from './browser.js';
-import { fakeExecutable, minimalPdf } from './files.js';
 
 const CAMPAIGN = '2019-plans';
 const DEADLINE = '2019年6月30日 23:59（北京时间）';
@@ -232,7 +232,7 @@ describe('plan submission in the browser', () => {
 
     for (const [i, title] of TITLES.entries()) {
       const fileName = `南昌市某小学${title}.pdf`;
-      await uploadAndWait(page, title, { name: fileName, mimeType: 'application/pdf', buffer: minimalPdf(`Nanchang school plan ${i + 1}`) });
+      await uploadAndWait(page, title, { name: fileName, mimeType: 'application/pdf', buffer: Buffer.from(minimalPdf(`Nanchang school plan ${i + 1}`)) });
       await shot(page, `0${i + 2}-school-upload-after-${i + 1}`);
       const state = await docCard(page, title).locator('.state').innerText();
       expect(state).toContain('已上传');
@@ -299,7 +299,7 @@ describe('plan submission in the browser', () => {
 
     const [exeDoc, txtDoc] = [TITLES[1], TITLES[0]];
     const exeName = `${school!.name}${exeDoc}.pdf`;
-    await uploadAndWait(page, exeDoc, { name: exeName, mimeType: 'application/pdf', buffer: fakeExecutable() });
+    await uploadAndWait(page, exeDoc, { name: exeName, mimeType: 'application/pdf', buffer: Buffer.from(peExecutable()) });
     expect(apiUploads.length, 'the executable went through /api/uploads').toBe(1);
     await shot(page, '05-school-rejected');
     const card = docCard(page, exeDoc);

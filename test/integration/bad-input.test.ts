@@ -9,7 +9,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { queryAll } from '../../functions/shared/clients/dynamodb.js';
-import { pdfBytes } from './files.js';
+import { minimalPdf } from '../fixtures/files.js';
 import {
   CAMPAIGN,
   type Call,
@@ -74,7 +74,7 @@ beforeAll(async () => {
   ({ cookie } = await sessionFor(rt, S1));
   ({ cookie: cookie2 } = await sessionFor(rt, S2));
   // S2 has an accepted plan that S1 must never see.
-  const bytes = pdfBytes('S2 only');
+  const bytes = minimalPdf('S2 only');
   const p = await requestUpload(rt, cookie2, { document: DOC, fileName: 'S2-秘密方案.pdf', size: bytes.length });
   expect((await postToS3(p, bytes, 'S2-秘密方案.pdf')).status).toBe(204);
   expect((await waitValidated(rt, CAMPAIGN, D, S2, DOC, p.uploadId)).state).toBe('accepted');

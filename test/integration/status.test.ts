@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Org } from '../../schemas/orgs.js';
-import { pdfBytes } from './files.js';
+import { minimalPdf } from '../fixtures/files.js';
 import { call, expectHtmlError, importOrgs, openLink, postToS3, requestUpload, seedCampaign, sessionFor, useRuntime, waitValidated } from './helpers.js';
 
 const rt = useRuntime();
@@ -161,8 +161,8 @@ describe('status scope', () => {
     // it-st-eq hands in both documents; it-st-tag and the office it-st-d hand in nothing.
     const school = await sessionFor(rt, 'it-st-eq');
     for (const d of seeded.documents) {
-      const up = await requestUpload(rt, school.cookie, { document: d.kind, fileName: `${d.title}.pdf`, size: pdfBytes().length });
-      expect((await postToS3(up, pdfBytes(), `${d.title}.pdf`)).status).toBe(204);
+      const up = await requestUpload(rt, school.cookie, { document: d.kind, fileName: `${d.title}.pdf`, size: minimalPdf().length });
+      expect((await postToS3(up, minimalPdf(), `${d.title}.pdf`)).status).toBe(204);
       expect((await waitValidated(rt, seeded.id, 'it-st-d', 'it-st-eq', d.kind, up.uploadId)).state).toBe('accepted');
     }
     const { cookie } = await sessionFor(rt, 'it-st-d');

@@ -4,7 +4,7 @@
  * Orgs: it-up-* (this file only).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { docxBytes, elfBytes, pdfBytes, peBytes, plainZipBytes } from './files.js';
+import { elfExecutable, minimalDocx, minimalPdf, peExecutable, plainZip } from '../fixtures/files.js';
 import {
   CAMPAIGN,
   call,
@@ -44,7 +44,7 @@ beforeAll(async () => {
 });
 
 /** Uploads one file end to end and waits for the validator; returns the request, the stored item and the bytes. */
-async function upload(cookie: string, org: { id: string; routeKey: string }, document: string, fileName: string, bytes: Buffer, campaignId = CAMPAIGN, declaredSize = bytes.length) {
+async function upload(cookie: string, org: { id: string; routeKey: string }, document: string, fileName: string, bytes: Uint8Array, campaignId = CAMPAIGN, declaredSize = bytes.length) {
   const p = await requestUpload(rt, cookie, { document, fileName, size: declaredSize });
   const s3 = await postToS3(p, bytes, fileName);
   expect(s3.status, s3.text).toBe(204);
@@ -92,7 +92,7 @@ describe('the real pre-signed POST', () => {
   it('accepts a real PDF posted as multipart form: versions, hash, size and the accepted/ copy', async () => {
     const org = { id: 'it-up-s1', routeKey: D };
     const { cookie } = await sessionFor(rt, org.id);
-    const first = pdfBytes('first version');
+    const first = minimalPdf('first version');
     const a = await upload(cookie, org, DOC_A, '心理服务体系建设工作实施方案.pdf', first);
     expect(a.item).toMatchObject({
       state: 'accepted',
@@ -111,7 +111,7 @@ describe('the real pre-signed POST', () => {
     expect(afterFirst[0]?.size).toBe(first.length);
 
     // A second version: nothing overwritten, both accepted objects kept.
-    const second = pdfBytes('second version, a little longer');
+    const second = minimalPdf('second version, a little longer');
     const b = await upload(cookie, org, DOC_A, '实施方案-修订.pdf', second);
     expect(b.item).toMatchObject({ state: 'accepted', sha256: sha256(second), size: second.length, late: false });
     expect(b.item.acceptedKey).not.toBe(a.item.acceptedKey);
@@ -132,7 +132,7 @@ describe('the real pre-signed POST', () => {
   it('accepts a real DOCX and a PDF from a Direct school (route key "direct")', async () => {
     const direct = { id: 'it-up-s2', routeKey: 'direct' };
     const { cookie } = await sessionFor(rt, direct.id);
-    const docx = docxBytes();
+    const docx = minimalDocx();
     const p = await requestUpload(rt, cookie, { document: DOC_B, fileName: '心理危机管理工作方案.docx', size: docx.length });
     expect(p.fields['Content-Type']).toBe('application/vnd.openxmlformats-officedocument.wordprocessingml.document');
     const policy = JSON.parse(Buffer.from(p.fields.Policy as string, 'base64').toString('utf8')) as { conditions: unknown[] };
@@ -142,7 +142,7 @@ describe('the real pre-signed POST', () => {
     expect(w.state, JSON.stringify(w)).toBe('accepted');
     expect(w).toMatchObject({ sha256: sha256(docx), size: docx.length, acceptedKey: `accepted/${CAMPAIGN}/${direct.id}/${DOC_B}/${p.uploadId}.docx` });
 
-    const pdf = pdfBytes('direct school');
+    const pdf = minimalPdf('direct school');
     const a = await upload(cookie, direct, DOC_A, 'plan.PDF', pdf);
     expect(a.item.state).toBe('accepted');
     const docs = await plans(cookie);
@@ -158,7 +158,7 @@ describe('the real pre-signed POST', () => {
     const org = { id: 'it-up-s7', routeKey: D };
     const { cookie } = await sessionFor(rt, org.id);
     const abandoned = await requestUpload(rt, cookie, { document: DOC_A, fileName: 'plan.pdf', size: 999 });
-    const retry = await upload(cookie, org, DOC_A, 'plan.pdf', pdfBytes('retry'));
+    const retry = await upload(cookie, org, DOC_A, 'plan.pdf', minimalPdf('retry'));
     expect(retry.item.state).toBe('accepted');
     expect((await uploadItem(rt, CAMPAIGN, D, org.id, DOC_A, abandoned.uploadId))?.state).toBe('pending');
     // The retry is validated: the page's poller (web/app-script.ts waits for !pending) must be able to stop.
@@ -173,8 +173,8 @@ describe('rejected look-alikes', () => {
   it('rejects an ELF binary and a zip renamed .pdf with TYPE_MISMATCH; the page says why; nothing accepted', async () => {
     const org = { id: 'it-up-s3', routeKey: D };
     const { cookie } = await sessionFor(rt, org.id);
-    const elf = await upload(cookie, org, DOC_A, '方案.pdf', elfBytes());
-    const zip = await upload(cookie, org, DOC_B, '危机方案.pdf', plainZipBytes());
+    const elf = await upload(cookie, org, DOC_A, '方案.pdf', elfExecutable());
+    const zip = await upload(cookie, org, DOC_B, '危机方案.pdf', plainZip());
     for (const u of [elf, zip]) {
       expect(u.item).toMatchObject({ state: 'rejected', reason: 'TYPE_MISMATCH' });
       expect(u.item.acceptedKey).toBeUndefined();
@@ -198,13 +198,13 @@ describe('rejected look-alikes', () => {
   it('rejects a Windows executable renamed .docx, then accepts the real file afterwards', async () => {
     const org = { id: 'it-up-s4', routeKey: D };
     const { cookie } = await sessionFor(rt, org.id);
-    const pe = await upload(cookie, org, DOC_A, '方案.docx', peBytes());
+    const pe = await upload(cookie, org, DOC_A, '方案.docx', peExecutable());
     expect(pe.item).toMatchObject({ state: 'rejected', reason: 'TYPE_MISMATCH' });
     expect(await listObjects(rt, `accepted/${CAMPAIGN}/${org.id}/`)).toEqual([]);
     let docs = await plans(cookie);
     expect(docs[DOC_A]).toMatchObject({ state: 'missing', rejected: { reason: 'TYPE_MISMATCH' } });
 
-    const ok = await upload(cookie, org, DOC_A, '方案.docx', docxBytes('修订后'));
+    const ok = await upload(cookie, org, DOC_A, '方案.docx', minimalDocx('修订后'));
     expect(ok.item.state).toBe('accepted');
     docs = await plans(cookie);
     // The accepted upload is newer than the rejected one: the rejection is no longer shown.
@@ -215,7 +215,7 @@ describe('rejected look-alikes', () => {
   it('checks size again after the upload (s3rver, like a tampered client, ignores the policy): over 20 MiB → TOO_LARGE, empty → EMPTY', async () => {
     const org = { id: 'it-up-s6', routeKey: D };
     const { cookie } = await sessionFor(rt, org.id);
-    const big = Buffer.concat([pdfBytes('big'), Buffer.alloc(20 * 1024 * 1024, 0x20)]);
+    const big = Buffer.concat([minimalPdf('big'), Buffer.alloc(20 * 1024 * 1024, 0x20)]);
     const large = await upload(cookie, org, DOC_A, 'big.pdf', big.subarray(0, 20 * 1024 * 1024 + 1), CAMPAIGN, 1000);
     expect(large.item).toMatchObject({ state: 'rejected', reason: 'TOO_LARGE', size: 20 * 1024 * 1024 + 1 });
     const empty = await upload(cookie, org, DOC_B, 'empty.pdf', Buffer.alloc(0), CAMPAIGN, 1000);
@@ -232,8 +232,8 @@ describe('idempotent validation', () => {
   it('a re-delivered ObjectCreated event is ignored: item byte-for-byte unchanged, no new accepted/ object', async () => {
     const org = { id: 'it-up-s5', routeKey: D };
     const { cookie } = await sessionFor(rt, org.id);
-    const good = await upload(cookie, org, DOC_A, 'plan.pdf', pdfBytes('idempotent'));
-    const bad = await upload(cookie, org, DOC_B, 'plan.pdf', elfBytes());
+    const good = await upload(cookie, org, DOC_A, 'plan.pdf', minimalPdf('idempotent'));
+    const bad = await upload(cookie, org, DOC_B, 'plan.pdf', elfExecutable());
     expect(good.item.state).toBe('accepted');
     expect(bad.item.state).toBe('rejected');
     const objectsBefore = await listObjects(rt, `accepted/${CAMPAIGN}/${org.id}/`);
@@ -296,7 +296,7 @@ describe('late submissions', () => {
     expect(page.text).toContain('2019年6月1日 23:59');
     expect(page.text).toContain('报送截止时间已过');
 
-    const bytes = pdfBytes('late');
+    const bytes = minimalPdf('late');
     const u = await upload(cookie, org, DOC_A, 'late.pdf', bytes, LATE);
     expect(u.p.fields.key).toBe(`incoming/${LATE}/${org.id}/${DOC_A}/${u.p.uploadId}.pdf`);
     expect(u.item).toMatchObject({ state: 'accepted', late: true, sha256: sha256(bytes) });

@@ -23,7 +23,8 @@ import { type Grant, tokenSigner } from '../../functions/shared/tokens.js';
 import type { Campaign } from '../../schemas/campaigns.js';
 import { type Org, routeKeyOf } from '../../schemas/orgs.js';
 import type { Upload } from '../../schemas/plans.js';
-import { campaign, elfExecutable, keyBytes, minimalPdf, orgs, SIGNING_KEY, upload, UPLOAD_ID } from './samples.js';
+import { elfExecutable, minimalPdf } from '../fixtures/files.js';
+import { campaign, keyBytes, orgs, SIGNING_KEY, upload, UPLOAD_ID } from './samples.js';
 
 const TABLE = 'psy-table';
 const BUCKET = 'psy-bucket';

@@ -16,21 +16,8 @@ import { formatBeijing } from '../../functions/shared/clock.js';
 import { Campaign } from '../../schemas/campaigns.js';
 import { Org } from '../../schemas/orgs.js';
 import { MAX_UPLOAD_BYTES } from '../../schemas/plans.js';
-import {
-  allOrgs,
-  campaign,
-  campaignInput,
-  cfbFile,
-  elfExecutable,
-  minimalDocx,
-  minimalPdf,
-  minimalXlsx,
-  orgs,
-  peExecutable,
-  plainZip,
-  upload,
-  uploadId,
-} from './samples.js';
+import { cfbFile, elfExecutable, minimalDocx, minimalPdf, minimalXlsx, peExecutable, plainZip } from '../fixtures/files.js';
+import { allOrgs, campaign, campaignInput, orgs, upload, uploadId } from './samples.js';
 
 /** True if the string holds a lone UTF-16 surrogate (a character cut in half). */
 const hasLoneSurrogate = (s: string) => /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);

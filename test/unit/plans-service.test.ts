@@ -22,22 +22,8 @@ import {
   FakeUploadStore,
   FixedClock,
 } from './fakes.js';
-import {
-  allOrgs,
-  campaign,
-  campaignInput,
-  cfbFile,
-  elfExecutable,
-  keyBytes,
-  minimalDocx,
-  minimalPdf,
-  orgs,
-  peExecutable,
-  plainZip,
-  upload,
-  UPLOAD_ID,
-  uploadId,
-} from './samples.js';
+import { cfbFile, elfExecutable, minimalDocx, minimalPdf, peExecutable, plainZip } from '../fixtures/files.js';
+import { allOrgs, campaign, campaignInput, keyBytes, orgs, upload, UPLOAD_ID, uploadId } from './samples.js';
 
 const DOCX_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 
