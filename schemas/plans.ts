@@ -72,6 +72,8 @@ export const S3Event = z.object({
   Records: z.array(
     z.object({
       eventName: z.string(),
+      /** When S3 received the object (real time). */
+      eventTime: z.optional(z.iso.datetime({ offset: true })),
       s3: z.object({
         bucket: z.object({ name: z.string() }),
         object: z.object({ key: z.string(), size: z.optional(z.number()), versionId: z.optional(z.string()) }),

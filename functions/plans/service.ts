@@ -114,6 +114,8 @@ export async function createUpload(
 export async function validateUpload(
   deps: Pick<PlansDeps, 'campaigns' | 'orgs' | 'uploads' | 'clock'> & { objects: ObjectStore },
   ref: { key: string; campaignId: string; orgId: string; document: string; uploadId: string; ext: string },
+  /** When S3 received the file (real time, from the event); defaults to now. */
+  receivedReal?: Date,
 ): Promise<'accepted' | 'rejected' | 'ignored'> {
   const org = await deps.orgs.get(ref.orgId);
   if (!org) return 'ignored';
@@ -123,7 +125,9 @@ export async function validateUpload(
   const campaign = await deps.campaigns.get(ref.campaignId);
   if (!campaign) return 'ignored';
   const bytes = await deps.objects.read(ref.key);
-  const receivedAt = deps.clock.now().toISOString();
+  // On time or late by when the file arrived, not when it was checked: a slow or re-delivered
+  // event must not turn a 23:59 upload into a late one.
+  const receivedAt = (receivedReal ? deps.clock.at(receivedReal) : deps.clock.now()).toISOString();
   const reason = bytes ? await checkFile(bytes, upload.ext) : 'MISSING';
   if (reason || !bytes) {
     await deps.uploads.finish(storeRef, { state: 'rejected', receivedAt, reason: reason ?? 'MISSING', size: bytes?.byteLength });

@@ -23,7 +23,7 @@ export const handler = async (event: unknown) => {
     if (!r.eventName.startsWith('ObjectCreated')) continue;
     const key = decodeKey(r.s3.object.key);
     const ref = IncomingKey.safeParse(key);
-    const outcome = ref.success ? await validateUpload(deps, ref.data) : 'ignored';
+    const outcome = ref.success ? await validateUpload(deps, ref.data, r.eventTime ? new Date(r.eventTime) : undefined) : 'ignored';
     console.log(JSON.stringify({ level: 'INFO', msg: 'validate-upload', key, outcome }));
     results.push({ key, outcome });
   }

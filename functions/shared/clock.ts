@@ -4,9 +4,11 @@
  */
 export interface Clock {
   now(): Date;
+  /** The domain time at a real instant (e.g. when S3 received a file). */
+  at(real: Date): Date;
 }
 
-export const systemClock: Clock = { now: () => new Date() };
+export const systemClock: Clock = { now: () => new Date(), at: (real) => new Date(real) };
 
 /**
  * Local runtime only: a domain clock that started at `domain` when the real clock read `real`, and
@@ -16,7 +18,7 @@ export function anchoredClock(anchor: string): Clock {
   const [domain, real] = anchor.split('|') as [string, string];
   const offset = Date.parse(domain) - Date.parse(real);
   if (!Number.isFinite(offset)) throw new Error(`DOMAIN_CLOCK is not "<ISO>|<ISO>": ${anchor}`);
-  return { now: () => new Date(Date.now() + offset) };
+  return { now: () => new Date(Date.now() + offset), at: (real) => new Date(real.getTime() + offset) };
 }
 
 const BEIJING_OFFSET_MS = 8 * 3600_000;

@@ -152,6 +152,10 @@ export class FixedClock implements Clock {
   now() {
     return new Date(this.t);
   }
+  /** Domain time at a real instant: the fixed instant shifted by how long ago `real` was. */
+  at(real: Date) {
+    return new Date(this.t - (Date.now() - real.getTime()));
+  }
   set(iso: string) {
     this.t = Date.parse(iso);
   }

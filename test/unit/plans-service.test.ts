@@ -296,6 +296,18 @@ describe('validateUpload', () => {
     expect(await stored(uploadId(2))).toMatchObject({ state: 'accepted', late: true, receivedAt: '2019-06-30T16:00:00.000Z' });
   });
 
+  it('decides lateness by when S3 received the file, not by when the (slow or re-delivered) event was checked', async () => {
+    await pending('a.pdf', uploadId(3));
+    w.objects.objects.set(keyFor('pdf', uploadId(3)), minimalPdf());
+    w.clock.set('2019-07-01T00:00:05.000+08:00'); // checked 5 s after the deadline …
+    const arrived = new Date(Date.now() - 6_000); // … of a file that arrived 6 s before that
+    expect(await validateUpload(w, ref(keyFor('pdf', uploadId(3))), arrived)).toBe('accepted');
+    const item = await stored(uploadId(3));
+    expect(item).toMatchObject({ state: 'accepted', late: false });
+    // 2019-06-30T23:59:59+08:00, give or take the milliseconds between the two Date.now() calls
+    expect(Math.abs(Date.parse(item?.receivedAt ?? '') - Date.parse('2019-06-30T15:59:59.000Z'))).toBeLessThan(1_000);
+  });
+
   it.each([
     ['ELF', elfExecutable, 'pdf'],
     ['PE', peExecutable, 'pdf'],
