@@ -114,7 +114,11 @@ async function main(argv: string[]): Promise<number> {
 async function connect(cloud: boolean) {
   let env: Env;
   if (cloud) {
-    env = readEnv(process.env);
+    try {
+      env = readEnv(process.env);
+    } catch (e) {
+      throw new AdminError(`云端配置不完整（${(e as Error).message.replace(/^Invalid configuration: /, '')}）。请先按 README「Deploy guide」导出 TABLE_NAME、BUCKET_NAME、SITE_ORIGIN、SIGNING_SECRET_ARN、MAIL_FROM。`);
+    }
   } else {
     const file = process.env.PSY_RUNTIME_FILE ?? resolve(ROOT, '.local/runtime.json');
     const local = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { pid: number; env: Record<string, string> }) : undefined;

@@ -50,6 +50,22 @@ const idsIn = (csv: string) =>
 
 // Each command is its own process (~2–5 s to start): run them side by side.
 describe.concurrent('admin CLI', () => {
+  it('--cloud without the deployment\'s variables says which are missing, without a stack trace', async ({ expect }) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
+    for (const k of ['TABLE_NAME', 'BUCKET_NAME', 'SITE_ORIGIN', 'SIGNING_SECRET_ARN', 'SIGNING_KEY', 'MAIL_FROM']) delete env[k];
+    const r = await new Promise<{ code: number | null; stderr: string }>((ok, fail) => {
+      const child = spawn('npx', ['tsx', 'local/cli.ts', '--cloud', 'orgs'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+      child.on('error', fail);
+      child.on('close', (code) => ok({ code, stderr }));
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('云端配置不完整');
+    expect(r.stderr).toContain('TABLE_NAME');
+    expect(r.stderr).not.toMatch(/\bat .+:\d+:\d+/);
+  });
+
   it('says plainly that the local service is not running when the runtime file is stale', async ({ expect }) => {
     const r = await cliWith(staleFile, 'orgs');
     expect(r.code).toBe(1);
