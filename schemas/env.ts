@@ -3,20 +3,18 @@ import * as z from 'zod/mini';
 const nonEmpty = z.string().check(z.minLength(1));
 
 /** Configuration every function reads at start-up; a missing value fails fast with its name. */
-export const Env = z
-  .object({
-    TABLE_NAME: nonEmpty,
-    BUCKET_NAME: z.optional(nonEmpty),
-    SITE_ORIGIN: z.url(),
-    /** Cloud: the Secrets Manager secret holding the signing key (read through the Parameters and Secrets extension). */
-    SIGNING_SECRET_ARN: z.optional(nonEmpty),
-    /** Local and tests only: the signing key itself (≥ 32 bytes, base64url). */
-    SIGNING_KEY: z.optional(z.string().check(z.minLength(43))),
-    MAIL_FROM: z.optional(z.string().check(z.minLength(3))),
-    /** Local only: domain clock anchor "<domain ISO>|<real ISO>"; unset in the cloud (real clock). */
-    DOMAIN_CLOCK: z.optional(z.string().check(z.regex(/^[^|]+\|[^|]+$/))),
-    /** Days a capability link stays valid (security time). */
-    LINK_TTL_DAYS: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(366)), 60),
-  })
-  .check(z.refine((e) => Boolean(e.SIGNING_SECRET_ARN || e.SIGNING_KEY), { message: 'SIGNING_SECRET_ARN or SIGNING_KEY is required' }));
+export const Env = z.object({
+  TABLE_NAME: nonEmpty,
+  BUCKET_NAME: z.optional(nonEmpty),
+  SITE_ORIGIN: z.url(),
+  /** Cloud: the Secrets Manager secret holding the signing key (read through the Parameters and Secrets extension). */
+  SIGNING_SECRET_ARN: z.optional(nonEmpty),
+  /** Local and tests only: the signing key itself (≥ 32 bytes, base64url). */
+  SIGNING_KEY: z.optional(z.string().check(z.minLength(43))),
+  MAIL_FROM: z.optional(z.string().check(z.minLength(3))),
+  /** Local only: domain clock anchor "<domain ISO>|<real ISO>"; unset in the cloud (real clock). */
+  DOMAIN_CLOCK: z.optional(z.string().check(z.regex(/^[^|]+\|[^|]+$/))),
+  /** Days a capability link stays valid (security time). */
+  LINK_TTL_DAYS: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(366)), 60),
+});
 export type Env = z.infer<typeof Env>;

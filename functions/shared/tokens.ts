@@ -81,6 +81,9 @@ export function tokenSigner(getKey: () => Promise<Uint8Array>): TokenSigner {
  * per container through the AWS Parameters and Secrets Lambda Extension (no SDK client in the bundle).
  */
 export function signingKeySource(env: { SIGNING_KEY?: string | undefined; SIGNING_SECRET_ARN?: string | undefined }) {
+  // Checked at construction, i.e. at cold start of the functions that sign or verify tokens (only those
+  // get the secret): a missing key fails fast with its name.
+  if (!env.SIGNING_KEY && !env.SIGNING_SECRET_ARN) throw new Error('Invalid configuration: SIGNING_SECRET_ARN or SIGNING_KEY is required by this function');
   let key: Promise<Uint8Array> | undefined;
   return () =>
     (key ??= (async () => {
