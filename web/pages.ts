@@ -129,5 +129,5 @@ ${shown
 
 export function messagePage(status: number, title: string, message: string) {
   return layout(title, '南昌市中小学心理服务体系建设', '', `<section class="card"><h2>${esc(title)}</h2><p>${esc(message)}</p>
-<p class="muted">如有疑问，请联系南昌市未成年人心理健康辅导中心。</p><p class="muted">错误代码：${status}</p></section>`);
+<p class="muted">如有疑问，请联系南昌市未成年人心理健康辅导中心。</p>${status >= 400 ? `<p class="muted">错误代码：${status}</p>` : ''}</section>`);
 }

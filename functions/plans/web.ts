@@ -33,7 +33,8 @@ export const handler = httpHandler(
       case 'GET /assets/app.js':
         return text(200, APP_JS, 'application/javascript; charset=utf-8', { 'cache-control': 'public, max-age=300' });
       default: {
-        const s = cookie(event, SESSION_COOKIE) ? await authenticate(deps, cookie(event, SESSION_COOKIE)).catch(() => undefined) : undefined;
+        const token = cookie(event, SESSION_COOKIE);
+        const s = token ? await authenticate(deps, token).catch(() => undefined) : undefined;
         if (s) return redirect(s.grant.role === 'city' ? '/status' : '/upload');
         return htmlPage(200, messagePage(200, '请通过邮件中的链接进入', '本系统用于接收各县区和学校的报送材料。请点击市未成年人心理健康辅导中心发给您单位的邮件中的链接。'));
       }
