@@ -123,14 +123,14 @@ export class FakeObjectStore implements ObjectStore {
   readonly objects = new Map<string, Uint8Array>();
   readonly reads: string[] = [];
   /** What was written to accepted/: key, content type and the exact bytes. */
-  readonly copies: { to: string; contentType: string; bytes: Uint8Array }[] = [];
+  readonly written: { to: string; contentType: string; bytes: Uint8Array }[] = [];
   async read(key: string) {
     this.reads.push(key);
     const b = this.objects.get(key);
     return b ? new Uint8Array(b) : undefined;
   }
   async write(to: string, bytes: Uint8Array, contentType: string) {
-    this.copies.push({ to, contentType, bytes: new Uint8Array(bytes) });
+    this.written.push({ to, contentType, bytes: new Uint8Array(bytes) });
     this.objects.set(to, new Uint8Array(bytes));
   }
 }

@@ -248,7 +248,7 @@ describe('validateUpload', () => {
     expect(await validateUpload(w, ref(keyFor()))).toBe('accepted');
     const dest = `accepted/2019-plans/dh-school-1/service-plan/${UPLOAD_ID}.pdf`;
     // the checked bytes themselves are written (no copy that could pick up a later POST)
-    expect(w.objects.copies).toEqual([{ to: dest, contentType: 'application/pdf', bytes }]);
+    expect(w.objects.written).toEqual([{ to: dest, contentType: 'application/pdf', bytes }]);
     expect(await stored()).toEqual({
       campaignId: '2019-plans',
       orgId: 'dh-school-1',
@@ -277,7 +277,7 @@ describe('validateUpload', () => {
     w.objects.objects.set(keyFor('doc', uploadId(2)), cfbFile());
     expect(await validateUpload(w, ref(keyFor('docx', uploadId(1))))).toBe('accepted');
     expect(await validateUpload(w, ref(keyFor('doc', uploadId(2))))).toBe('accepted');
-    expect(w.objects.copies.map((c) => c.to)).toEqual([
+    expect(w.objects.written.map((c) => c.to)).toEqual([
       `accepted/2019-plans/dh-school-1/service-plan/${uploadId(1)}.docx`,
       `accepted/2019-plans/dh-school-1/service-plan/${uploadId(2)}.doc`,
     ]);
@@ -317,7 +317,7 @@ describe('validateUpload', () => {
     const b = bytes();
     w.objects.objects.set(keyFor(ext), b);
     expect(await validateUpload(w, ref(keyFor(ext)))).toBe('rejected');
-    expect(w.objects.copies).toEqual([]);
+    expect(w.objects.written).toEqual([]);
     expect([...w.objects.objects.keys()].some((k) => k.startsWith('accepted/'))).toBe(false);
     const u = await stored();
     expect(u).toMatchObject({ state: 'rejected', reason: 'TYPE_MISMATCH', size: b.byteLength, receivedAt: '2019-06-20T02:00:00.000Z' });
@@ -336,7 +336,7 @@ describe('validateUpload', () => {
     expect(missing).toMatchObject({ state: 'rejected', reason: 'MISSING' });
     expect(missing?.size).toBeUndefined();
     expect(await stored(uploadId(2))).toMatchObject({ state: 'rejected', reason: 'EMPTY', size: 0 });
-    expect(w.objects.copies).toEqual([]);
+    expect(w.objects.written).toEqual([]);
   });
 
   it('a re-delivered event after success changes nothing: no second copy, stored item identical', async () => {
@@ -348,7 +348,7 @@ describe('validateUpload', () => {
     w.clock.set('2019-07-05T00:00:00.000Z'); // later, and past the deadline
     expect(await validateUpload(w, ref(keyFor()))).toBe('ignored');
     expect(await validateUpload(w, ref(keyFor()))).toBe('ignored');
-    expect(w.objects.copies).toHaveLength(1);
+    expect(w.objects.written).toHaveLength(1);
     expect(await stored()).toEqual(first);
     expect(w.uploads.calls.finish).toBe(finishes);
   });
@@ -361,7 +361,7 @@ describe('validateUpload', () => {
     w.objects.objects.set(keyFor(), minimalPdf()); // even if the bytes were swapped afterwards
     expect(await validateUpload(w, ref(keyFor()))).toBe('ignored');
     expect(await stored()).toEqual(first);
-    expect(w.objects.copies).toEqual([]);
+    expect(w.objects.written).toEqual([]);
   });
 
   it("ignores an object with no matching attempt, an unknown org, or an extension that differs from the attempt's", async () => {
@@ -374,7 +374,7 @@ describe('validateUpload', () => {
     w.objects.objects.set(keyFor('docx'), minimalDocx());
     expect(await validateUpload(w, ref(keyFor('docx')))).toBe('ignored');
     expect(w.objects.reads).toEqual([]);
-    expect(w.objects.copies).toEqual([]);
+    expect(w.objects.written).toEqual([]);
     expect((await stored())?.state).toBe('pending');
   });
 });
