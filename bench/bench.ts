@@ -227,7 +227,7 @@ async function warm(): Promise<WarmRow[]> {
   const { signingKeySource, tokenSigner, SESSION_COOKIE } = await import('../functions/shared/tokens.js');
   const { s3Presigner } = await import('../functions/plans/s3.js');
   const { authenticate, createUpload } = await import('../functions/plans/service.js');
-  const { uploadStore } = await import('../functions/plans/store.js');
+  const { summaryStore, uploadStore } = await import('../functions/plans/store.js');
 
   const org = Org.parse({
     id: 'dh-school-1',
@@ -287,6 +287,7 @@ async function warm(): Promise<WarmRow[]> {
     orgs: orgStore(ddb, BENCH_ENV.TABLE_NAME!),
     campaigns: campaignStore(ddb, BENCH_ENV.TABLE_NAME!),
     uploads: uploadStore(ddb, BENCH_ENV.TABLE_NAME!),
+    summaries: summaryStore(ddb, BENCH_ENV.TABLE_NAME!),
     tokens,
     clock: systemClock,
     presigner,

@@ -10,7 +10,7 @@ import { parseOrgsCsv } from '../functions/orgs/csv.js';
 import { orgStore } from '../functions/orgs/store.js';
 import { summarise } from '../functions/plans/rules.js';
 import { issueLink } from '../functions/plans/service.js';
-import { uploadStore } from '../functions/plans/store.js';
+import { summaryStore } from '../functions/plans/store.js';
 import { ddbClient } from '../functions/shared/clients/dynamodb.js';
 import { sesClient, sesMailer } from '../functions/shared/clients/sesv2.js';
 import { anchoredClock, systemClock } from '../functions/shared/clock.js';
@@ -23,7 +23,7 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
   const ddb = ddbClient();
   const orgs = orgStore(ddb, env.TABLE_NAME);
   const campaigns = campaignStore(ddb, env.TABLE_NAME);
-  const uploads = uploadStore(ddb, env.TABLE_NAME);
+  const summaries = summaryStore(ddb, env.TABLE_NAME);
   const tokens = tokenSigner(signingKey);
   const clock = env.DOMAIN_CLOCK ? anchoredClock(env.DOMAIN_CLOCK) : systemClock;
   const linkUrl = (token: string) => `${env.SITE_ORIGIN}/l/${token}`;
@@ -92,8 +92,8 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
     async status(campaignId: string) {
       const c = await campaigns.get(campaignId);
       if (!c) throw new AdminError(`活动不存在：${campaignId}`);
-      const [all, ups] = await Promise.all([orgs.list(), uploads.list(campaignId, {})]);
-      return { campaign: c, ...summarise(c, all, ups, clock.now()) };
+      const [all, sums] = await Promise.all([orgs.list(), summaries.list(campaignId)]);
+      return { campaign: c, ...summarise(c, all, sums) };
     },
     listOrgs: () => orgs.list(),
     listCampaigns: () => campaigns.list(),

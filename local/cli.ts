@@ -93,8 +93,7 @@ async function main(argv: string[]): Promise<number> {
       for (const t of s.totals)
         console.log(`  ${t.name.padEnd(16, '　')} 应报 ${t.orgs}  报齐 ${t.complete}  ${s.campaign.documents.map((d) => `${d.title} ${t.byDocument[d.kind]}`).join('  ')}  逾期 ${t.late}`);
       if (values.csv) {
-        const names = new Map(s.totals.map((t) => [t.group, t.name]));
-        writeFileSync(values.csv, statusCsv(s.campaign, s.rows, (g) => names.get(g) ?? g, (iso) => formatBeijing(iso)));
+        writeFileSync(values.csv, statusCsv(s.campaign, s.rows, s.totals));
         console.log(`明细已写入 ${values.csv}`);
       }
       return 0;

@@ -29,14 +29,18 @@ export const UploadId = z.string().check(z.regex(/^[0-9a-f]{32}$/));
 export const UploadState = z.enum(['pending', 'accepted', 'rejected']);
 export type UploadState = z.infer<typeof UploadState>;
 
-export const RejectReason = z.enum(['TYPE_MISMATCH', 'TOO_LARGE', 'EMPTY', 'MISSING']);
+/**
+ * Why an upload was not accepted. EXPIRED: the object arrived after its pre-signed POST (plus a grace
+ * for slow uploads) had expired; REVOKED: the org's links were revoked after the attempt was issued;
+ * BAD_KEY: the object was stored under a key other than the one the attempt was issued for.
+ */
+export const RejectReason = z.enum(['TYPE_MISMATCH', 'TOO_LARGE', 'EMPTY', 'MISSING', 'EXPIRED', 'REVOKED', 'BAD_KEY']);
 export type RejectReason = z.infer<typeof RejectReason>;
 
 /** One upload attempt; becomes a submission version when accepted. Stored in the campaign's item collection. */
 export const Upload = z.object({
   campaignId: CampaignId,
   orgId: OrgId,
-  routeKey: z.string(),
   document: DocumentKind,
   uploadId: UploadId,
   ext: FileExt,
@@ -46,6 +50,10 @@ export const Upload = z.object({
   /** Who asked for the upload link: the link's subject, e.g. "school:dh-xxx". */
   by: z.string(),
   requestedAt: z.string(),
+  /** Security time: when the pre-signed POST expires (real clock). */
+  postExpiresAt: z.optional(z.string()),
+  /** The org's token version when the attempt was issued: a revocation since then rejects the file. */
+  tokenVersion: z.optional(z.int()),
   state: UploadState,
   /** Set when validated (domain time). */
   receivedAt: z.optional(z.string()),
@@ -54,26 +62,63 @@ export const Upload = z.object({
   late: z.optional(z.boolean()),
   acceptedKey: z.optional(z.string()),
   reason: z.optional(RejectReason),
+  /** Set once the accepted version is recorded in the org's status: its number and receipt number. */
+  version: z.optional(z.int()),
+  receiptNo: z.optional(z.string()),
 });
 export type Upload = z.infer<typeof Upload>;
 
-/** S3 key of an incoming object: incoming/<campaign>/<org>/<document>/<uploadId>.<ext> */
+/** What identifies an attempt; never changes (no route, no name): a school that moves keeps its history. */
+export type UploadRef = Pick<Upload, 'campaignId' | 'orgId' | 'document' | 'uploadId'>;
+
+/** One document's roll-up in an org's status item, maintained by the validator. */
+export const DocSummary = z.object({
+  /** Accepted upload ids in version order: version n is ids[n-1] (also what makes folding idempotent). */
+  ids: z.array(z.string()),
+  /** The earliest accepted version by arrival: the document is on time when this one is. */
+  first: z.optional(z.object({ uploadId: z.string(), at: z.string(), late: z.boolean() })),
+  /** The latest accepted version by arrival. */
+  last: z.optional(
+    z.object({ uploadId: z.string(), version: z.int(), at: z.string(), late: z.boolean(), name: z.string(), size: z.int(), sha256: z.string() }),
+  ),
+  /** Accepted versions that arrived after the deadline. */
+  lateVersions: z.int(),
+  /** The latest rejected attempt, while it is newer than the latest accepted version. */
+  rejected: z.optional(z.object({ uploadId: z.string(), at: z.string(), reason: RejectReason, name: z.string() })),
+});
+export type DocSummary = z.infer<typeof DocSummary>;
+
+/** An org's status in a campaign: pk CAMPAIGN#<campaign>, sk STATUS#<org>; written with optimistic concurrency on `rev`. */
+export const OrgSummary = z.object({
+  campaignId: CampaignId,
+  orgId: OrgId,
+  rev: z.int(),
+  docs: z.record(z.string(), DocSummary),
+});
+export type OrgSummary = z.infer<typeof OrgSummary>;
+
+/**
+ * S3 key of an incoming object: incoming/<campaign>/<org>/<document>/<uploadId>.<ext>. The suffix after
+ * the upload id is kept as it came: a key that names an attempt but not its exact key (a POST to another
+ * key is possible where no policy is enforced) is recorded as a rejection of that attempt.
+ */
 export const IncomingKey = z.pipe(
-  z.string().check(z.regex(/^incoming\/([a-z0-9-]+)\/([a-z0-9-]+)\/([a-z0-9-]+)\/([0-9a-f]{32})\.([a-z]+)$/)),
+  z.string().check(z.regex(/^incoming\/[a-z0-9-]+\/[a-z0-9-]+\/[a-z0-9-]+\/[0-9a-f]{32}(?:\..*)?$/s)),
   z.transform((key: string) => {
-    const m = key.split('/');
-    const [uploadId, ext] = (m[4] as string).split('.') as [string, string];
-    return { key, campaignId: m[1] as string, orgId: m[2] as string, document: m[3] as string, uploadId, ext };
+    const [, campaignId, orgId, document, last] = key.split('/') as [string, string, string, string, string];
+    const uploadId = last.slice(0, 32);
+    return { key, campaignId, orgId, document, uploadId, suffix: last.slice(32) };
   }),
 );
+export type IncomingRef = z.infer<typeof IncomingKey>;
 
 /** The part of an S3 ObjectCreated notification the validator reads (cloud and s3rver alike). */
 export const S3Event = z.object({
   Records: z.array(
     z.object({
       eventName: z.string(),
-      /** When S3 received the object (real time). */
-      eventTime: z.optional(z.iso.datetime({ offset: true })),
+      /** When S3 received the object (real time), in any ISO-8601 form AWS or an emulator sends. */
+      eventTime: z.optional(z.string().check(z.refine((s) => Number.isFinite(Date.parse(s)), 'eventTime is not a date'))),
       s3: z.object({
         bucket: z.object({ name: z.string() }),
         object: z.object({ key: z.string(), size: z.optional(z.number()), versionId: z.optional(z.string()) }),
@@ -83,12 +128,25 @@ export const S3Event = z.object({
 });
 export type S3Event = z.infer<typeof S3Event>;
 
-/** GET /api/status query. */
-export const StatusQuery = z.strictObject({
-  format: z.optional(z.enum(['json', 'csv'])),
-});
-
-/** GET /status (the page): everything, or only the orgs that have not handed in every document. */
-export const StatusPageQuery = z.strictObject({
+/** Filters of the status page and API: incomplete only, one District (route key), one document missing, a name search. */
+const StatusFilter = {
   show: z.optional(z.enum(['all', 'incomplete'])),
+  group: z.optional(z.string().check(z.maxLength(60))),
+  doc: z.optional(z.string().check(z.maxLength(40))),
+  q: z.optional(z.string().check(z.trim(), z.maxLength(40))),
+};
+
+/** GET /api/status query. */
+export const StatusQuery = z.strictObject({ format: z.optional(z.enum(['json', 'csv'])), ...StatusFilter });
+
+/** GET /status (the page). */
+export const StatusPageQuery = z.strictObject(StatusFilter);
+export type StatusFilter = z.infer<typeof StatusPageQuery>;
+
+/** GET /files/{org}/{document}/{version}: one accepted version, as a download or opened in the browser. */
+export const FileParams = z.object({
+  org: OrgId,
+  document: DocumentKind,
+  version: z.pipe(z.string().check(z.regex(/^[1-9][0-9]{0,3}$/, '版本号不正确')), z.transform(Number)),
 });
+export const FileQuery = z.strictObject({ open: z.optional(z.enum(['1'])) });

@@ -1,7 +1,7 @@
 import type { Campaign } from '../schemas/campaigns.js';
 import type { Org } from '../schemas/orgs.js';
-import { FILE_TYPES, MAX_UPLOAD_BYTES } from '../schemas/plans.js';
-import type { DocStatus, GroupTotal, OrgStatus } from '../functions/plans/rules.js';
+import { FILE_TYPES, MAX_UPLOAD_BYTES, type StatusFilter } from '../schemas/plans.js';
+import { type DocStatus, filterRows, grandTotal, type GroupTotal, type OrgStatus } from '../functions/plans/rules.js';
 import { formatBeijing } from '../functions/shared/clock.js';
 import { esc, layout } from './html.js';
 
@@ -13,16 +13,32 @@ const TYPES = Object.values(FILE_TYPES)
   .join('、');
 const MB = MAX_UPLOAD_BYTES / 1024 / 1024;
 
-const size = (n?: number) => (n === undefined ? '' : n < 1024 * 1024 ? `${Math.max(1, Math.round(n / 1024))} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`);
+export const size = (n?: number) => (n === undefined ? '' : n < 1024 * 1024 ? `${Math.max(1, Math.round(n / 1024))} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`);
+
+/** Where an org's plans go and whom to call: shown on the upload page (and said in its mails). */
+export interface RoutingView {
+  sentence: string;
+  contacts: { name: string; who: string; phone?: string }[];
+}
+
+export interface UploadView {
+  campaign: Campaign;
+  org: Org;
+  documents: DocStatus[];
+  routing: RoutingView;
+}
+
+const fileHref = (orgId: string, doc: string, version: number, open = false) =>
+  `/files/${encodeURIComponent(orgId)}/${encodeURIComponent(doc)}/${version}${open ? '?open=1' : ''}`;
+
+const tel = (phone: string) => `<a href="tel:${esc(phone.replace(/[^0-9+]/g, ''))}">${esc(phone)}</a>`;
 
 function docState(d: DocStatus) {
   const parts: string[] = [];
   if (d.state === 'uploaded') {
-    parts.push(`<span class="badge ok">已上传</span>`);
-    if (d.late) parts.push(`<span class="badge late">逾期提交</span>`);
-    parts.push(
-      `<span class="muted">共 ${d.versions} 版，最后一次 ${esc(formatBeijing(d.lastUploadAt ?? ''))}：${esc(d.lastFileName)}（${esc(size(d.lastSize))}）</span>`,
-    );
+    parts.push(`<span class="badge ok">已提交</span>`);
+    parts.push(d.late ? `<span class="badge late">逾期提交</span>` : `<span class="badge ok">按时</span>`);
+    parts.push(`<span class="muted" data-timeliness>${esc(d.timeliness ?? '')}</span>`);
   } else parts.push(`<span class="badge missing">未上传</span>`);
   if (d.pending) parts.push(`<span class="badge pending">正在检查刚上传的文件…</span>`);
   const rejected = d.rejected
@@ -31,16 +47,38 @@ function docState(d: DocStatus) {
   return `<p class="state" data-state="${d.state}">${parts.join(' ')}</p>${rejected}`;
 }
 
-export function uploadPage(org: Org, campaign: Campaign, docs: DocStatus[], now: Date, receiverName: string, canSeeStatus: boolean) {
+function history(orgId: string, d: DocStatus) {
+  const versions = [...(d.history ?? [])].reverse();
+  const rejections = d.rejections ?? [];
+  if (!versions.length && !rejections.length) return '';
+  const rows = versions
+    .map(
+      (v) => `<tr data-version="${v.version}"><td>第 ${v.version} 版${v.late ? ' <span class="badge late">逾期</span>' : ''}</td>
+<td>${esc(formatBeijing(v.at))}</td><td>${esc(v.name)}<br><span class="muted">${esc(size(v.size))} · 回执号 ${esc(v.receiptNo)}</span></td>
+<td><a href="${fileHref(orgId, d.document, v.version, true)}" target="_blank" rel="noopener noreferrer">打开</a> · <a href="${fileHref(orgId, d.document, v.version)}">下载</a></td></tr>`,
+    )
+    .join('');
+  const rej = rejections.length
+    ? `<p class="muted">未通过检查的上传：</p><ul class="muted" data-rejections>${rejections
+        .map((r) => `<li>${esc(formatBeijing(r.at))} “${esc(r.fileName)}”：${esc(r.message)}</li>`)
+        .join('')}</ul>`
+    : '';
+  return `<details${versions.length ? ' open' : ''}><summary>已提交的版本（${versions.length}）</summary>
+${versions.length ? `<div class="scroll"><table class="versions"><thead><tr><th>版本</th><th>接收时间</th><th>文件</th><th></th></tr></thead><tbody>${rows}</tbody></table></div>` : ''}${rej}</details>`;
+}
+
+export function uploadPage(view: UploadView, now: Date, canSeeStatus: boolean) {
+  const { org, campaign, documents: docs, routing } = view;
   const overdue = now.getTime() > Date.parse(campaign.deadline);
   const done = docs.every((d) => d.state === 'uploaded');
   const body = `
 <section class="card">
   <h2>${esc(org.name)}</h2>
   <p>请于 <strong>${esc(formatBeijing(campaign.deadline))}（北京时间）</strong>前上传以下 ${docs.length} 份材料。</p>
-  ${overdue ? '<p class="err">报送截止时间已过，现在上传将记为逾期提交。</p>' : ''}
-  ${done ? '<p class="note">所有材料均已上传。如需修改，可重新上传，系统会保留每一个版本。</p>' : ''}
-  <p class="muted">接受 ${esc(TYPES)} 文件，每个不超过 ${MB} MB。上传后系统会自动检查文件，检查通过即视为已提交。</p>
+  <p data-routing>${esc(routing.sentence)}</p>
+  ${overdue ? '<p class="err">报送截止时间已过，现在上传将记为逾期提交；已按时提交的材料再修改，仍记为按时提交，修改的版本单独标注。</p>' : ''}
+  ${done ? '<p class="note">所有材料均已提交。如需修改，可上传新版本，系统会保留每一个版本并发送回执。</p>' : ''}
+  <p class="muted">接受 ${esc(TYPES)} 文件，每个不超过 ${MB} MB。上传后系统会自动检查文件，检查通过即视为已提交，并向本单位联系人邮箱发送回执。</p>
   ${canSeeStatus ? '<p><a class="btn" href="/status">查看辖区学校报送情况</a></p>' : ''}
 </section>
 ${docs
@@ -49,6 +87,7 @@ ${docs
 <section class="card doc" data-doc="${esc(d.document)}">
   <h2>${esc(d.title)}</h2>
   ${docState(d)}
+  ${history(org.id, d)}
   <form class="upload" method="post" enctype="multipart/form-data" action="/upload" data-doc="${esc(d.document)}">
     <label>选择文件（${esc(TYPES)}）<input type="file" name="file" accept="${ACCEPT}" required></label>
     <button type="submit">${d.state === 'uploaded' ? '上传新版本' : '上传'}</button>
@@ -60,7 +99,7 @@ ${docs
   .join('')}
 <section class="card">
   <h2>联系方式</h2>
-  <p>${esc(receiverName)}　联系人：${esc(campaign.contact.name)}　电话：<a href="tel:${esc(campaign.contact.phone.replace(/[^0-9+]/g, ''))}">${esc(campaign.contact.phone)}</a></p>
+  ${routing.contacts.map((c) => `<p>${esc(c.who)}　联系人：${esc(c.name)}${c.phone ? `　电话：${tel(c.phone)}` : ''}</p>`).join('')}
   <p class="muted">${esc(campaign.noticeNo)}</p>
 </section>
 <noscript><p class="err">请在浏览器设置中开启 JavaScript 后再上传。</p></noscript>`;
@@ -69,48 +108,55 @@ ${docs
   });
 }
 
-export function statusPage(
-  viewer: Org,
-  campaign: Campaign,
-  rows: OrgStatus[],
-  totals: GroupTotal[],
-  now: Date,
-  incompleteOnly = false,
-) {
+const qs = (f: StatusFilter, over: Partial<StatusFilter> = {}) => {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries({ ...f, ...over })) if (v) p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : '';
+};
+
+export function statusPage(viewer: Org, campaign: Campaign, rows: OrgStatus[], totals: GroupTotal[], now: Date, filter: StatusFilter = {}) {
   const docs = campaign.documents;
   const all = rows.length;
   const complete = rows.filter((r) => r.complete).length;
+  const sum = grandTotal(campaign, totals);
+  const totalRow = (t: GroupTotal, head = false) =>
+    `<tr${head ? ' class="total"' : ` data-group="${esc(t.group)}"`}><td>${
+      head ? '<strong>合计</strong>' : `<a href="/status${qs({ group: t.group })}">${esc(t.name)}</a>`
+    }</td><td>${t.orgs}</td><td>${t.complete}</td>${docs.map((d) => `<td>${t.byDocument[d.kind] ?? 0}</td>`).join('')}<td>${t.late}</td><td>${t.noEmail}</td></tr>`;
   const totalsTable = `
 <div class="scroll"><table id="totals"><thead><tr><th>县区 / 类别</th><th>应报单位</th><th>全部报齐</th>${docs
     .map((d) => `<th>${esc(d.title)}</th>`)
-    .join('')}<th>有逾期</th></tr></thead><tbody>
-${totals
-  .map(
-    (t) =>
-      `<tr data-group="${esc(t.group)}"><td>${esc(t.name)}</td><td>${t.orgs}</td><td>${t.complete}</td>${docs
-        .map((d) => `<td>${t.byDocument[d.kind] ?? 0}</td>`)
-        .join('')}<td>${t.late}</td></tr>`,
-  )
-  .join('')}
+    .join('')}<th>有逾期</th><th>无联系邮箱</th></tr></thead><tbody>
+${totals.map((t) => totalRow(t)).join('')}${totals.length > 1 ? totalRow(sum, true) : ''}
 </tbody></table></div>`;
-  const cell = (d: DocStatus) =>
+  const cell = (r: OrgStatus, d: DocStatus) =>
     d.state === 'uploaded'
-      ? `<span class="badge ok">已上传</span>${d.late ? '<span class="badge late">逾期</span>' : ''}<br><span class="muted">${d.versions} 版 · ${esc(
-          formatBeijing(d.lastUploadAt ?? ''),
-        )}</span>`
+      ? `<span class="badge ${d.late ? 'late' : 'ok'}">${d.late ? '逾期提交' : '按时提交'}</span><br><span class="muted">${esc(d.timeliness ?? '')} · 共 ${d.versions} 版</span>${
+          d.lastVersion ? `<br><a href="${fileHref(r.orgId, d.document, d.lastVersion)}">下载第 ${d.lastVersion} 版</a>` : ''
+        }`
       : `<span class="badge missing">未上传</span>`;
   const names = new Map(totals.map((t) => [t.group, t.name]));
-  const shown = incompleteOnly ? rows.filter((r) => !r.complete) : rows;
-  const filter = incompleteOnly
-    ? `<p>只显示未报齐的 ${shown.length} 个单位 · <a href="/status">显示全部</a></p>`
-    : `<p><a href="/status?show=incomplete">只看未报齐的单位（${all - complete} 个）</a></p>`;
-  const detail = `${filter}
+  const shown = filterRows(rows, filter);
+  const filtered = Boolean(filter.show === 'incomplete' || filter.group || filter.doc || filter.q);
+  const option = (value: string, label: string, current?: string) => `<option value="${esc(value)}"${value === (current ?? '') ? ' selected' : ''}>${esc(label)}</option>`;
+  const filterForm = `<form method="get" action="/status" class="filters" style="display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin:0 0 8px">
+  ${totals.length > 1 ? `<select name="group" aria-label="县区">${option('', '全部县区')}${totals.map((t) => option(t.group, t.name, filter.group)).join('')}</select>` : ''}
+  <select name="doc" aria-label="材料">${option('', '全部材料')}${docs.map((d) => option(d.kind, `未交：${d.title}`, filter.doc)).join('')}</select>
+  <label><input type="checkbox" name="show" value="incomplete"${filter.show === 'incomplete' ? ' checked' : ''}> 只看未报齐</label>
+  <input type="search" name="q" value="${esc(filter.q ?? '')}" placeholder="搜索单位名称" aria-label="搜索单位名称" style="flex:1;min-width:8em;font-size:15px;padding:6px">
+  <button type="submit">筛选</button>${filtered ? ' <a href="/status">清除筛选</a>' : ''}
+</form>
+<p>${filtered ? `符合条件的 ${shown.length} 个单位` : `全部 ${all} 个单位 · <a href="/status?show=incomplete">只看未报齐的单位（${all - complete} 个）</a>`}</p>`;
+  const detail = `${filterForm}
 <div class="scroll"><table id="orgs"><thead><tr><th>所属</th><th>单位</th>${docs.map((d) => `<th>${esc(d.title)}</th>`).join('')}</tr></thead><tbody>
 ${shown
   .map(
     (r) =>
-      `<tr data-org="${esc(r.orgId)}"><td>${esc(names.get(r.group) ?? r.group)}</td><td>${esc(r.name)}${r.kind === 'district' ? '（县区本级）' : ''}</td>${r.documents
-        .map((d) => `<td data-doc="${esc(d.document)}" data-state="${d.state}">${cell(d)}</td>`)
+      `<tr data-org="${esc(r.orgId)}"><td>${esc(names.get(r.group) ?? r.group)}</td><td>${esc(r.name)}${r.kind === 'district' ? '（县区本级）' : ''}${
+        r.emails.length ? '' : ' <span class="badge missing" data-no-email>无联系邮箱</span>'
+      }${r.contactPhone ? `<br><span class="muted">${esc(r.contactName ?? '')} ${tel(r.contactPhone)}</span>` : ''}</td>${r.documents
+        .map((d) => `<td data-doc="${esc(d.document)}" data-state="${d.state}">${cell(r, d)}</td>`)
         .join('')}</tr>`,
   )
   .join('')}
@@ -120,7 +166,9 @@ ${shown
   <h2>报送情况</h2>
   <p>截止时间：${esc(formatBeijing(campaign.deadline))}（北京时间）　当前：${esc(formatBeijing(now))}</p>
   <p><strong>${complete}</strong> / ${all} 个单位已报齐全部材料。</p>
-  <p><a class="btn" href="/api/status?format=csv">下载 Excel 表格（CSV）</a></p>
+  <p class="muted">按时与否以每份材料首次提交的时间为准；截止后上传的修改版本单独标注，不改变按时提交的认定。</p>
+  <p><a class="btn" href="/api/status${qs({ ...filter, format: 'csv' } as StatusFilter)}">下载 Excel 表格（CSV）</a>
+     <a class="btn" href="/files/zip" data-zip>下载全部已交文件（ZIP）</a></p>
 </section>
 <section class="card"><h2>按县区汇总</h2>${totalsTable}</section>
 <section class="card"><h2>各单位明细</h2>${detail}</section>`;

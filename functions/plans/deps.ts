@@ -5,7 +5,7 @@ import { ddbClient } from '../shared/clients/dynamodb.js';
 import { anchoredClock, systemClock } from '../shared/clock.js';
 import { signingKeySource, tokenSigner } from '../shared/tokens.js';
 import type { PlansDeps } from './service.js';
-import { uploadStore } from './store.js';
+import { summaryStore, uploadStore } from './store.js';
 
 /** The stores and the domain clock, built once per container from the parsed environment. */
 export function storeDeps(env: Env, ddb = ddbClient()): Omit<PlansDeps, 'tokens'> {
@@ -13,6 +13,7 @@ export function storeDeps(env: Env, ddb = ddbClient()): Omit<PlansDeps, 'tokens'
     orgs: orgStore(ddb, env.TABLE_NAME),
     campaigns: campaignStore(ddb, env.TABLE_NAME),
     uploads: uploadStore(ddb, env.TABLE_NAME),
+    summaries: summaryStore(ddb, env.TABLE_NAME),
     clock: env.DOMAIN_CLOCK ? anchoredClock(env.DOMAIN_CLOCK) : systemClock,
   };
 }

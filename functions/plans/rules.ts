@@ -1,6 +1,7 @@
 import type { Campaign } from '../../schemas/campaigns.js';
 import { type Org, routeKeyOf } from '../../schemas/orgs.js';
-import { FILE_TYPES, type FileExt, MAX_UPLOAD_BYTES, type RejectReason, type Upload } from '../../schemas/plans.js';
+import { type DocSummary, FILE_TYPES, type FileExt, MAX_UPLOAD_BYTES, type OrgSummary, type RejectReason, type StatusFilter, type Upload } from '../../schemas/plans.js';
+import { beijingDay, formatBeijingExcel, formatBeijingShort } from '../shared/clock.js';
 import type { Role } from '../shared/tokens.js';
 import { sniff } from './magic.js';
 
@@ -42,6 +43,9 @@ export const REJECT_MESSAGES: Record<RejectReason, string> = {
   TOO_LARGE: `文件超过 ${MAX_UPLOAD_BYTES / 1024 / 1024} MB 上限，请压缩后重新上传。`,
   EMPTY: '文件为空，请重新选择。',
   MISSING: '上传未完成，请重新上传。',
+  EXPIRED: '上传许可已过期（文件在许可过期后才到达），请重新选择文件上传。',
+  REVOKED: '本单位的链接已停用，此次上传无效；请使用最新邮件中的链接重新上传。',
+  BAD_KEY: '上传未按要求完成，请重新选择文件上传。',
 };
 
 export const isLate = (receivedAt: string, deadline: string) => Date.parse(receivedAt) > Date.parse(deadline);
@@ -52,11 +56,78 @@ export function inAudience(c: Campaign, org: Org): boolean {
   return c.audience.orgIds.includes(org.id);
 }
 
-/** Which orgs a session may see: a school itself, a District itself and its schools, the city everything. */
-export function visibleRouteKey(role: Role, org: Org): { routeKey?: string; orgId?: string } {
-  if (role === 'city') return {};
-  if (role === 'district') return { routeKey: org.id };
-  return { routeKey: routeKeyOf(org), orgId: org.id };
+/** Whose status a session may see: the city everything, a District office itself and its schools, a school itself. */
+export type Scope = { kind: 'city' } | { kind: 'district'; routeKey: string } | { kind: 'org'; orgId: string };
+
+export function scopeOf(role: Role, org: Org): Scope {
+  if (role === 'city') return { kind: 'city' };
+  if (role === 'district') return { kind: 'district', routeKey: routeKeyOf(org) };
+  return { kind: 'org', orgId: org.id };
+}
+
+/** Decided on the target's current registry entry: a school that moved is seen by its new District only. */
+export function inScope(scope: Scope, target: Org): boolean {
+  if (scope.kind === 'city') return true;
+  if (scope.kind === 'district') return routeKeyOf(target) === scope.routeKey;
+  return target.id === scope.orgId;
+}
+
+/** Receipt number of an accepted version: day of arrival (Beijing) and the attempt's id, e.g. HJ20190630-3FA9C2D1E0. */
+export const receiptNoOf = (u: Pick<Upload, 'uploadId' | 'receivedAt'>) => `HJ${beijingDay(u.receivedAt ?? '')}-${u.uploadId.slice(0, 10).toUpperCase()}`;
+
+/** How long after its POST expired an object may still arrive: S3 checks the policy when a slow upload starts, not when it ends. */
+export const LATE_ARRIVAL_GRACE_MS = 30 * 60_000;
+
+const emptyDoc = (): DocSummary => ({ ids: [], lateVersions: 0 });
+const nextSummary = (prev: OrgSummary | undefined, u: Upload): OrgSummary =>
+  structuredClone(prev ?? { campaignId: u.campaignId, orgId: u.orgId, rev: 0, docs: {} });
+
+/**
+ * Folds an accepted attempt into the org's status item. Idempotent: an attempt already folded keeps its
+ * number and changes nothing (`next` is undefined). Versions are numbered in the order they are folded;
+ * the first and last versions are chosen by arrival, so a race between two validators cannot turn an
+ * on-time document late.
+ */
+export function foldAccepted(prev: OrgSummary | undefined, u: Upload): { version: number; next?: OrgSummary } {
+  const known = prev?.docs[u.document]?.ids.indexOf(u.uploadId) ?? -1;
+  if (known >= 0) return { version: known + 1 };
+  const next = nextSummary(prev, u);
+  const d = (next.docs[u.document] ??= emptyDoc());
+  d.ids.push(u.uploadId);
+  const version = d.ids.length;
+  const at = u.receivedAt ?? u.requestedAt;
+  const late = u.late ?? false;
+  if (!d.first || at < d.first.at) d.first = { uploadId: u.uploadId, at, late };
+  if (!d.last || at >= d.last.at)
+    d.last = { uploadId: u.uploadId, version, at, late, name: u.originalName, size: u.size ?? 0, sha256: u.sha256 ?? '' };
+  if (late) d.lateVersions++;
+  if (d.rejected && d.rejected.at <= at) delete d.rejected;
+  next.rev++;
+  return { version, next };
+}
+
+/** Folds a rejected attempt: shown while it is the newest thing that happened to the document. */
+export function foldRejected(prev: OrgSummary | undefined, u: Upload): OrgSummary | undefined {
+  const at = u.receivedAt ?? u.requestedAt;
+  const d = prev?.docs[u.document];
+  if (d?.rejected && (d.rejected.uploadId === u.uploadId || d.rejected.at > at)) return undefined;
+  if (d?.last && d.last.at > at) return undefined;
+  const next = nextSummary(prev, u);
+  const nd = (next.docs[u.document] ??= emptyDoc());
+  nd.rejected = { uploadId: u.uploadId, at, reason: u.reason ?? 'TYPE_MISMATCH', name: u.originalName };
+  next.rev++;
+  return next;
+}
+
+export interface VersionInfo {
+  version: number;
+  uploadId: string;
+  at: string;
+  late: boolean;
+  name: string;
+  size: number;
+  sha256: string;
+  receiptNo: string;
 }
 
 export interface DocStatus {
@@ -64,16 +135,29 @@ export interface DocStatus {
   title: string;
   state: 'missing' | 'uploaded';
   versions: number;
-  lastUploadAt?: string;
+  /** The document's timeliness: its first accepted version arrived after the deadline. */
   late: boolean;
+  firstAt?: string;
+  /** The latest accepted version. */
+  lastVersion?: number;
+  lastUploadAt?: string;
+  lastLate?: boolean;
   lastFileName?: string;
   lastSize?: number;
-  /** An upload newer than the last accepted version that was rejected: the page shows why. */
+  lastSha256?: string;
+  /** Accepted versions that arrived after the deadline (late first, or corrections). */
+  lateVersions: number;
+  /** "按时提交（6月30日 23:59），7月1日 00:00 修改" */
+  timeliness?: string;
+  /** A rejected upload newer than the latest accepted version: the page shows why. */
   rejected?: { reason: RejectReason; message: string; fileName: string; at: string };
-  /** An upload still being checked. */
+  /** Uploads still being checked (own org only; the page polls until its own is done). */
   pending: boolean;
-  /** The ids of the uploads still being checked (the page polls until its own is done). */
   pendingIds: string[];
+  /** Every accepted version, oldest first (own org only). */
+  history?: VersionInfo[];
+  /** Every rejected attempt, newest first (own org only). */
+  rejections?: { at: string; fileName: string; message: string }[];
 }
 
 export interface OrgStatus {
@@ -81,6 +165,10 @@ export interface OrgStatus {
   name: string;
   kind: Org['kind'];
   group: string;
+  directKind?: string;
+  contactName?: string;
+  contactPhone?: string;
+  emails: string[];
   documents: DocStatus[];
   complete: boolean;
 }
@@ -91,66 +179,99 @@ export interface GroupTotal {
   orgs: number;
   complete: number;
   late: number;
+  noEmail: number;
   byDocument: Record<string, number>;
+}
+
+/** "按时提交（6月30日 23:59），7月1日 00:00 修改" / "逾期提交（7月1日 00:00）". */
+export function timelinessText(d: Pick<DocSummary, 'first' | 'last'>): string | undefined {
+  if (!d.first) return undefined;
+  const head = `${d.first.late ? '逾期提交' : '按时提交'}（${formatBeijingShort(d.first.at)}）`;
+  return d.last && d.last.uploadId !== d.first.uploadId ? `${head}，${formatBeijingShort(d.last.at)} 修改` : head;
 }
 
 const PENDING_STALE_MS = 15 * 60_000;
 
+export const DIRECT_GROUP_NAME = '直属学校（局属、省属事业单位办、市管民办）';
+
+function docStatus(title: string, kind: string, d: DocSummary | undefined): DocStatus {
+  const last = d?.last;
+  return {
+    document: kind,
+    title,
+    state: last ? 'uploaded' : 'missing',
+    versions: d?.ids.length ?? 0,
+    late: d?.first?.late ?? false,
+    firstAt: d?.first?.at,
+    lastVersion: last?.version,
+    lastUploadAt: last?.at,
+    lastLate: last?.late,
+    lastFileName: last?.name,
+    lastSize: last?.size,
+    lastSha256: last?.sha256,
+    lateVersions: d?.lateVersions ?? 0,
+    timeliness: d ? timelinessText(d) : undefined,
+    rejected: d?.rejected
+      ? { reason: d.rejected.reason, message: REJECT_MESSAGES[d.rejected.reason], fileName: d.rejected.name, at: d.rejected.at }
+      : undefined,
+    pending: false,
+    pendingIds: [],
+  };
+}
+
 /**
- * Rolls upload attempts up into per org × document status, and totals per District and for Direct
- * schools. `named` supplies District names for groups whose office is not among `orgs`.
+ * Adds what only the org's own attempts tell: every version with its receipt number, every rejection,
+ * and the uploads still being checked (fresh ones newer than the last finished attempt: an abandoned
+ * POST must not keep the document "pending").
  */
-export function summarise(campaign: Campaign, orgs: Org[], uploads: Upload[], now: Date, named: Org[] = []) {
-  const byOrgDoc = new Map<string, Upload[]>();
-  for (const u of uploads) {
-    const k = `${u.orgId}/${u.document}`;
-    byOrgDoc.set(k, [...(byOrgDoc.get(k) ?? []), u]);
-  }
-  const districtNames = new Map([...named, ...orgs].filter((o) => o.kind === 'district').map((o) => [o.id, o.name]));
+export function withAttempts(doc: DocStatus, attempts: Upload[], now: Date): DocStatus {
+  const mine = attempts.filter((a) => a.document === doc.document);
+  const lastFinished = mine.filter((a) => a.state !== 'pending').reduce((t, a) => (a.requestedAt > t ? a.requestedAt : t), '');
+  const pendingIds = mine
+    .filter((a) => a.state === 'pending' && a.requestedAt > lastFinished && now.getTime() - Date.parse(a.requestedAt) < PENDING_STALE_MS)
+    .map((a) => a.uploadId);
+  const history = mine
+    .filter((a) => a.state === 'accepted' && a.version !== undefined)
+    .sort((a, b) => (a.version ?? 0) - (b.version ?? 0))
+    .map((a) => ({
+      version: a.version ?? 0,
+      uploadId: a.uploadId,
+      at: a.receivedAt ?? a.requestedAt,
+      late: a.late ?? false,
+      name: a.originalName,
+      size: a.size ?? 0,
+      sha256: a.sha256 ?? '',
+      receiptNo: a.receiptNo ?? receiptNoOf(a),
+    }));
+  const rejections = mine
+    .filter((a) => a.state === 'rejected')
+    .sort((a, b) => (b.receivedAt ?? b.requestedAt).localeCompare(a.receivedAt ?? a.requestedAt))
+    .map((a) => ({ at: a.receivedAt ?? a.requestedAt, fileName: a.originalName, message: REJECT_MESSAGES[a.reason ?? 'TYPE_MISMATCH'] }));
+  return { ...doc, pending: pendingIds.length > 0, pendingIds, history, rejections };
+}
+
+/**
+ * Rolls the orgs' status items up into per org × document status, and totals per District and for
+ * Direct schools. `named` supplies District names for groups whose office is not among `orgs`.
+ */
+export function summarise(campaign: Campaign, orgs: Org[], summaries: OrgSummary[], named: Org[] = []) {
+  const byOrg = new Map(summaries.map((s) => [s.orgId, s]));
+  const districtNames = new Map([...named, ...orgs].filter((o) => o.kind === 'district').map((o) => [routeKeyOf(o), o.name]));
   const rows: OrgStatus[] = orgs
     .filter((o) => inAudience(campaign, o))
     .map((org) => {
-      const documents = campaign.documents.map((d): DocStatus => {
-        const attempts = (byOrgDoc.get(`${org.id}/${d.kind}`) ?? []).sort((a, b) =>
-          (a.receivedAt ?? a.requestedAt).localeCompare(b.receivedAt ?? b.requestedAt),
-        );
-        const accepted = attempts.filter((a) => a.state === 'accepted');
-        const last = accepted.at(-1);
-        const lastRejected = attempts.filter((a) => a.state === 'rejected').at(-1);
-        const rejected =
-          lastRejected && (!last || (lastRejected.receivedAt ?? '') > (last.receivedAt ?? ''))
-            ? {
-                reason: lastRejected.reason ?? 'TYPE_MISMATCH',
-                message: REJECT_MESSAGES[lastRejected.reason ?? 'TYPE_MISMATCH'],
-                fileName: lastRejected.originalName,
-                at: lastRejected.receivedAt ?? lastRejected.requestedAt,
-              }
-            : undefined;
-        // Attempts still being checked: fresh ones newer than the last finished attempt (an abandoned
-        // POST, e.g. lost network before a successful retry, must not keep the document "pending").
-        const lastFinished = attempts.filter((a) => a.state !== 'pending').reduce((t, a) => (a.requestedAt > t ? a.requestedAt : t), '');
-        const pendingIds = attempts
-          .filter((a) => a.state === 'pending' && a.requestedAt > lastFinished && now.getTime() - Date.parse(a.requestedAt) < PENDING_STALE_MS)
-          .map((a) => a.uploadId);
-        return {
-          document: d.kind,
-          title: d.title,
-          state: last ? 'uploaded' : 'missing',
-          versions: accepted.length,
-          lastUploadAt: last?.receivedAt,
-          late: last?.late ?? false,
-          lastFileName: last?.originalName,
-          lastSize: last?.size,
-          rejected,
-          pending: pendingIds.length > 0,
-          pendingIds,
-        };
-      });
+      const s = byOrg.get(org.id);
+      const documents = campaign.documents.map((d) => docStatus(d.title, d.kind, s?.docs[d.kind]));
+      const contact = org.contacts.find((c) => c.phone) ?? org.contacts[0];
       return {
         orgId: org.id,
         name: org.name,
         kind: org.kind,
         group: routeKeyOf(org),
+        directKind: org.directKind,
+        contactName: contact?.name,
+        contactPhone: contact?.phone,
+        emails: org.contacts.map((c) => c.email),
         documents,
         complete: documents.every((d) => d.state === 'uploaded'),
       };
@@ -161,15 +282,17 @@ export function summarise(campaign: Campaign, orgs: Org[], uploads: Upload[], no
       totals.get(r.group) ??
       ({
         group: r.group,
-        name: r.group === 'direct' ? '直属学校（局属、省属事业单位办、市管民办）' : (districtNames.get(r.group) ?? r.group),
+        name: groupName(r.group, districtNames),
         orgs: 0,
         complete: 0,
         late: 0,
+        noEmail: 0,
         byDocument: Object.fromEntries(campaign.documents.map((d) => [d.kind, 0])),
       } satisfies GroupTotal);
     t.orgs++;
     if (r.complete) t.complete++;
     if (r.documents.some((d) => d.late)) t.late++;
+    if (r.emails.length === 0) t.noEmail++;
     for (const d of r.documents) if (d.state === 'uploaded') t.byDocument[d.document] = (t.byDocument[d.document] ?? 0) + 1;
     totals.set(r.group, t);
   }
@@ -178,26 +301,86 @@ export function summarise(campaign: Campaign, orgs: Org[], uploads: Upload[], no
     totals: [...totals.values()].sort((a, b) => byGroup(a.group, b.group)),
   };
 }
-const kindOrder = (r: OrgStatus) => (r.kind === 'district' ? 0 : 1);
-/** Districts in id order, Direct schools last. */
-const byGroup = (a: string, b: string) => Number(a === 'direct') - Number(b === 'direct') || a.localeCompare(b);
 
-/** Excel-friendly CSV: UTF-8 with BOM, CRLF, every cell quoted when needed. */
-export function statusCsv(campaign: Campaign, rows: OrgStatus[], groupName: (g: string) => string, fmt: (iso: string) => string) {
-  const q = (v: string | number) => {
-    const s = String(v);
-    const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s; // no formula injection in Excel
-    return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-  };
-  const head = ['所属', '机构编号', '机构名称', '类型'];
-  for (const d of campaign.documents) head.push(`${d.title}-状态`, `${d.title}-版本数`, `${d.title}-最后上传(北京时间)`, `${d.title}-是否逾期`);
-  const kindName = { bureau: '市教育局', centre: '中心', district: '县区', school: '学校' } as const;
-  const lines = [head.map(q).join(',')];
-  for (const r of rows) {
-    const cells: (string | number)[] = [groupName(r.group), r.orgId, r.name, kindName[r.kind]];
-    for (const d of r.documents)
-      cells.push(d.state === 'uploaded' ? '已上传' : '未上传', d.versions, d.lastUploadAt ? fmt(d.lastUploadAt) : '', d.late ? '逾期' : '');
-    lines.push(cells.map(q).join(','));
+/** The sum of group totals: the city-wide (or jurisdiction-wide) row. */
+export function grandTotal(campaign: Campaign, totals: GroupTotal[]): GroupTotal {
+  const t: GroupTotal = { group: '', name: '合计', orgs: 0, complete: 0, late: 0, noEmail: 0, byDocument: Object.fromEntries(campaign.documents.map((d) => [d.kind, 0])) };
+  for (const g of totals) {
+    t.orgs += g.orgs;
+    t.complete += g.complete;
+    t.late += g.late;
+    t.noEmail += g.noEmail;
+    for (const [k, n] of Object.entries(g.byDocument)) t.byDocument[k] = (t.byDocument[k] ?? 0) + n;
   }
+  return t;
+}
+
+function groupName(group: string, districtNames: Map<string, string>) {
+  if (group === routeKeyOf({ id: '', kind: 'school' })) return DIRECT_GROUP_NAME;
+  return districtNames.get(group) ?? group.replace(/^D#/, '');
+}
+
+/** The rows a filter keeps: incomplete only, one group, one document missing, a name or id search. */
+export function filterRows(rows: OrgStatus[], f: StatusFilter): OrgStatus[] {
+  const q = f.q?.toLowerCase();
+  return rows.filter(
+    (r) =>
+      (f.show !== 'incomplete' || !r.complete) &&
+      (!f.group || r.group === f.group) &&
+      (!f.doc || r.documents.some((d) => d.document === f.doc && d.state === 'missing')) &&
+      (!q || r.name.toLowerCase().includes(q) || r.orgId.includes(q)),
+  );
+}
+
+const kindOrder = (r: OrgStatus) => (r.kind === 'district' ? 0 : 1);
+const DIRECT = routeKeyOf({ id: '', kind: 'school' });
+/** Districts in route-key order, Direct schools last. */
+const byGroup = (a: string, b: string) => Number(a === DIRECT) - Number(b === DIRECT) || a.localeCompare(b);
+
+/** One CSV cell: quoted when needed; a leading = + - @ tab or CR is neutralised (no formula injection in Excel). */
+export const csvCell = (v: string | number) => {
+  const s = String(v);
+  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+};
+
+/** Excel-friendly CSV: UTF-8 with BOM, CRLF, times as "2019-06-30 23:59", a totals row last. */
+export function statusCsv(campaign: Campaign, rows: OrgStatus[], totals: GroupTotal[]) {
+  const names = new Map(totals.map((t) => [t.group, t.name]));
+  const head = ['所属县区/类别', '直属类别', '机构编号', '机构名称', '类型', '联系人', '联系电话', '联系邮箱'];
+  for (const d of campaign.documents)
+    head.push(`${d.title}-状态`, `${d.title}-版本数`, `${d.title}-首次提交(北京时间)`, `${d.title}-是否逾期`, `${d.title}-最后上传(北京时间)`, `${d.title}-最新文件名`, `${d.title}-说明`);
+  const kindName = { bureau: '市教育局', centre: '中心', district: '县区', school: '学校' } as const;
+  const lines = [head.map(csvCell).join(',')];
+  for (const r of rows) {
+    const cells: (string | number)[] = [
+      names.get(r.group) ?? r.group,
+      r.directKind ?? '',
+      r.orgId,
+      r.name,
+      kindName[r.kind],
+      r.contactName ?? '',
+      r.contactPhone ?? '',
+      r.emails.length ? r.emails.join('; ') : '无联系邮箱',
+    ];
+    for (const d of r.documents)
+      cells.push(
+        d.state === 'uploaded' ? '已上传' : '未上传',
+        d.versions,
+        d.firstAt ? formatBeijingExcel(d.firstAt) : '',
+        d.state === 'uploaded' ? (d.late ? '是' : '否') : '',
+        d.lastUploadAt ? formatBeijingExcel(d.lastUploadAt) : '',
+        d.lastFileName ?? '',
+        d.timeliness ?? '',
+      );
+    lines.push(cells.map(csvCell).join(','));
+  }
+  const sum = grandTotal(campaign, totals);
+  const foot: (string | number)[] = ['合计', '', '', `${sum.orgs} 个单位，报齐 ${sum.complete} 个`, '', '', '', sum.noEmail ? `无联系邮箱 ${sum.noEmail} 个` : ''];
+  for (const d of campaign.documents) {
+    const late = rows.filter((r) => r.documents.some((x) => x.document === d.kind && x.late)).length;
+    foot.push(`已上传 ${sum.byDocument[d.kind] ?? 0}`, '', '', `逾期 ${late}`, '', '', '');
+  }
+  lines.push(foot.map(csvCell).join(','));
   return `\uFEFF${lines.join('\r\n')}\r\n`;
 }

@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import type { ObjectStore, Presigner } from './service.js';
 
@@ -22,19 +22,38 @@ export function s3Presigner(s3: S3Client, bucket: string): Presigner {
   };
 }
 
+const status = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+
 export function s3Objects(s3: S3Client, bucket: string): ObjectStore {
   return {
-    async read(key) {
+    async read(key, versionId) {
       try {
-        const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
         return r.Body ? await r.Body.transformToByteArray() : undefined;
       } catch (e) {
-        if (e instanceof Error && (e.name === 'NoSuchKey' || e.name === 'NotFound')) return undefined;
+        if (e instanceof Error && (e.name === 'NoSuchKey' || e.name === 'NotFound' || e.name === 'NoSuchVersion')) return undefined;
         throw e;
       }
     },
-    async write(key, bytes, contentType) {
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentType: contentType }));
+    async writeNew(key, bytes, contentType) {
+      try {
+        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentType: contentType, IfNoneMatch: '*' }));
+        return 'written';
+      } catch (e) {
+        // 412: an object is there already; 409: a concurrent conditional write to the same key won.
+        if (status(e) === 412 || status(e) === 409) return 'exists';
+        throw e;
+      }
+    },
+    async exists(key) {
+      try {
+        await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        return true;
+      } catch (e) {
+        // Without s3:ListBucket, S3 answers a missing key with 403 rather than 404.
+        if (status(e) === 404 || status(e) === 403) return false;
+        throw e;
+      }
     },
   };
 }

@@ -1,14 +1,30 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Campaign } from '../../schemas/campaigns.js';
 import { type Org, routeKeyOf } from '../../schemas/orgs.js';
-import { type CreateUploadBody, FILE_TYPES, MAX_UPLOAD_BYTES, type Upload, UPLOAD_URL_TTL_SECONDS } from '../../schemas/plans.js';
+import { type CreateUploadBody, FILE_TYPES, type IncomingRef, MAX_UPLOAD_BYTES, type OrgSummary, type RejectReason, type Upload, UPLOAD_URL_TTL_SECONDS } from '../../schemas/plans.js';
 import type { CampaignStore } from '../campaigns/store.js';
 import type { OrgStore } from '../orgs/store.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError, badRequest, Errors, notFound } from '../shared/errors.js';
 import { type Grant, roleOf, type TokenSigner } from '../shared/tokens.js';
-import { acceptedKey, allowedExt, checkFile, incomingKey, inAudience, isLate, sanitiseFileName, summarise, visibleRouteKey } from './rules.js';
-import type { UploadStore } from './store.js';
+import {
+  acceptedKey,
+  allowedExt,
+  checkFile,
+  foldAccepted,
+  foldRejected,
+  incomingKey,
+  inAudience,
+  inScope,
+  isLate,
+  LATE_ARRIVAL_GRACE_MS,
+  receiptNoOf,
+  sanitiseFileName,
+  scopeOf,
+  summarise,
+  withAttempts,
+} from './rules.js';
+import type { SummaryStore, UploadStore } from './store.js';
 
 /** The domain core of plan submission. No AWS here: stores, object storage, signer and clock are ports. */
 
@@ -17,16 +33,21 @@ export interface Presigner {
 }
 
 export interface ObjectStore {
-  /** The object's bytes, or undefined if it is gone. */
-  read(key: string): Promise<Uint8Array | undefined>;
-  /** Stores exactly these bytes (the ones that were checked) under the key. */
-  write(key: string, bytes: Uint8Array, contentType: string): Promise<void>;
+  /** The object's bytes (the exact version when given), or undefined if it is gone. */
+  read(key: string, versionId?: string): Promise<Uint8Array | undefined>;
+  /**
+   * Stores exactly these bytes (the ones that were checked) under the key, only if no object is there
+   * yet (S3 conditional write, If-None-Match: *): 'exists' when one already was.
+   */
+  writeNew(key: string, bytes: Uint8Array, contentType: string): Promise<'written' | 'exists'>;
+  exists(key: string): Promise<boolean>;
 }
 
 export interface PlansDeps {
   orgs: OrgStore;
   campaigns: CampaignStore;
   uploads: UploadStore;
+  summaries: SummaryStore;
   tokens: TokenSigner;
   clock: Clock;
 }
@@ -81,10 +102,10 @@ export async function createUpload(
   if (!doc) throw badRequest('UNKNOWN_DOCUMENT', '没有这项报送材料。');
   const ext = allowedExt(body.fileName);
   if (!ext) throw badRequest('FILE_TYPE_NOT_ALLOWED', `只接受 ${Object.values(FILE_TYPES).map((t) => t.label).join('、')} 文件。`);
+  const expiresAt = new Date(Date.now() + UPLOAD_URL_TTL_SECONDS * 1000).toISOString(); // security time: the real clock
   const upload: Upload = {
     campaignId: s.campaign.id,
     orgId: s.org.id,
-    routeKey: routeKeyOf(s.org),
     document: doc.kind,
     uploadId,
     ext,
@@ -92,70 +113,165 @@ export async function createUpload(
     declaredSize: body.size,
     by: `${s.grant.role}:${s.org.id}`,
     requestedAt: deps.clock.now().toISOString(),
+    postExpiresAt: expiresAt,
+    tokenVersion: s.org.tokenVersion,
     state: 'pending',
   };
   const key = incomingKey(upload);
   const contentType = FILE_TYPES[ext].contentType;
   const post = await deps.presigner.presignPost({ key, contentType, maxBytes: MAX_UPLOAD_BYTES, expiresSeconds: UPLOAD_URL_TTL_SECONDS });
   await deps.uploads.create(upload);
-  return {
-    uploadId,
-    document: doc.kind,
-    url: post.url,
-    fields: post.fields,
-    expiresAt: new Date(Date.now() + UPLOAD_URL_TTL_SECONDS * 1000).toISOString(),
-  };
+  return { uploadId, document: doc.kind, url: post.url, fields: post.fields, expiresAt };
 }
 
+/** What the validator tells the receipt sender about an accepted, numbered version. */
+export interface AcceptedVersion {
+  org: Org;
+  campaign: Campaign;
+  upload: Upload & { state: 'accepted'; version: number; receiptNo: string };
+  /** The document's first accepted version, when this one is a later correction. */
+  first?: { at: string; late: boolean };
+}
+
+export type ValidateDeps = Pick<PlansDeps, 'campaigns' | 'orgs' | 'uploads' | 'summaries' | 'clock'> & {
+  objects: ObjectStore;
+  /** Sends the receipt of an accepted version exactly once (send ledger); absent where no mail is sent. */
+  receipt?: (v: AcceptedVersion) => Promise<void>;
+};
+
+/** Attempts to write an org's status item before giving up (each lost race means another writer progressed). */
+const FOLD_ATTEMPTS = 20;
+
 /**
- * Validates one incoming object. Idempotent: each step is safe to repeat, and an attempt that is
- * already accepted or rejected is left as it is.
+ * Validates one incoming object. Safe to run twice at once and to repeat after a crash at any step:
+ *  1. check the exact bytes S3 received (the version the event names) against the attempt;
+ *  2. claim the attempt with a conditional pending → accepted/rejected write (one winner);
+ *  3. only then store the checked bytes under accepted/, with a conditional write (one object version);
+ *  4. fold the outcome into the org's status item (optimistic concurrency; numbers the version);
+ *  5. send the receipt through the send ledger (exactly once).
+ * A run that finds the attempt already final skips to the steps still owed.
  */
 export async function validateUpload(
-  deps: Pick<PlansDeps, 'campaigns' | 'orgs' | 'uploads' | 'clock'> & { objects: ObjectStore },
-  ref: { key: string; campaignId: string; orgId: string; document: string; uploadId: string; ext: string },
+  deps: ValidateDeps,
+  ref: IncomingRef & { versionId?: string },
   /** When S3 received the file (real time, from the event); defaults to now. */
-  receivedReal?: Date,
+  receivedReal: Date = new Date(),
 ): Promise<'accepted' | 'rejected' | 'ignored'> {
-  const org = await deps.orgs.get(ref.orgId);
-  if (!org) return 'ignored';
-  const storeRef = { ...ref, routeKey: routeKeyOf(org) };
-  const upload = await deps.uploads.get(storeRef);
-  if (!upload || upload.state !== 'pending' || upload.ext !== ref.ext) return 'ignored';
-  const campaign = await deps.campaigns.get(ref.campaignId);
-  if (!campaign) return 'ignored';
-  const bytes = await deps.objects.read(ref.key);
-  // On time or late by when the file arrived, not when it was checked: a slow or re-delivered
-  // event must not turn a 23:59 upload into a late one.
-  const receivedAt = (receivedReal ? deps.clock.at(receivedReal) : deps.clock.now()).toISOString();
-  const reason = bytes ? await checkFile(bytes, upload.ext) : 'MISSING';
-  if (reason || !bytes) {
-    await deps.uploads.finish(storeRef, { state: 'rejected', receivedAt, reason: reason ?? 'MISSING', size: bytes?.byteLength });
+  let upload = await deps.uploads.get(ref);
+  if (!upload) {
+    console.warn(JSON.stringify({ level: 'WARN', msg: 'object without an upload attempt', key: ref.key }));
+    return 'ignored';
+  }
+  const [campaign, org] = await Promise.all([deps.campaigns.get(ref.campaignId), deps.orgs.get(ref.orgId)]);
+  if (!campaign) throw new Error(`validate: campaign ${ref.campaignId} of ${ref.key} does not exist`);
+  let bytes: Uint8Array | undefined;
+  if (upload.state === 'pending') {
+    bytes = await deps.objects.read(ref.key, ref.versionId);
+    // On time or late by when the file arrived (domain time), not when it was checked.
+    const receivedAt = deps.clock.at(receivedReal).toISOString();
+    const reason = await rejection(upload, ref, org, bytes, receivedReal);
+    const sha256 = bytes && !reason ? createHash('sha256').update(bytes).digest('hex') : undefined;
+    const outcome = reason
+      ? ({ state: 'rejected', receivedAt, reason, size: bytes?.byteLength } as const)
+      : ({ state: 'accepted', receivedAt, size: bytes?.byteLength, sha256, late: isLate(receivedAt, campaign.deadline), acceptedKey: acceptedKey(upload) } as const);
+    if (await deps.uploads.finish(ref, outcome)) upload = { ...upload, ...outcome };
+    else {
+      // Another run finished it first: what it recorded stands; our bytes are used only if they are the recorded ones.
+      upload = (await deps.uploads.get(ref)) ?? upload;
+    }
+  }
+  if (upload.state === 'rejected') {
+    await fold(deps, (prev) => ({ next: foldRejected(prev, upload), version: 0 }), upload);
     return 'rejected';
   }
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const dest = acceptedKey(upload);
-  // The checked bytes are written, not copied: the pre-signed POST stays usable for minutes, and a
-  // copy could pick up something posted after the check.
-  await deps.objects.write(dest, bytes, FILE_TYPES[upload.ext].contentType);
-  await deps.uploads.finish(storeRef, {
-    state: 'accepted',
-    receivedAt,
-    size: bytes.byteLength,
-    sha256,
-    late: isLate(receivedAt, campaign.deadline),
-    acceptedKey: dest,
-  });
+  if (upload.state !== 'accepted' || !upload.sha256 || !upload.acceptedKey) return 'ignored';
+  const recorded = upload.sha256;
+  const key = upload.acceptedKey;
+  // Only the recorded bytes may go to accepted/, and only once (If-None-Match: a second writer gets 'exists').
+  const sha = (b: Uint8Array | undefined) => (b ? createHash('sha256').update(b).digest('hex') : undefined);
+  if (sha(bytes) !== recorded) bytes = await deps.objects.read(ref.key, ref.versionId);
+  if (sha(bytes) === recorded && bytes) await deps.objects.writeNew(key, bytes, FILE_TYPES[upload.ext].contentType);
+  else if (!(await deps.objects.exists(key))) {
+    // The recorded bytes are nowhere to be read: fail loudly (retries, then the failed-event queue).
+    throw new Error(`validate: ${ref.key} is recorded as accepted (sha256 ${recorded}) but those bytes are not available`);
+  }
+  const accepted = upload;
+  const { version, summary } = await fold(deps, (prev) => foldAccepted(prev, accepted), accepted);
+  const receiptNo = receiptNoOf(accepted);
+  if (accepted.version !== version || accepted.receiptNo !== receiptNo) await deps.uploads.numbered(ref, version, receiptNo);
+  const first = summary?.docs[accepted.document]?.first;
+  if (org && deps.receipt) {
+    await deps.receipt({
+      org,
+      campaign,
+      upload: { ...accepted, state: 'accepted', version, receiptNo },
+      first: first && first.uploadId !== accepted.uploadId ? { at: first.at, late: first.late } : undefined,
+    });
+  }
   return 'accepted';
 }
 
-/** Status visible to a session: its own org, a District's jurisdiction, or everything for the city. */
-export async function statusFor(deps: PlansDeps, s: Session, ownOnly = false) {
-  const scope = ownOnly ? { routeKey: routeKeyOf(s.org), orgId: s.org.id } : visibleRouteKey(s.grant.role, s.org);
-  const [orgs, uploads, district] = await Promise.all([
-    scope.orgId ? Promise.resolve([s.org]) : deps.orgs.list(scope.routeKey),
-    deps.uploads.list(s.campaign.id, scope),
-    scope.orgId && s.org.districtId ? deps.orgs.get(s.org.districtId) : Promise.resolve(undefined),
-  ]);
-  return { campaign: s.campaign, ...summarise(s.campaign, orgs, uploads, deps.clock.now(), district ? [district] : []) };
+/** Why the object cannot be accepted, or undefined. Security checks use the real clock. */
+async function rejection(upload: Upload, ref: IncomingRef, org: Org | undefined, bytes: Uint8Array | undefined, receivedReal: Date): Promise<RejectReason | undefined> {
+  if (ref.suffix !== `.${upload.ext}`) return 'BAD_KEY';
+  if (!org || (upload.tokenVersion !== undefined && org.tokenVersion !== upload.tokenVersion)) return 'REVOKED';
+  if (upload.postExpiresAt && receivedReal.getTime() > Date.parse(upload.postExpiresAt) + LATE_ARRIVAL_GRACE_MS) return 'EXPIRED';
+  if (!bytes) return 'MISSING';
+  return checkFile(bytes, upload.ext);
 }
+
+/** Read–modify–write of the org's status item with a condition on its revision; retried on a lost race. */
+async function fold(
+  deps: Pick<ValidateDeps, 'summaries'>,
+  step: (prev: OrgSummary | undefined) => { version: number; next?: OrgSummary },
+  u: Upload,
+): Promise<{ version: number; summary?: OrgSummary }> {
+  for (let i = 0; i < FOLD_ATTEMPTS; i++) {
+    const prev = await deps.summaries.get(u.campaignId, u.orgId);
+    const r = step(prev);
+    if (!r.next) return { version: r.version, summary: prev };
+    if (await deps.summaries.put(r.next, prev?.rev)) return { version: r.version, summary: r.next };
+    await new Promise((ok) => setTimeout(ok, 5 + Math.random() * 20 * (i + 1)));
+  }
+  throw new Error(`validate: status of ${u.orgId} in ${u.campaignId} kept changing; giving up (retried by the event source)`);
+}
+
+/** Status visible to a session: its own org, a District's jurisdiction, or everything for the city. */
+export async function statusFor(deps: PlansDeps, s: Session) {
+  const scope = scopeOf(s.grant.role, s.org);
+  const orgs = scope.kind === 'city' ? await deps.orgs.list() : scope.kind === 'district' ? await deps.orgs.list(scope.routeKey) : [s.org];
+  const summaries =
+    scope.kind === 'city'
+      ? await deps.summaries.list(s.campaign.id)
+      : await deps.summaries.getMany(s.campaign.id, orgs.filter((o) => inAudience(s.campaign, o)).map((o) => o.id));
+  return { campaign: s.campaign, ...summarise(s.campaign, orgs, summaries) };
+}
+
+/** The session's own org, per document, with every version, rejection and upload in progress (the upload page). */
+export async function ownStatus(deps: PlansDeps, s: Session) {
+  const [summary, attempts, district, receiver] = await Promise.all([
+    deps.summaries.get(s.campaign.id, s.org.id),
+    deps.uploads.listOrg(s.campaign.id, s.org.id),
+    s.org.districtId ? deps.orgs.get(s.org.districtId) : Promise.resolve(undefined),
+    deps.orgs.get(s.campaign.receiverId),
+  ]);
+  const { rows } = summarise(s.campaign, [s.org], summary ? [summary] : [], district ? [district] : []);
+  const now = deps.clock.now();
+  const documents = (rows[0]?.documents ?? []).map((d) => withAttempts(d, attempts, now));
+  return { campaign: s.campaign, org: s.org, district, receiver, documents };
+}
+
+/** An accepted version the session may open: never outside its scope, never a key the caller chose. */
+export async function findVersion(deps: PlansDeps, s: Session, orgId: string, document: string, version: number) {
+  const target = orgId === s.org.id ? s.org : await deps.orgs.get(orgId);
+  // Outside the scope and unknown look the same: no hint that an org exists.
+  if (!target || !inScope(scopeOf(s.grant.role, s.org), target)) throw notFound('FILE_NOT_FOUND', '没有找到这个文件，或您没有查看它的权限。');
+  const doc = s.campaign.documents.find((d) => d.kind === document);
+  const attempts = doc ? await deps.uploads.listOrg(s.campaign.id, target.id) : [];
+  const u = attempts.find((a) => a.document === document && a.state === 'accepted' && a.version === version && a.acceptedKey);
+  if (!doc || !u?.acceptedKey) throw notFound('FILE_NOT_FOUND', '没有找到这个文件，或您没有查看它的权限。');
+  const district = target.districtId ? await deps.orgs.get(target.districtId) : undefined;
+  return { org: target, district, document: doc, upload: u as Upload & { acceptedKey: string; version: number } };
+}
+
+export { routeKeyOf };

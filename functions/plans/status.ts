@@ -1,5 +1,4 @@
 import { StatusPageQuery, StatusQuery } from '../../schemas/plans.js';
-import { formatBeijing } from '../shared/clock.js';
 import { readEnv } from '../shared/env.js';
 import { Errors } from '../shared/errors.js';
 import { cookie, type HttpEvent, httpHandler, json, query, text } from '../shared/http.js';
@@ -7,32 +6,34 @@ import { statusPage } from '../../web/pages.js';
 import { htmlError, htmlPage } from './page-response.js';
 import { SESSION_COOKIE } from '../shared/tokens.js';
 import { plansDeps } from './deps.js';
-import { statusCsv } from './rules.js';
-import { authenticate, statusFor } from './service.js';
+import { filterRows, statusCsv } from './rules.js';
+import { authenticate, ownStatus, statusFor } from './service.js';
 
 const deps = plansDeps(readEnv());
 
 const statusPageHandler = httpHandler(async (event) => {
   const s = await authenticate(deps, cookie(event, SESSION_COOKIE));
   if (s.grant.role === 'school') throw Errors.forbidden();
-  const { show } = query(event, StatusPageQuery);
+  const filter = query(event, StatusPageQuery);
   const status = await statusFor(deps, s);
-  return htmlPage(200, statusPage(s.org, s.campaign, status.rows, status.totals, deps.clock.now(), show === 'incomplete'));
+  return htmlPage(200, statusPage(s.org, s.campaign, status.rows, status.totals, deps.clock.now(), filter));
 }, htmlError);
 
 const statusApiHandler = httpHandler(async (event) => {
   const session = await authenticate(deps, cookie(event, SESSION_COOKIE));
-  const own = event.routeKey === 'GET /api/plans';
-  const { format } = query(event, StatusQuery);
-  const status = await statusFor(deps, session, own);
+  if (event.routeKey === 'GET /api/plans') {
+    const own = await ownStatus(deps, session);
+    return json(200, { campaign: own.campaign, org: { id: own.org.id, name: own.org.name }, rows: [{ orgId: own.org.id, name: own.org.name, documents: own.documents }] });
+  }
+  const { format, ...filter } = query(event, StatusQuery);
+  const status = await statusFor(deps, session);
+  const rows = filterRows(status.rows, filter);
   if (format === 'csv') {
-    const names = new Map(status.totals.map((t) => [t.group, t.name]));
-    const body = statusCsv(status.campaign, status.rows, (g) => names.get(g) ?? g, (iso) => formatBeijing(iso));
-    return text(200, body, 'text/csv; charset=utf-8', {
+    return text(200, statusCsv(status.campaign, rows, status.totals), 'text/csv; charset=utf-8', {
       'content-disposition': `attachment; filename="status-${status.campaign.id}.csv"; filename*=UTF-8''${encodeURIComponent(`${status.campaign.title}-报送情况.csv`)}`,
     });
   }
-  return json(200, { campaign: status.campaign, org: { id: session.org.id, name: session.org.name }, rows: status.rows, totals: status.totals });
+  return json(200, { campaign: status.campaign, org: { id: session.org.id, name: session.org.name }, rows, totals: status.totals });
 });
 
 /**

@@ -1,16 +1,19 @@
-import { Upload } from '../../schemas/plans.js';
-import { type Ddb, getItem, isConditionFailed, putItem, queryAll, stripKeys, updateItem } from '../shared/clients/dynamodb.js';
+import { type DocSummary, OrgSummary, Upload, type UploadRef } from '../../schemas/plans.js';
+import { batchGetAll, type Ddb, getItem, isConditionFailed, putItem, queryAll, stripKeys, updateItem } from '../shared/clients/dynamodb.js';
 
 /**
- * Upload attempts and submission versions, in the campaign's item collection:
- * pk CAMPAIGN#<campaign>, sk UPLOAD#<routeKey>#<org>#<document>#<uploadId>.
- * One Query reads the whole campaign, a District's jurisdiction (prefix UPLOAD#<district>#) or one org.
+ * Upload attempts (and the versions they become) and each org's status item, in the campaign's item
+ * collection. Keys hold only what never changes — campaign, org, document, attempt — so a school that
+ * moves to another District keeps its history, and an upload in flight during the move still finds
+ * its attempt. A jurisdiction is found through the org registry (its index on the route), not the keys.
+ *   attempt: pk CAMPAIGN#<campaign>, sk UPLOAD#<org>#<document>#<uploadId>
+ *   status:  pk CAMPAIGN#<campaign>, sk STATUS#<org>
  */
-type Ref = Pick<Upload, 'campaignId' | 'routeKey' | 'orgId' | 'document' | 'uploadId'>;
-export const uploadKey = (u: Ref) => ({
+export const uploadKey = (u: UploadRef) => ({
   pk: `CAMPAIGN#${u.campaignId}`,
-  sk: `UPLOAD#${u.routeKey}#${u.orgId}#${u.document}#${u.uploadId}`,
+  sk: `UPLOAD#${u.orgId}#${u.document}#${u.uploadId}`,
 });
+export const summaryKey = (campaignId: string, orgId: string) => ({ pk: `CAMPAIGN#${campaignId}`, sk: `STATUS#${orgId}` });
 
 /** Abandoned pending attempts are deleted by TTL in the cloud (and ignored on read after 15 minutes). */
 const PENDING_TTL_SECONDS = 7 * 86400;
@@ -19,10 +22,26 @@ export type Outcome = Pick<Upload, 'state' | 'receivedAt' | 'size' | 'sha256' | 
 
 export interface UploadStore {
   create(u: Upload): Promise<void>;
-  get(ref: Ref): Promise<Upload | undefined>;
+  get(ref: UploadRef): Promise<Upload | undefined>;
   /** Records the outcome once: only a pending attempt moves to accepted or rejected. Returns false if already final. */
-  finish(ref: Ref, outcome: Outcome): Promise<boolean>;
-  list(campaignId: string, scope: { routeKey?: string; orgId?: string }): Promise<Upload[]>;
+  finish(ref: UploadRef, outcome: Outcome): Promise<boolean>;
+  /** Records an accepted attempt's version and receipt numbers (idempotent: the same values every time). */
+  numbered(ref: UploadRef, version: number, receiptNo: string): Promise<void>;
+  /** Every attempt of one org (its upload page and history). */
+  listOrg(campaignId: string, orgId: string): Promise<Upload[]>;
+}
+
+export interface SummaryStore {
+  get(campaignId: string, orgId: string): Promise<OrgSummary | undefined>;
+  /** Status items of these orgs (a District's jurisdiction): BatchGetItem, 100 keys a request. */
+  getMany(campaignId: string, orgIds: string[]): Promise<OrgSummary[]>;
+  /** Every org's status item of a campaign (the Bureau): one Query. */
+  list(campaignId: string): Promise<OrgSummary[]>;
+  /**
+   * Writes the next revision of an org's status item: only if nobody wrote since `prev` was read
+   * (rev unchanged, or still absent). Returns false on a lost race: read again and retry.
+   */
+  put(next: OrgSummary, prevRev: number | undefined): Promise<boolean>;
 }
 
 export function uploadStore(ddb: Ddb, table: string): UploadStore {
@@ -63,14 +82,62 @@ export function uploadStore(ddb: Ddb, table: string): UploadStore {
         throw e;
       }
     },
-    async list(campaignId, scope) {
-      const prefix = `UPLOAD#${scope.routeKey ? `${scope.routeKey}#${scope.orgId ? `${scope.orgId}#` : ''}` : ''}`;
+    async numbered(ref, version, receiptNo) {
+      await updateItem(ddb, {
+        TableName: table,
+        Key: uploadKey(ref),
+        UpdateExpression: 'SET #v = :v, #r = :r',
+        ConditionExpression: '#state = :accepted',
+        ExpressionAttributeNames: { '#v': 'version', '#r': 'receiptNo', '#state': 'state' },
+        ExpressionAttributeValues: { ':v': version, ':r': receiptNo, ':accepted': 'accepted' },
+      });
+    },
+    async listOrg(campaignId, orgId) {
       const items = await queryAll(ddb, {
         TableName: table,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-        ExpressionAttributeValues: { ':pk': `CAMPAIGN#${campaignId}`, ':p': prefix },
+        ExpressionAttributeValues: { ':pk': `CAMPAIGN#${campaignId}`, ':p': `UPLOAD#${orgId}#` },
       });
       return items.map((i) => Upload.parse(stripKeys(i)));
     },
   };
 }
+
+export function summaryStore(ddb: Ddb, table: string): SummaryStore {
+  const parse = (i: Record<string, unknown>) => OrgSummary.parse(stripKeys(i));
+  return {
+    async get(campaignId, orgId) {
+      const item = await getItem(ddb, { TableName: table, Key: summaryKey(campaignId, orgId), ConsistentRead: true });
+      return item ? parse(item) : undefined;
+    },
+    async getMany(campaignId, orgIds) {
+      const items = await batchGetAll(ddb, table, orgIds.map((o) => summaryKey(campaignId, o)));
+      return items.map(parse);
+    },
+    async list(campaignId) {
+      const items = await queryAll(ddb, {
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+        ExpressionAttributeValues: { ':pk': `CAMPAIGN#${campaignId}`, ':p': 'STATUS#' },
+      });
+      return items.map(parse);
+    },
+    async put(next, prevRev) {
+      try {
+        await putItem(ddb, {
+          TableName: table,
+          Item: { ...summaryKey(next.campaignId, next.orgId), ...next },
+          ...(prevRev === undefined
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : { ConditionExpression: '#rev = :rev', ExpressionAttributeNames: { '#rev': 'rev' }, ExpressionAttributeValues: { ':rev': prevRev } }),
+        });
+        return true;
+      } catch (e) {
+        if (isConditionFailed(e)) return false;
+        throw e;
+      }
+    },
+  };
+}
+
+export type { DocSummary };

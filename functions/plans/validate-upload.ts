@@ -1,3 +1,4 @@
+import middy from '@middy/core';
 import { IncomingKey, S3Event } from '../../schemas/plans.js';
 import { s3Client } from '../shared/clients/s3.js';
 import { readEnv } from '../shared/env.js';
@@ -8,24 +9,36 @@ import { validateUpload } from './service.js';
 const env = readEnv();
 const deps = { ...storeDeps(env), objects: s3Objects(s3Client(), requireBucket(env)) };
 
-/** Keys arrive URL-encoded from AWS (spaces as "+") and raw from s3rver: decode both the same way. */
-const decodeKey = (key: string) => decodeURIComponent(key.replace(/\+/g, ' '));
-
-/** S3 ObjectCreated under incoming/ (the S3 notification in the cloud, s3rver's event hook locally). */
-export const handler = async (event: unknown) => {
-  const parsed = S3Event.safeParse(event);
-  if (!parsed.success) {
-    console.warn(JSON.stringify({ level: 'WARN', msg: 'not an S3 event', issues: parsed.error.issues.length }));
-    return { results: [] };
+/**
+ * S3 event keys are URL-encoded by AWS (a space as "+"); some emulators send them raw. Our keys only
+ * use [a-z0-9-/.], which read the same either way; a key that is not valid percent-encoding can only
+ * be raw, and is taken as it came (it then names no exact attempt key and is recorded as a rejection).
+ */
+export function decodeS3Key(key: string): string {
+  try {
+    return decodeURIComponent(key.replace(/\+/g, ' '));
+  } catch {
+    return key;
   }
+}
+
+/**
+ * S3 ObjectCreated under incoming/ (the S3 notification in the cloud, s3rver's event hook locally).
+ * An event that cannot be understood throws: after the retries it lands in the failed-event queue
+ * instead of being acknowledged and forgotten.
+ */
+export const handler = middy(async (event: unknown) => {
+  const parsed = S3Event.safeParse(event);
+  if (!parsed.success) throw new Error(`validate-upload: not an S3 event (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')})`);
   const results: { key: string; outcome: string }[] = [];
   for (const r of parsed.data.Records) {
     if (!r.eventName.startsWith('ObjectCreated')) continue;
-    const key = decodeKey(r.s3.object.key);
+    const key = decodeS3Key(r.s3.object.key);
     const ref = IncomingKey.safeParse(key);
-    const outcome = ref.success ? await validateUpload(deps, ref.data, r.eventTime ? new Date(r.eventTime) : undefined) : 'ignored';
+    if (!ref.success) throw new Error(`validate-upload: key ${JSON.stringify(key)} names no upload attempt`);
+    const outcome = await validateUpload(deps, { ...ref.data, versionId: r.s3.object.versionId }, r.eventTime ? new Date(r.eventTime) : undefined);
     console.log(JSON.stringify({ level: 'INFO', msg: 'validate-upload', key, outcome }));
     results.push({ key, outcome });
   }
   return { results };
-};
+});

@@ -5,7 +5,8 @@ import { APP_JS } from '../../web/app-script.js';
 import { messagePage, uploadPage } from '../../web/pages.js';
 import { htmlPage, htmlError } from './page-response.js';
 import { plansDeps } from './deps.js';
-import { authenticate, openLink, statusFor } from './service.js';
+import { routingOf } from './routing.js';
+import { authenticate, openLink, ownStatus } from './service.js';
 
 const env = readEnv();
 const deps = plansDeps(env);
@@ -26,9 +27,9 @@ export const handler = httpHandler(
       case 'GET /upload': {
         const s = await authenticate(deps, cookie(event, SESSION_COOKIE));
         if (s.grant.role === 'city') return redirect('/status');
-        const [status, receiver] = await Promise.all([statusFor(deps, s, true), deps.orgs.get(s.campaign.receiverId)]);
-        const docs = status.rows[0]?.documents ?? [];
-        return htmlPage(200, uploadPage(s.org, s.campaign, docs, deps.clock.now(), receiver?.name ?? '南昌市未成年人心理健康辅导中心', s.grant.role === 'district'));
+        const own = await ownStatus(deps, s);
+        const routing = routingOf(own.org, own.campaign, own.receiver, own.district);
+        return htmlPage(200, uploadPage({ ...own, routing }, deps.clock.now(), s.grant.role === 'district'));
       }
       case 'GET /assets/app.js':
         return text(200, APP_JS, 'application/javascript; charset=utf-8', { 'cache-control': 'public, max-age=300' });

@@ -32,3 +32,17 @@ export function formatBeijing(iso: string | Date, withTime = true): string {
   const mm = String(d.getUTCMinutes()).padStart(2, '0');
   return `${date} ${hh}:${mm}`;
 }
+
+/** "6月30日 23:59" in Beijing time: short, for a line that already names the year. */
+export function formatBeijingShort(iso: string | Date): string {
+  return formatBeijing(iso).replace(/^\d+年/, '');
+}
+
+/** "2019-06-30 23:59" in Beijing time: the form Excel reads as a date and time. */
+export function formatBeijingExcel(iso: string | Date): string {
+  const d = new Date(new Date(iso).getTime() + BEIJING_OFFSET_MS);
+  return d.toISOString().slice(0, 16).replace('T', ' ');
+}
+
+/** "20190630" in Beijing time. */
+export const beijingDay = (iso: string | Date) => new Date(new Date(iso).getTime() + BEIJING_OFFSET_MS).toISOString().slice(0, 10).replace(/-/g, '');

@@ -6,11 +6,11 @@
  */
 import type { Campaign } from '../../schemas/campaigns.js';
 import { type Org, routeKeyOf } from '../../schemas/orgs.js';
-import { Upload } from '../../schemas/plans.js';
+import { OrgSummary, Upload } from '../../schemas/plans.js';
 import type { CampaignStore } from '../../functions/campaigns/store.js';
 import type { OrgStore } from '../../functions/orgs/store.js';
 import type { ObjectStore, Presigner } from '../../functions/plans/service.js';
-import { type Outcome, type UploadStore, uploadKey } from '../../functions/plans/store.js';
+import { type Outcome, type SummaryStore, type UploadStore, uploadKey } from '../../functions/plans/store.js';
 import type { Clock } from '../../functions/shared/clock.js';
 import type { Mail, Mailer, SendLedger } from '../../functions/shared/mail.js';
 
@@ -102,9 +102,14 @@ export class FakeUploadStore implements UploadStore {
     this.items.set(skOf(ref), Upload.parse({ ...u, ...set }));
     return true;
   }
-  /** Same prefix as the Query: UPLOAD#[<routeKey>#[<orgId>#]] within CAMPAIGN#<id>. */
-  async list(campaignId: string, scope: { routeKey?: string; orgId?: string }) {
-    const prefix = `CAMPAIGN#${campaignId}|UPLOAD#${scope.routeKey ? `${scope.routeKey}#${scope.orgId ? `${scope.orgId}#` : ''}` : ''}`;
+  async numbered(ref: Ref, version: number, receiptNo: string) {
+    const u = this.items.get(skOf(ref));
+    if (!u || u.state !== 'accepted') throw conditionFailed();
+    this.items.set(skOf(ref), { ...u, version, receiptNo });
+  }
+  /** Same prefix as the Query: UPLOAD#<orgId># within CAMPAIGN#<id>. */
+  async listOrg(campaignId: string, orgId: string) {
+    const prefix = `CAMPAIGN#${campaignId}|UPLOAD#${orgId}#`;
     return [...this.items.entries()]
       .filter(([k]) => k.startsWith(prefix))
       .sort(([a], [b]) => (a < b ? -1 : 1))
@@ -119,19 +124,65 @@ export class FakeUploadStore implements UploadStore {
   }
 }
 
+/** Status items with the adapter's condition: put succeeds only if the revision read is still the stored one. */
+export class FakeSummaryStore implements SummaryStore {
+  readonly items = new Map<string, OrgSummary>();
+  readonly calls = { put: 0, lostRaces: 0 };
+  /** When set, called before each put is decided (lets a test interleave another writer). */
+  beforePut?: (next: OrgSummary) => Promise<void>;
+  async get(campaignId: string, orgId: string) {
+    const s = this.items.get(`${campaignId}|${orgId}`);
+    return s ? clone(s) : undefined;
+  }
+  async getMany(campaignId: string, orgIds: string[]) {
+    return orgIds.map((o) => this.items.get(`${campaignId}|${o}`)).filter((s): s is OrgSummary => !!s).map(clone);
+  }
+  async list(campaignId: string) {
+    return [...this.items.entries()].filter(([k]) => k.startsWith(`${campaignId}|`)).map(([, s]) => clone(s));
+  }
+  async put(next: OrgSummary, prevRev: number | undefined) {
+    this.calls.put++;
+    await this.beforePut?.(next);
+    const cur = this.items.get(`${next.campaignId}|${next.orgId}`);
+    if (cur?.rev !== prevRev) {
+      this.calls.lostRaces++;
+      return false;
+    }
+    this.items.set(`${next.campaignId}|${next.orgId}`, OrgSummary.parse(clone(next)));
+    return true;
+  }
+}
+
+/** A versioned bucket: every write adds a version; a read without a version id gets the latest. */
 export class FakeObjectStore implements ObjectStore {
-  readonly objects = new Map<string, Uint8Array>();
+  readonly versions = new Map<string, { id: string; bytes: Uint8Array }[]>();
   readonly reads: string[] = [];
   /** What was written to accepted/: key, content type and the exact bytes. */
   readonly written: { to: string; contentType: string; bytes: Uint8Array }[] = [];
-  async read(key: string) {
-    this.reads.push(key);
-    const b = this.objects.get(key);
-    return b ? new Uint8Array(b) : undefined;
+  private n = 0;
+  /** Test helper: an object arrives (as an upload would); returns its version id. */
+  put(key: string, bytes: Uint8Array) {
+    const id = `v${++this.n}`;
+    this.versions.set(key, [...(this.versions.get(key) ?? []), { id, bytes: new Uint8Array(bytes) }]);
+    return id;
   }
-  async write(to: string, bytes: Uint8Array, contentType: string) {
+  get objects() {
+    return new Map([...this.versions].map(([k, v]) => [k, v.at(-1)!.bytes]));
+  }
+  async read(key: string, versionId?: string) {
+    this.reads.push(key);
+    const all = this.versions.get(key) ?? [];
+    const v = versionId ? all.find((x) => x.id === versionId) : all.at(-1);
+    return v ? new Uint8Array(v.bytes) : undefined;
+  }
+  async writeNew(to: string, bytes: Uint8Array, contentType: string) {
+    if (this.versions.has(to)) return 'exists' as const;
     this.written.push({ to, contentType, bytes: new Uint8Array(bytes) });
-    this.objects.set(to, new Uint8Array(bytes));
+    this.put(to, bytes);
+    return 'written' as const;
+  }
+  async exists(key: string) {
+    return this.versions.has(key);
   }
 }
 
