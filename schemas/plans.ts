@@ -79,7 +79,7 @@ export const DocSummary = z.object({
   first: z.optional(z.object({ uploadId: z.string(), at: z.string(), late: z.boolean() })),
   /** The latest accepted version by arrival. */
   last: z.optional(
-    z.object({ uploadId: z.string(), version: z.int(), at: z.string(), late: z.boolean(), name: z.string(), size: z.int(), sha256: z.string() }),
+    z.object({ uploadId: z.string(), version: z.int(), at: z.string(), late: z.boolean(), name: z.string(), size: z.int(), sha256: z.string(), ext: FileExt }),
   ),
   /** Accepted versions that arrived after the deadline. */
   lateVersions: z.int(),

@@ -72,6 +72,15 @@ export function inScope(scope: Scope, target: Org): boolean {
   return target.id === scope.orgId;
 }
 
+/** A District office's short name for file names: 东湖区教科体局 → 东湖区. */
+export const districtShortName = (name: string) => name.replace(/(教育科技体育局|教科体局|教育体育局|教体局|教体办|教育局)$/, '') || name;
+
+/** 东湖区-梧桐小学-心理危机管理工作方案-v2.pdf (a Direct school or a District office: its own name first). */
+export function versionFileName(org: Org, district: Org | undefined, docTitle: string, version: number, ext: string) {
+  const parts = [...(district && org.kind === 'school' ? [districtShortName(district.name)] : []), org.name, docTitle, `v${version}`];
+  return `${parts.join('-').replace(/[\\/:*?"<>|\u0000-\u001f]/g, '_')}.${ext}`;
+}
+
 /** Receipt number of an accepted version: day of arrival (Beijing) and the attempt's id, e.g. HJ20190630-3FA9C2D1E0. */
 export const receiptNoOf = (u: Pick<Upload, 'uploadId' | 'receivedAt'>) => `HJ${beijingDay(u.receivedAt ?? '')}-${u.uploadId.slice(0, 10).toUpperCase()}`;
 
@@ -99,7 +108,7 @@ export function foldAccepted(prev: OrgSummary | undefined, u: Upload): { version
   const late = u.late ?? false;
   if (!d.first || at < d.first.at) d.first = { uploadId: u.uploadId, at, late };
   if (!d.last || at >= d.last.at)
-    d.last = { uploadId: u.uploadId, version, at, late, name: u.originalName, size: u.size ?? 0, sha256: u.sha256 ?? '' };
+    d.last = { uploadId: u.uploadId, version, at, late, name: u.originalName, size: u.size ?? 0, sha256: u.sha256 ?? '', ext: u.ext };
   if (late) d.lateVersions++;
   if (d.rejected && d.rejected.at <= at) delete d.rejected;
   next.rev++;

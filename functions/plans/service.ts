@@ -21,10 +21,12 @@ import {
   receiptNoOf,
   sanitiseFileName,
   scopeOf,
+  timelinessText,
   summarise,
   withAttempts,
 } from './rules.js';
 import type { SummaryStore, UploadStore } from './store.js';
+import { DIRECT_FOLDER, type ManifestRow, type ZipPathItem } from './export.js';
 
 /** The domain core of plan submission. No AWS here: stores, object storage, signer and clock are ports. */
 
@@ -136,7 +138,7 @@ export interface AcceptedVersion {
 export type ValidateDeps = Pick<PlansDeps, 'campaigns' | 'orgs' | 'uploads' | 'summaries' | 'clock'> & {
   objects: ObjectStore;
   /** Sends the receipt of an accepted version exactly once (send ledger); absent where no mail is sent. */
-  receipt?: (v: AcceptedVersion) => Promise<void>;
+  receipt?: (v: AcceptedVersion) => Promise<unknown>;
 };
 
 /** Attempts to write an org's status item before giving up (each lost race means another writer progressed). */
@@ -236,15 +238,77 @@ async function fold(
   throw new Error(`validate: status of ${u.orgId} in ${u.campaignId} kept changing; giving up (retried by the event source)`);
 }
 
-/** Status visible to a session: its own org, a District's jurisdiction, or everything for the city. */
-export async function statusFor(deps: PlansDeps, s: Session) {
+/** The orgs a session may see and their status items: the city everything, a District its jurisdiction, a school itself. */
+async function scopeData(deps: PlansDeps, s: Session) {
   const scope = scopeOf(s.grant.role, s.org);
   const orgs = scope.kind === 'city' ? await deps.orgs.list() : scope.kind === 'district' ? await deps.orgs.list(scope.routeKey) : [s.org];
   const summaries =
     scope.kind === 'city'
       ? await deps.summaries.list(s.campaign.id)
       : await deps.summaries.getMany(s.campaign.id, orgs.filter((o) => inAudience(s.campaign, o)).map((o) => o.id));
-  return { campaign: s.campaign, ...summarise(s.campaign, orgs, summaries) };
+  // A District school's District name, when the office itself is not in view (a school's own scope).
+  const named = scope.kind === 'org' && s.org.districtId ? [await deps.orgs.get(s.org.districtId)].filter((o): o is Org => !!o) : [];
+  return { scope, orgs, summaries, named };
+}
+
+/** Status visible to a session: its own org, a District's jurisdiction, or everything for the city. */
+export async function statusFor(deps: PlansDeps, s: Session) {
+  const { orgs, summaries, named } = await scopeData(deps, s);
+  return { campaign: s.campaign, ...summarise(s.campaign, orgs, summaries, named) };
+}
+
+/** One file of the session's zip, before its path is made safe and unique (zipPaths). */
+export interface ExportItem {
+  item: ZipPathItem;
+  key: string;
+  size: number;
+  sha256: string;
+  receivedAt: string;
+}
+
+/**
+ * What the session's zip holds: the latest accepted version of each org × document in its scope
+ * (`县区/学校/文档.扩展名`, Direct schools under 直属学校/), and the manifest rows. Keys come from the
+ * status items the validator wrote, never from the caller.
+ */
+export async function exportSet(deps: PlansDeps, s: Session) {
+  const { orgs, summaries, named } = await scopeData(deps, s);
+  const { rows } = summarise(s.campaign, orgs, summaries, named);
+  const byOrg = new Map(summaries.map((x) => [x.orgId, x]));
+  const districtNames = new Map([...named, ...orgs].filter((o) => o.kind === 'district').map((o) => [routeKeyOf(o), o.name]));
+  const entries: ExportItem[] = [];
+  const manifest: ManifestRow[] = [];
+  const DIRECT = routeKeyOf({ id: '', kind: 'school' });
+  for (const r of rows) {
+    const districtName = r.group === DIRECT ? '' : (districtNames.get(r.group) ?? r.group);
+    for (const doc of s.campaign.documents) {
+      const d = byOrg.get(r.orgId)?.docs[doc.kind];
+      if (!d?.last || !d.first) continue;
+      const last = d.last;
+      entries.push({
+        item: { districtName, orgId: r.orgId, orgName: r.kind === 'district' ? `${r.name}（本级）` : r.name, title: doc.title, ext: last.ext },
+        key: acceptedKey({ campaignId: s.campaign.id, orgId: r.orgId, document: doc.kind, uploadId: last.uploadId, ext: last.ext }),
+        size: last.size,
+        sha256: last.sha256,
+        receivedAt: last.at,
+      });
+      manifest.push({
+        orgName: r.name,
+        districtName: districtName || DIRECT_FOLDER,
+        documentTitle: doc.title,
+        version: last.version,
+        originalName: last.name,
+        size: last.size,
+        sha256: last.sha256,
+        receivedAt: last.at,
+        onTime: !d.first.late,
+        note: `${timelinessText(d) ?? ''}${last.late && !d.first.late ? '；本版为截止后的修改' : ''}`,
+      });
+    }
+  }
+  const scope = scopeOf(s.grant.role, s.org);
+  const scopeName = scope.kind === 'city' ? '全市' : s.org.name;
+  return { entries, manifest, scopeName, fileName: `${s.campaign.title}-${scopeName}.zip` };
 }
 
 /** The session's own org, per document, with every version, rejection and upload in progress (the upload page). */

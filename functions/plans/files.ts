@@ -1,0 +1,76 @@
+import { FileParams, FileQuery } from '../../schemas/plans.js';
+import { exportRequestOf } from '../../schemas/exports.js';
+import { s3Client } from '../shared/clients/s3.js';
+import { readEnv } from '../shared/env.js';
+import { cookie, httpHandler, json, query, redirect } from '../shared/http.js';
+import { SESSION_COOKIE } from '../shared/tokens.js';
+import { exportBuildingPage } from '../../web/pages.js';
+import { manifestCsv, zipPaths } from './export.js';
+import { htmlError, htmlPage } from './page-response.js';
+import { plansDeps, requireBucket } from './deps.js';
+import { versionFileName } from './rules.js';
+import { s3Downloads, s3Objects } from './s3.js';
+import { authenticate, exportSet, findVersion, type Session } from './service.js';
+import { FILE_TYPES } from '../../schemas/plans.js';
+
+const env = readEnv();
+const deps = plansDeps(env);
+const bucket = requireBucket(env);
+const s3 = s3Client();
+const downloads = s3Downloads(s3, bucket);
+const objects = s3Objects(s3, bucket);
+
+/** Pre-signed GETs live 5 minutes: long enough to start a download on a slow phone, short if forwarded. */
+const URL_SECONDS = 300;
+
+/**
+ * The session's zip: the latest accepted version of each org × document in its scope. The request
+ * names its content by hash, so an unchanged set is built once and served again; a changed one (a
+ * new version) gets a new zip. Returns the pre-signed URL when the zip is ready, else starts (or
+ * keeps waiting for) the build by the export-zip function.
+ */
+async function zipFor(s: Session) {
+  const set = await exportSet(deps, s);
+  const paths = zipPaths(set.entries.map((e) => e.item));
+  const { key, request } = exportRequestOf({
+    campaignId: s.campaign.id,
+    fileName: set.fileName,
+    entries: set.entries.map((e, i) => ({ path: paths[i] as string, key: e.key, size: e.size, sha256: e.sha256, receivedAt: e.receivedAt })),
+    manifestCsv: manifestCsv(set.manifest),
+  });
+  if (await downloads.exists(request.zipKey)) {
+    const url = await downloads.presignGet(request.zipKey, { fileName: set.fileName, asciiFallback: `${s.campaign.id}.zip`, contentType: 'application/zip', expiresSeconds: URL_SECONDS });
+    return { state: 'ready' as const, url, fileName: set.fileName, files: request.entries.length };
+  }
+  // Writing the same request again is harmless: same key, same bytes; the build is idempotent.
+  if (!(await downloads.exists(key))) await objects.writeJson(key, request);
+  return { state: 'building' as const, fileName: set.fileName, files: request.entries.length };
+}
+
+/**
+ * GET /files/{org}/{document}/{version} — one accepted version (a download, or opened with ?open=1),
+ *   for whoever's scope holds that org: a 302 to a 5-minute pre-signed GET with a readable Chinese name.
+ * GET /files/zip — the scope's zip: a 302 to it when built, else a page that refreshes until it is.
+ * GET /api/exports — the same as JSON (for the CLI and scripts).
+ */
+export const handler = httpHandler(async (event) => {
+  const s = await authenticate(deps, cookie(event, SESSION_COOKIE));
+  if (event.routeKey === 'GET /api/exports') return json(200, await zipFor(s));
+  if (event.routeKey === 'GET /files/zip') {
+    const z = await zipFor(s);
+    return z.state === 'ready' ? redirect(z.url) : htmlPage(200, exportBuildingPage(s.campaign, z.fileName, z.files));
+  }
+  const p = FileParams.safeParse(event.pathParameters ?? {});
+  const { open } = query(event, FileQuery);
+  const found = p.success ? await findVersion(deps, s, p.data.org, p.data.document, p.data.version) : undefined;
+  if (!found) return htmlError(404, { error: { code: 'FILE_NOT_FOUND', message: '没有找到这个文件，或您没有查看它的权限。' } });
+  const { org, district, document, upload } = found;
+  const url = await downloads.presignGet(upload.acceptedKey, {
+    fileName: versionFileName(org, district, document.title, upload.version, upload.ext),
+    asciiFallback: `${org.id}-${document.kind}-v${upload.version}.${upload.ext}`,
+    inline: open === '1',
+    contentType: FILE_TYPES[upload.ext].contentType,
+    expiresSeconds: URL_SECONDS,
+  });
+  return redirect(url);
+}, htmlError);
