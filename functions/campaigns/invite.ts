@@ -2,6 +2,7 @@ import type { Campaign } from '../../schemas/campaigns.js';
 import type { Org } from '../../schemas/orgs.js';
 import { esc } from '../../web/html.js';
 import type { OrgStore } from '../orgs/store.js';
+import { contactLine, DEFAULT_RECEIVER_NAME, type Routing, routingOf } from '../plans/routing.js';
 import { inAudience } from '../plans/rules.js';
 import { type Clock, formatBeijing } from '../shared/clock.js';
 import { notFound } from '../shared/errors.js';
@@ -56,7 +57,9 @@ export async function sendInvitations(deps: InviteDeps, campaignId: string): Pro
     let id: string;
     try {
       const token = await deps.tokens.link({ orgId: org.id, campaignId: campaign.id, role: roleOf(org.kind), version: org.tokenVersion }, deps.linkTtlDays);
-      const mail = invitationMail(campaign, org, `${deps.siteOrigin}/l/${token}`, receiver?.name ?? '南昌市未成年人心理健康辅导中心', deps.linkTtlDays, to);
+      const district = org.districtId ? orgs.find((o) => o.id === org.districtId && o.kind === 'district') : undefined;
+      const routing = routingOf(org, campaign, receiver, district);
+      const mail = invitationMail(campaign, org, routing, `${deps.siteOrigin}/l/${token}`, receiver?.name ?? DEFAULT_RECEIVER_NAME, deps.linkTtlDays, to);
       id = await deps.mailer.send(mail);
     } catch (e) {
       // Not sent: give the claim back so the next run tries again.
@@ -73,7 +76,11 @@ export async function sendInvitations(deps: InviteDeps, campaignId: string): Pro
   return report;
 }
 
-export function invitationMail(c: Campaign, org: Org, link: string, receiverName: string, ttlDays: number, to: string[]): Mail {
+/**
+ * The invitation: what to hand in by when, where it goes (`routing`, from routingOf), the org's own
+ * link and whom to call. Plain text and HTML; every value in the HTML is escaped.
+ */
+export function invitationMail(c: Campaign, org: Org, routing: Routing, link: string, receiverName: string, ttlDays: number, to: string[]): Mail {
   const deadline = formatBeijing(c.deadline);
   const role = roleOf(org.kind);
   const docs = c.documents.map((d, i) => `${i + 1}. ${d.title}`);
@@ -83,8 +90,11 @@ export function invitationMail(c: Campaign, org: Org, link: string, receiverName
       : [
           `请于 ${deadline}（北京时间）前，通过下面的链接上传本单位的以下材料（PDF 或 Word 文件）：`,
           ...docs,
-          ...(role === 'district' ? ['', '县区教育局（教体办）还可通过同一链接查看辖区内各学校的报送情况。'] : []),
+          '',
+          `报送路径：${routing.sentence}`,
+          ...(role === 'district' ? ['县区教育局（教体办）还可通过同一链接查看辖区内各学校的报送情况。'] : []),
         ];
+  const contacts = routing.contacts.map(contactLine);
   const lines = [
     `${org.name}：`,
     '',
@@ -94,17 +104,25 @@ export function invitationMail(c: Campaign, org: Org, link: string, receiverName
     link,
     '',
     `此链接专属于贵单位，请勿转发；有效期 ${ttlDays} 天。如链接失效，请联系${receiverName}。`,
-    `联系人：${c.contact.name}，电话：${c.contact.phone}`,
+    '联系人：',
+    ...contacts,
     '',
     receiverName,
   ];
+  const paragraphs = what
+    .slice(1)
+    .join('\n')
+    .split(/\n\n/)
+    .filter((p) => p !== '')
+    .map((p) => `<p>${p.split('\n').map(esc).join('<br>')}</p>`)
+    .join('\n');
   const html = `<div style="font-family:'PingFang SC','Microsoft YaHei',sans-serif;font-size:15px;line-height:1.7">
 <p>${esc(org.name)}：</p>
 <p>根据《${esc(c.title)}》（${esc(c.noticeNo)}）的要求，${esc(what[0])}</p>
-${what.length > 1 ? `<p>${what.slice(1).map(esc).join('<br>')}</p>` : ''}
+${paragraphs}
 <p><a href="${esc(link)}" style="display:inline-block;background:#1d4e89;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${role === 'city' ? '查看报送情况' : '打开报送页面'}</a></p>
 <p style="color:#616e7c;font-size:13px">如按钮无法点击，请复制以下链接到浏览器打开：<br>${esc(link)}</p>
-<p style="color:#616e7c;font-size:13px">此链接专属于贵单位，请勿转发；有效期 ${ttlDays} 天。如链接失效，请联系${esc(receiverName)}。<br>联系人：${esc(c.contact.name)}，电话：${esc(c.contact.phone)}</p>
+<p style="color:#616e7c;font-size:13px">此链接专属于贵单位，请勿转发；有效期 ${esc(ttlDays)} 天。如链接失效，请联系${esc(receiverName)}。<br>联系人：<br>${contacts.map(esc).join('<br>')}</p>
 <p>${esc(receiverName)}</p></div>`;
   return {
     to,

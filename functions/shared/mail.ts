@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import { type Ddb, deleteItem, isConditionFailed, putItem, updateItem } from './clients/dynamodb.js';
 
 export interface Mail {
@@ -5,6 +6,91 @@ export interface Mail {
   subject: string;
   text: string;
   html: string;
+}
+
+/** A sender as MAIL_FROM gives it: an address, with or without a display name. */
+export interface Sender {
+  name?: string;
+  address: string;
+}
+
+const LOCAL = String.raw`[A-Za-z0-9!#$%&'*+/=?^_\`{|}~.-]+`;
+const ADDRESS = new RegExp(`^(${LOCAL})@([^\\s@<>"()\\[\\],;:]+\\.[^\\s@<>"()\\[\\],;:]+)$`);
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** Thrown for a MAIL_FROM that is neither `Name <address>` nor a bare address. */
+export class BadSenderError extends Error {
+  constructor(value: string, why: string) {
+    super(`MAIL_FROM 格式不正确（${why}）：应为 "南昌市未成年人心理健康辅导中心 <noreply@example.cn>" 或 "noreply@example.cn"，实际为 ${JSON.stringify(value)}`);
+    this.name = 'BadSenderError';
+  }
+}
+
+/**
+ * Splits MAIL_FROM into display name and address: `Name <a@b.cn>`, `"Name" <a@b.cn>`, `<a@b.cn>` or
+ * `a@b.cn`. The address must be ASCII in its local part (SES accepts no other); a non-ASCII domain
+ * is turned into Punycode, as SES requires. Throws BadSenderError on anything else.
+ */
+export function parseSender(value: string): Sender {
+  const v = value.trim();
+  if (CONTROL.test(v)) throw new BadSenderError(value, '含有换行或控制字符');
+  const m = /^(.*?)\s*<([^<>]*)>$/s.exec(v);
+  let name = m ? (m[1] ?? '').trim() : undefined;
+  const raw = (m ? (m[2] ?? '') : v).trim();
+  if (!m && /[<>]/.test(v)) throw new BadSenderError(value, '尖括号不成对');
+  if (name !== undefined && /^".*"$/s.test(name)) name = name.slice(1, -1).replace(/\\(.)/g, '$1').trim();
+  if (name !== undefined && /[<>]/.test(name)) throw new BadSenderError(value, '名称中不能有尖括号');
+  const a = ADDRESS.exec(raw);
+  const domain = a?.[2] && domainToASCII(a[2].toLowerCase());
+  if (!a || !domain) throw new BadSenderError(value, raw ? `"${raw}" 不是有效的邮箱地址` : '缺少邮箱地址');
+  return { ...(name ? { name } : {}), address: `${a[1]}@${domain}` };
+}
+
+// RFC 5322 atext: a display name made only of these (and single spaces between words) needs no quotes.
+const ATOMS = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+( [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+const ENCODED_WORDS = /^=\?UTF-8\?[BQ]\?[^?\s]*\?=( =\?UTF-8\?[BQ]\?[^?\s]*\?=)*$/i;
+/** Base64 of at most 45 bytes is 60 characters: "=?UTF-8?B?" + 60 + "?=" = 72 ≤ 75 (RFC 2047 §2). */
+const WORD_BYTES = 45;
+
+/**
+ * RFC 2047 B-encoded words for a header phrase: `=?UTF-8?B?…?=`, each at most 75 characters and cut
+ * on whole characters (never inside a UTF-8 sequence or a surrogate pair), joined by a space (a
+ * decoder drops whitespace between adjacent encoded words, so the text comes back exactly).
+ */
+export function encodeWords(text: string): string {
+  const words: string[] = [];
+  let chunk: Buffer[] = [];
+  let size = 0;
+  const flush = () => {
+    if (chunk.length) words.push(`=?UTF-8?B?${Buffer.concat(chunk).toString('base64')}?=`);
+    chunk = [];
+    size = 0;
+  };
+  for (const ch of text) {
+    const b = Buffer.from(ch, 'utf8');
+    if (size + b.length > WORD_BYTES) flush();
+    chunk.push(b);
+    size += b.length;
+  }
+  flush();
+  return words.join(' ');
+}
+
+/**
+ * The From header SES accepts: a non-ASCII display name as RFC 2047 encoded words, an ASCII one as
+ * is when it is plain words or as an RFC 5322 quoted string otherwise, a bare address as is.
+ * (AWS SES refuses a raw non-ASCII name; the local emulators accept anything, so this is tested on
+ * the serialized request.) Throws BadSenderError for a MAIL_FROM of the wrong shape.
+ */
+export function encodeFrom(value: string): string {
+  const { name, address } = parseSender(value);
+  if (!name) return address;
+  // eslint-disable-next-line no-control-regex
+  if (/[^\x00-\x7f]/.test(name)) return `${encodeWords(name)} <${address}>`;
+  if (ENCODED_WORDS.test(name)) return `${name} <${address}>`; // already encoded by the operator
+  if (ATOMS.test(name) && !name.includes('=?')) return `${name} <${address}>`;
+  return `"${name.replace(/["\\]/g, '\\$&')}" <${address}>`;
 }
 
 /** Sends one mail; returns the provider's message id. */

@@ -5,12 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Org } from '../../schemas/orgs.js';
-import { call, openLink, seedCampaign, SESSION_COOKIE, useRuntime } from './helpers.js';
+import { call, HAN, openLink, seedCampaign, SESSION_COOKIE, useRuntime } from './helpers.js';
 
 const rt = useRuntime();
 const seeded = seedCampaign();
 
 interface StoredMail {
+  from: string;
   destination: { to: string[] | string };
   subject: string;
   body: { text: string; html: string };
@@ -52,6 +53,14 @@ describe('invitations', () => {
     const link = linkIn(m);
     expect(m.body.html).toContain(`href="${link}"`);
 
+    // Where the plans go: the school's own District office, its contact with a phone, and the Centre.
+    const office = orgs.find((o) => o.id === school.districtId) as Org;
+    const officeContact = office.contacts.find((c) => c.phone) ?? office.contacts[0];
+    expect(m.body.text).toContain(`报送路径：本校的方案先由${office.name}收齐、审核，再由其统一报送`);
+    expect(m.body.text).toContain(`${office.name} ${officeContact?.name}（电话 ${officeContact?.phone}）`);
+    expect(m.body.text).toContain('魏洪');
+    for (const other of orgs.filter((o) => o.kind === 'district' && o.id !== office.id)) expect(m.body.text).not.toContain(other.name);
+
     const opened = await openLink(link);
     expect(opened.status).toBe(302);
     expect(opened.res.headers.get('location')).toBe('/upload');
@@ -83,6 +92,20 @@ describe('invitations', () => {
     const home = await call(rt, '/', { cookie: opened.cookie });
     expect(home.status).toBe(302);
     expect(home.headers.get('location')).toBe('/upload');
+  });
+
+  it('every mail goes out From the Centre as an RFC 2047 encoded word (AWS SES refuses a raw Chinese name)', async () => {
+    const mails = await store();
+    expect(mails.length).toBeGreaterThan(10);
+    const configured = /^(.*?)\s*<(.+)>$/.exec(String(rt.env.MAIL_FROM));
+    expect(configured?.[1]).toMatch(HAN);
+    for (const m of mails) {
+      expect(m.from).toMatch(/^(=\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=)( =\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=)* <[^<>\s]+>$/);
+      const [, words = '', address] = /^(.*) <(.*)>$/.exec(m.from) ?? [];
+      const name = Buffer.concat(words.split(' ').map((w) => Buffer.from(w.slice('=?UTF-8?B?'.length, -2), 'base64'))).toString('utf8');
+      expect(name).toBe(configured?.[1]);
+      expect(address).toBe(configured?.[2]);
+    }
   });
 
   it("the Bureau's link opens the status page", async () => {

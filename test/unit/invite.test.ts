@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type InviteDeps, invitationMail, sendInvitations } from '../../functions/campaigns/invite.js';
+import { routingOf } from '../../functions/plans/routing.js';
 import { AppError } from '../../functions/shared/errors.js';
 import { tokenSigner } from '../../functions/shared/tokens.js';
 import { Org } from '../../schemas/orgs.js';
@@ -153,7 +154,7 @@ describe('sendInvitations', () => {
     expect(school?.text).toContain('请于 2019年6月30日 23:59（北京时间）前');
     expect(school?.text).toContain('1. 心理服务体系建设工作实施方案\n2. 心理危机管理工作方案');
     expect(school?.text).toContain('《心理服务体系建设实施方案报送》（洪教健字〔2019〕1号）');
-    expect(school?.text).toContain('联系人：王老师，电话：0791-86123456');
+    expect(school?.text).toContain('联系人：\n东湖区教科体局 李老师\n南昌市未成年人心理健康辅导中心 王老师（电话 0791-86123456）\n');
     expect(school?.text).toContain('有效期 60 天');
     expect(school?.text.startsWith('东湖区第一小学：')).toBe(true);
     expect(mailTo(w, 'li@dh.example.cn')[0]?.text).toContain('县区教育局（教体办）还可通过同一链接查看辖区内各学校的报送情况。');
@@ -170,10 +171,43 @@ describe('sendInvitations', () => {
 
   it('escapes org names in the HTML body', () => {
     const odd = Org.parse({ ...orgs.dhSchool1, name: '东湖区<b>实验</b>&学校' });
-    const m = invitationMail(campaign, odd, `${SITE}/l/a.b.c`, '南昌市未成年人心理健康辅导中心', 60, ['x@example.cn']);
+    const m = invitationMail(campaign, odd, routingOf(odd, campaign, orgs.centre, orgs.dh), `${SITE}/l/a.b.c`, '南昌市未成年人心理健康辅导中心', 60, ['x@example.cn']);
     expect(m.html).toContain('东湖区&lt;b&gt;实验&lt;/b&gt;&amp;学校');
     expect(m.html).not.toContain('<b>实验</b>');
     expect(m.text.startsWith('东湖区<b>实验</b>&学校：')).toBe(true);
+  });
+
+  it('says where the plans go: via the District office for its schools, straight to the Centre otherwise', async () => {
+    // The District office's contact with a phone number is the one shown, next to the Centre's.
+    await w.orgs.upsert(
+      Org.parse({ ...orgs.dh, contacts: [{ name: '李老师', email: 'li@dh.example.cn' }, { name: '周老师', email: 'zhou@dh.example.cn', phone: '0791-86000001' }] }),
+    );
+    await sendInvitations(w, campaign.id);
+    const school = mailTo(w, 'zhang@dh1.example.cn')[0];
+    expect(school?.text).toContain('报送路径：本校的方案先由东湖区教科体局收齐、审核，再由其统一报送南昌市未成年人心理健康辅导中心。');
+    expect(school?.text).toContain('联系人：\n东湖区教科体局 周老师（电话 0791-86000001）\n南昌市未成年人心理健康辅导中心 王老师（电话 0791-86123456）\n');
+    expect(school?.html).toContain('报送路径：本校的方案先由东湖区教科体局收齐、审核，再由其统一报送南昌市未成年人心理健康辅导中心。');
+    expect(school?.html).toContain('东湖区教科体局 周老师（电话 0791-86000001）<br>南昌市未成年人心理健康辅导中心 王老师（电话 0791-86123456）');
+    // Nothing of another org: not the other school of the District, not another District, no address.
+    for (const part of [school?.subject, school?.text, school?.html]) {
+      for (const other of ['东湖区第二中学', '西湖区', '南昌市第一中学', '@dh.example.cn', 'zhao@']) expect(part).not.toContain(other);
+    }
+
+    const direct = mailTo(w, 'liu@d1.example.cn')[0];
+    expect(direct?.text).toContain('报送路径：本校为直属学校（局属学校），方案直接报送南昌市未成年人心理健康辅导中心。');
+    expect(direct?.text).toContain('联系人：\n南昌市未成年人心理健康辅导中心 王老师（电话 0791-86123456）\n');
+    expect(direct?.text).not.toContain('教科体局');
+
+    const office = mailTo(w, 'li@dh.example.cn')[0];
+    expect(office?.text).toContain('报送路径：本单位的方案直接报送南昌市未成年人心理健康辅导中心；辖区内各学校的方案先由本单位收齐、审核，再统一报送南昌市未成年人心理健康辅导中心。');
+
+    // A school of a District whose office has no contact: the route is named, the Centre is the contact.
+    const xh = mailTo(w, 'chen@xh1.example.cn')[0];
+    expect(xh?.text).toContain('本校的方案先由西湖区教科体局收齐、审核');
+    expect(xh?.text).toContain('联系人：\n南昌市未成年人心理健康辅导中心 王老师（电话 0791-86123456）\n');
+
+    // The Bureau's mail shows no route of its own.
+    expect(mailTo(w, 'office@bureau.example.cn')[0]?.text).not.toContain('报送路径');
   });
 
   it('refuses an unknown campaign with CAMPAIGN_NOT_FOUND and sends nothing', async () => {
