@@ -16,6 +16,8 @@ export interface FunctionSpec {
     bucketRead?: string[];
     bucketWrite?: string[];
     signingKey?: boolean;
+    /** Sends mail: MAIL_FROM and ses:SendEmail on the sender identity (when the deployment has one). */
+    mail?: boolean;
   };
   description: string;
   memoryMb?: number;
@@ -41,11 +43,17 @@ export const functions = {
     grants: { table: 'read', signingKey: true },
     description: 'Submission status as a page, JSON or CSV, scoped to the session',
   },
+  files: {
+    entry: 'functions/plans/files.ts',
+    clients: ['dynamodb', 's3'],
+    grants: { table: 'read', bucketRead: ['accepted/*', 'exports/*', 'export-requests/*'], bucketWrite: ['export-requests/*'], signingKey: true },
+    description: 'Downloads: one accepted version or the scope’s zip, by pre-signed GET (5 minutes, readable Chinese name)',
+  },
   'validate-upload': {
     entry: 'functions/plans/validate-upload.ts',
-    clients: ['dynamodb', 's3'],
-    grants: { table: 'readwrite', bucketRead: ['incoming/*'], bucketWrite: ['accepted/*'] },
-    description: 'On ObjectCreated under incoming/: checks magic bytes and size, copies to accepted/, records the version',
+    clients: ['dynamodb', 's3', 'sesv2'],
+    grants: { table: 'readwrite', bucketRead: ['incoming/*', 'accepted/*'], bucketWrite: ['accepted/*'], signingKey: true, mail: true },
+    description: 'On ObjectCreated under incoming/: checks the bytes, claims the attempt, stores them under accepted/, records the version, sends the receipt',
     memoryMb: 1024,
     timeoutSeconds: 60,
   },
@@ -69,6 +77,9 @@ export const routes: Route[] = [
   { method: 'POST', path: '/api/uploads', fn: 'create-upload' },
   { method: 'GET', path: '/api/plans', fn: 'status' },
   { method: 'GET', path: '/api/status', fn: 'status' },
+  { method: 'GET', path: '/files/zip', fn: 'files' },
+  { method: 'GET', path: '/files/{org}/{document}/{version}', fn: 'files' },
+  { method: 'GET', path: '/api/exports', fn: 'files' },
 ];
 
 /** Functions triggered by S3 ObjectCreated under this prefix. */

@@ -21,11 +21,12 @@ th{background:#f0f4f8;position:sticky;top:0}.scroll{overflow-x:auto}
 footer{color:#616e7c;font-size:13px;text-align:center;padding:16px}
 `;
 
-export function layout(title: string, heading: string, sub: string, body: string, opts: { script?: boolean } = {}) {
+export function layout(title: string, heading: string, sub: string, body: string, opts: { script?: boolean; refreshSeconds?: number } = {}) {
   return `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="referrer" content="no-referrer">
+${opts.refreshSeconds ? `<meta http-equiv="refresh" content="${opts.refreshSeconds}">` : ''}
 <title>${esc(title)}</title><style>${CSS}</style></head>
 <body><header><h1>${esc(heading)}</h1>${sub ? `<p>${esc(sub)}</p>` : ''}</header>
 <main>${body}</main>

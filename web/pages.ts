@@ -175,6 +175,19 @@ ${shown
   return layout(`报送情况 - ${campaign.title}`, campaign.title, `${viewer.name} · ${campaign.noticeNo}`, body);
 }
 
+/** While the zip is being built: the page reloads itself every few seconds and then gets the zip. */
+export function exportBuildingPage(campaign: Campaign, fileName: string, files: number) {
+  return layout(
+    '正在打包',
+    campaign.title,
+    campaign.noticeNo,
+    `<section class="card" data-building><h2>正在打包 ${files} 个文件…</h2>
+<p>${esc(fileName)}</p><p>打包完成后会自动开始下载，请不要关闭本页。文件较多时可能需要一两分钟。</p>
+<p class="muted">如长时间没有开始下载，请<a href="/files/zip">点此重试</a>，或<a href="/status">返回报送情况</a>。</p></section>`,
+    { refreshSeconds: 3 },
+  );
+}
+
 export function messagePage(status: number, title: string, message: string) {
   return layout(title, '南昌市中小学心理服务体系建设', '', `<section class="card"><h2>${esc(title)}</h2><p>${esc(message)}</p>
 <p class="muted">如有疑问，请联系南昌市未成年人心理健康辅导中心。</p>${status >= 400 ? `<p class="muted">错误代码：${status}</p>` : ''}</section>`);

@@ -1,13 +1,33 @@
 import middy from '@middy/core';
 import { IncomingKey, S3Event } from '../../schemas/plans.js';
 import { s3Client } from '../shared/clients/s3.js';
+import { sesClient, sesMailer } from '../shared/clients/sesv2.js';
+import { ddbClient } from '../shared/clients/dynamodb.js';
 import { readEnv } from '../shared/env.js';
+import { sendLedger } from '../shared/mail.js';
+import { signingKeySource, tokenSigner } from '../shared/tokens.js';
 import { requireBucket, storeDeps } from './deps.js';
+import { receiptSender } from './receipts.js';
 import { s3Objects } from './s3.js';
 import { validateUpload } from './service.js';
 
 const env = readEnv();
-const deps = { ...storeDeps(env), objects: s3Objects(s3Client(), requireBucket(env)) };
+const ddb = ddbClient();
+const stores = storeDeps(env, ddb);
+/** Receipts go out when the deployment has a sender (MAIL_FROM); without one they are off, and said so once. */
+const receipt = env.MAIL_FROM
+  ? receiptSender({
+      orgs: stores.orgs,
+      tokens: tokenSigner(signingKeySource(env)),
+      mailer: sesMailer(sesClient(), env.MAIL_FROM),
+      ledger: sendLedger(ddb, env.TABLE_NAME),
+      clock: stores.clock,
+      siteOrigin: env.SITE_ORIGIN,
+      linkTtlDays: env.LINK_TTL_DAYS,
+    })
+  : undefined;
+if (!receipt) console.warn(JSON.stringify({ level: 'WARN', msg: 'MAIL_FROM is not set: receipts (回执) are not sent' }));
+const deps = { ...stores, objects: s3Objects(s3Client(), requireBucket(env)), receipt };
 
 /**
  * S3 event keys are URL-encoded by AWS (a space as "+"); some emulators send them raw. Our keys only
