@@ -15,6 +15,13 @@ export interface FunctionSpec {
     /** S3 prefixes it may read/write ("incoming/*" etc.). */
     bucketRead?: string[];
     bucketWrite?: string[];
+    /** Writes are multipart (lib-storage Upload): also s3:AbortMultipartUpload on the bucketWrite prefixes. */
+    bucketMultipart?: boolean;
+    /**
+     * s3:ListBucket on the bucket, so that HeadObject of a missing key answers 404 instead of 403
+     * (an existence check); the function can then list key names, which name no content.
+     */
+    bucketList?: boolean;
     signingKey?: boolean;
   };
   description: string;
@@ -49,6 +56,22 @@ export const functions = {
     memoryMb: 1024,
     timeoutSeconds: 60,
   },
+  'export-zip': {
+    entry: 'functions/plans/export-zip.ts',
+    clients: ['s3'],
+    // Reads the request and the accepted plans; HeadObject on exports/ (is the zip there?) needs
+    // GetObject there and ListBucket for an honest 404; the zip is a multipart upload.
+    grants: {
+      bucketRead: ['accepted/*', 'export-requests/*', 'exports/*'],
+      bucketWrite: ['exports/*'],
+      bucketMultipart: true,
+      bucketList: true,
+    },
+    description: 'On ObjectCreated under export-requests/: streams the zip of the listed plans and its manifest to exports/',
+    // Asynchronous (the HTTP API gives up after 30 s); bounded memory: one object open, 4 parts in flight.
+    memoryMb: 1024,
+    timeoutSeconds: 300,
+  },
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionName = keyof typeof functions;
@@ -72,4 +95,7 @@ export const routes: Route[] = [
 ];
 
 /** Functions triggered by S3 ObjectCreated under this prefix. */
-export const s3Triggers: { fn: FunctionName; prefix: string }[] = [{ fn: 'validate-upload', prefix: 'incoming/' }];
+export const s3Triggers: { fn: FunctionName; prefix: string }[] = [
+  { fn: 'validate-upload', prefix: 'incoming/' },
+  { fn: 'export-zip', prefix: 'export-requests/' },
+];
