@@ -15,6 +15,13 @@ export interface FunctionSpec {
     /** S3 prefixes it may read/write ("incoming/*" etc.). */
     bucketRead?: string[];
     bucketWrite?: string[];
+    /** Writes are multipart (lib-storage Upload): also s3:AbortMultipartUpload on the bucketWrite prefixes. */
+    bucketMultipart?: boolean;
+    /**
+     * s3:ListBucket on the bucket, so that HeadObject of a missing key answers 404 instead of 403
+     * (an existence check); the function can then list key names, which name no content.
+     */
+    bucketList?: boolean;
     signingKey?: boolean;
     /** Sends mail: MAIL_FROM and ses:SendEmail on the sender identity (when the deployment has one). */
     mail?: boolean;
@@ -46,16 +53,32 @@ export const functions = {
   files: {
     entry: 'functions/plans/files.ts',
     clients: ['dynamodb', 's3'],
-    grants: { table: 'read', bucketRead: ['accepted/*', 'exports/*', 'export-requests/*'], bucketWrite: ['export-requests/*'], signingKey: true },
+    grants: { table: 'read', bucketRead: ['accepted/*', 'exports/*', 'export-requests/*'], bucketWrite: ['export-requests/*'], bucketList: true, signingKey: true },
     description: 'Downloads: one accepted version or the scope’s zip, by pre-signed GET (5 minutes, readable Chinese name)',
   },
   'validate-upload': {
     entry: 'functions/plans/validate-upload.ts',
     clients: ['dynamodb', 's3', 'sesv2'],
-    grants: { table: 'readwrite', bucketRead: ['incoming/*', 'accepted/*'], bucketWrite: ['accepted/*'], signingKey: true, mail: true },
+    grants: { table: 'readwrite', bucketRead: ['incoming/*', 'accepted/*'], bucketWrite: ['accepted/*'], bucketList: true, signingKey: true, mail: true },
     description: 'On ObjectCreated under incoming/: checks the bytes, claims the attempt, stores them under accepted/, records the version, sends the receipt',
     memoryMb: 1024,
     timeoutSeconds: 60,
+  },
+  'export-zip': {
+    entry: 'functions/plans/export-zip.ts',
+    clients: ['s3'],
+    // Reads the request and the accepted plans; HeadObject on exports/ (is the zip there?) needs
+    // GetObject there and ListBucket for an honest 404; the zip is a multipart upload.
+    grants: {
+      bucketRead: ['accepted/*', 'export-requests/*', 'exports/*'],
+      bucketWrite: ['exports/*'],
+      bucketMultipart: true,
+      bucketList: true,
+    },
+    description: 'On ObjectCreated under export-requests/: streams the zip of the listed plans and its manifest to exports/',
+    // Asynchronous (the HTTP API gives up after 30 s); bounded memory: one object open, 4 parts in flight.
+    memoryMb: 1024,
+    timeoutSeconds: 300,
   },
 } as const satisfies Record<string, FunctionSpec>;
 
@@ -83,4 +106,7 @@ export const routes: Route[] = [
 ];
 
 /** Functions triggered by S3 ObjectCreated under this prefix. */
-export const s3Triggers: { fn: FunctionName; prefix: string }[] = [{ fn: 'validate-upload', prefix: 'incoming/' }];
+export const s3Triggers: { fn: FunctionName; prefix: string }[] = [
+  { fn: 'validate-upload', prefix: 'incoming/' },
+  { fn: 'export-zip', prefix: 'export-requests/' },
+];

@@ -63,6 +63,7 @@ export class LambdaFunction extends NodejsFunction {
   /** Execution role; starts with write access to the function's own log group only. */
   public readonly executionRole: iam.Role;
   private readonly hasSecretsExtension: boolean;
+  private readonly spec: FunctionSpec;
   private readonly wildcards: WildcardGrant[] = [];
 
   constructor(scope: Construct, id: string, props: LambdaFunctionProps) {
@@ -116,6 +117,7 @@ export class LambdaFunction extends NodejsFunction {
     });
     this.executionRole = role;
     this.hasSecretsExtension = props.secretsExtension ?? false;
+    this.spec = spec;
   }
 
   /** TABLE_NAME + item-level access (table and its indexes) per the spec's `grants.table`. */
@@ -129,9 +131,15 @@ export class LambdaFunction extends NodejsFunction {
   /**
    * BUCKET_NAME + object access under the given key patterns ("incoming/*"). Only the actions the
    * code needs: GetObject to read (HeadObject and the source of CopyObject need no more), PutObject
-   * to write (a pre-signed POST and the destination of CopyObject need no more).
+   * to write (a pre-signed POST, the destination of CopyObject and the Create/UploadPart/Complete
+   * steps of a multipart upload need no more); `multipart` adds AbortMultipartUpload on the write
+   * patterns, `list` adds ListBucket on the bucket (HeadObject of a missing key: 404, not 403).
+   * Both default to the spec's `grants.bucketMultipart` / `grants.bucketList`.
    */
-  bindBucket(bucket: s3.IBucket, prefixes: { read?: readonly string[]; write?: readonly string[] }): this {
+  bindBucket(
+    bucket: s3.IBucket,
+    prefixes: { read?: readonly string[]; write?: readonly string[]; multipart?: boolean; list?: boolean },
+  ): this {
     this.addEnvironment('BUCKET_NAME', bucket.bucketName);
     const statement = (action: string, patterns: readonly string[]) => {
       this.addToRolePolicy(
@@ -141,6 +149,10 @@ export class LambdaFunction extends NodejsFunction {
     };
     if (prefixes.read?.length) statement('s3:GetObject', prefixes.read);
     if (prefixes.write?.length) statement('s3:PutObject', prefixes.write);
+    if ((prefixes.multipart ?? this.spec.grants.bucketMultipart) && prefixes.write?.length) statement('s3:AbortMultipartUpload', prefixes.write);
+    if (prefixes.list ?? this.spec.grants.bucketList) {
+      this.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+    }
     return this;
   }
 

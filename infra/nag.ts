@@ -2,6 +2,7 @@ import { type App, CfnElement, type PolicyViolation, Stack, Validations } from '
 import { HttpRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import type { WildcardGrant } from './lambda-function.js';
 import type { ServiceStack } from './service-stack.js';
 
 /**
@@ -78,6 +79,8 @@ export function acknowledgeNagFindings(stack: ServiceStack): void {
   }
 
   for (const fn of stack.functions.values()) {
+    // One acknowledgement per role and exact resource pattern, naming every action granted on it.
+    const objectActions = new Map<string, { grant: Extract<WildcardGrant, { kind: 'object' }>; actions: string[] }>();
     for (const grant of fn.wildcardGrants()) {
       if (grant.kind === 'table-index') {
         ack(
@@ -86,12 +89,26 @@ export function acknowledgeNagFindings(stack: ServiceStack): void {
           'Queries on this table’s own global secondary index (gsi1): `<table ARN>/index/*` covers this table’s indexes and nothing else.',
         );
       } else {
-        ack(
-          fn.executionRole,
-          `AwsSolutions-IAM5[Resource::${arnRef(grant.bucket.node.defaultChild)}/${grant.pattern}]`,
-          `Object keys under ${grant.pattern} are generated per upload, so they cannot be listed in advance; the grant is limited to that prefix and to ${grant.action}.`,
-        );
+        const id = `AwsSolutions-IAM5[Resource::${arnRef(grant.bucket.node.defaultChild)}/${grant.pattern}]`;
+        const entry = objectActions.get(id) ?? { grant, actions: [] };
+        entry.actions.push(grant.action);
+        objectActions.set(id, entry);
       }
+    }
+    for (const [id, { grant, actions }] of objectActions) {
+      ack(
+        fn.executionRole,
+        id,
+        `Object keys under ${grant.pattern} are generated at run time (${OBJECT_KEYS[grant.pattern] ?? 'one per object'}), so they cannot be listed in advance; the grant is limited to that prefix and to ${actions.join(', ')}.`,
+      );
     }
   }
 }
+
+/** How the keys under each granted prefix come about (the reason their grants end in a wildcard). */
+const OBJECT_KEYS: Record<string, string> = {
+  'incoming/*': 'one per upload attempt',
+  'accepted/*': 'one per accepted upload',
+  'export-requests/*': 'one per export request, named by its content hash',
+  'exports/*': 'one zip per export request, named by its content hash',
+};

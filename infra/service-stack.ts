@@ -28,8 +28,26 @@ export interface ServiceStackProps extends StackProps {
   readonly mailFrom?: string;
 }
 
-/** Upload objects under this prefix are transient: validated, copied to accepted/, then expired. */
-const INCOMING_PREFIX = 'incoming/';
+/**
+ * Transient prefixes and how long their objects live: uploads (validated, copied to accepted/, then
+ * expired), export requests and the zips built from them (rebuilt on request; their keys name their
+ * content). Never accepted/.
+ */
+export const TRANSIENT_PREFIXES = { 'incoming/': 7, 'export-requests/': 1, 'exports/': 1 } as const;
+
+/** Expire current objects after `days`, old versions and unfinished multipart uploads after 1 day, then the delete markers. */
+function transient(prefix: string, days: number, id: string): s3.LifecycleRule[] {
+  return [
+    {
+      id: `expire-${id}`,
+      prefix,
+      expiration: Duration.days(days),
+      noncurrentVersionExpiration: Duration.days(1),
+      abortIncompleteMultipartUploadAfter: Duration.days(1),
+    },
+    { id: `remove-${id}-delete-markers`, prefix, expiredObjectDeleteMarker: true },
+  ];
+}
 
 /**
  * JSON access log line. `$context.routeKey` ("GET /l/{token}") and never the raw path: capability
@@ -142,16 +160,7 @@ export class ServiceStack extends Stack {
           maxAge: 3600,
         },
       ],
-      lifecycleRules: [
-        {
-          id: 'expire-incoming',
-          prefix: INCOMING_PREFIX,
-          expiration: Duration.days(7),
-          noncurrentVersionExpiration: Duration.days(1),
-          abortIncompleteMultipartUploadAfter: Duration.days(1),
-        },
-        { id: 'remove-incoming-delete-markers', prefix: INCOMING_PREFIX, expiredObjectDeleteMarker: true },
-      ],
+      lifecycleRules: Object.entries(TRANSIENT_PREFIXES).flatMap(([prefix, days]) => transient(prefix, days, prefix.slice(0, -1))),
     });
 
     // --- Signing key for capability links and sessions; read through the Secrets extension.

@@ -9,7 +9,7 @@ import { manifestCsv, zipPaths } from './export.js';
 import { htmlError, htmlPage } from './page-response.js';
 import { plansDeps, requireBucket } from './deps.js';
 import { versionFileName } from './rules.js';
-import { s3Downloads, s3Objects } from './s3.js';
+import { putJson, s3Downloads } from './s3.js';
 import { authenticate, exportSet, findVersion, type Session } from './service.js';
 import { FILE_TYPES } from '../../schemas/plans.js';
 
@@ -18,7 +18,6 @@ const deps = plansDeps(env);
 const bucket = requireBucket(env);
 const s3 = s3Client();
 const downloads = s3Downloads(s3, bucket);
-const objects = s3Objects(s3, bucket);
 
 /** Pre-signed GETs live 5 minutes: long enough to start a download on a slow phone, short if forwarded. */
 const URL_SECONDS = 300;
@@ -43,7 +42,7 @@ async function zipFor(s: Session) {
     return { state: 'ready' as const, url, fileName: set.fileName, files: request.entries.length };
   }
   // Writing the same request again is harmless: same key, same bytes; the build is idempotent.
-  if (!(await downloads.exists(key))) await objects.writeJson(key, request);
+  if (!(await downloads.exists(key))) await putJson(s3, bucket, key, request);
   return { state: 'building' as const, fileName: set.fileName, files: request.entries.length };
 }
 

@@ -1,5 +1,9 @@
+import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { checkExpiry, contentDisposition, type Downloads, type ExportObjects } from './export.js';
 import type { ObjectStore, Presigner } from './service.js';
 
 /** S3 adapters of the plans ports. */
@@ -45,15 +49,77 @@ export function s3Objects(s3: S3Client, bucket: string): ObjectStore {
         throw e;
       }
     },
-    async exists(key) {
-      try {
-        await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-        return true;
-      } catch (e) {
-        // Without s3:ListBucket, S3 answers a missing key with 403 rather than 404.
-        if (status(e) === 404 || status(e) === 403) return false;
-        throw e;
-      }
+    exists: (key) => exists(s3, bucket, key),
+  };
+}
+
+/** Writes a small JSON object (an export request). */
+export async function putJson(s3: S3Client, bucket: string, key: string, body: unknown): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(body), ContentType: 'application/json; charset=utf-8' }));
+}
+
+/**
+ * True if the object exists, false on 404. In AWS a missing key answers 404 only to a caller with
+ * s3:ListBucket on the bucket — without it, 403, which throws here (see FunctionSpec grants.bucketList).
+ */
+export async function exists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return true;
+  } catch (e) {
+    const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (e instanceof Error && (e.name === 'NotFound' || e.name === 'NoSuchKey' || status === 404)) return false;
+    throw e;
+  }
+}
+
+/** The object's bytes as a Node stream (GetObject); rejects if it is missing. */
+export async function openRead(s3: S3Client, bucket: string, key: string): Promise<Readable> {
+  const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  if (!r.Body) throw new Error(`GetObject ${key}: no body`);
+  return r.Body as Readable;
+}
+
+/** Parts of the zip upload: 8 MiB each, 4 in flight (≈ 40 MB of buffers whatever the zip's size). */
+export const ZIP_PART_BYTES = 8 * 1024 * 1024;
+export const ZIP_PARTS_IN_FLIGHT = 4;
+
+/** S3 adapter of the export-zip ports: objects in, a multipart upload (lib-storage) out. */
+export function s3ExportObjects(s3: S3Client, bucket: string): ExportObjects {
+  const objects = s3Objects(s3, bucket);
+  return {
+    exists: (key) => exists(s3, bucket, key),
+    read: (key) => objects.read(key),
+    openRead: (key) => openRead(s3, bucket, key),
+    async upload(key, body, contentType) {
+      // A body that errors makes done() reject and the multipart upload be aborted (never completed).
+      const upload = new Upload({
+        client: s3,
+        params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },
+        partSize: ZIP_PART_BYTES,
+        queueSize: ZIP_PARTS_IN_FLIGHT,
+      });
+      await upload.done();
+    },
+  };
+}
+
+/**
+ * S3 adapter of the download port: pre-signed GETs with a Content-Disposition (RFC 6266/5987) that
+ * names the file, e.g. the Centre's zip. The client is the shared one (functions/shared/clients/s3.ts):
+ * with responseChecksumValidation 'WHEN_REQUIRED' the URL asks for no checksum mode.
+ */
+export function s3Downloads(s3: S3Client, bucket: string): Downloads {
+  return {
+    exists: (key) => exists(s3, bucket, key),
+    async presignGet(key, { fileName, asciiFallback, inline, contentType, expiresSeconds }) {
+      const command = new GetObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        ResponseContentDisposition: contentDisposition(fileName, asciiFallback, inline ?? false),
+        ...(contentType ? { ResponseContentType: contentType } : {}),
+      });
+      return getSignedUrl(s3, command, { expiresIn: checkExpiry(expiresSeconds) });
     },
   };
 }

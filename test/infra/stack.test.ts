@@ -36,8 +36,12 @@ function s3Grants(statements: Json[], bucketLogicalId: string): string[] {
     for (const action of asArray<string>(st.Action).filter((a) => a.startsWith('s3:'))) {
       for (const res of asArray<Json | string>(st.Resource)) {
         const join = typeof res === 'object' && res['Fn::Join'] ? (res['Fn::Join'][1] as Json[]) : undefined;
-        const pattern =
-          join && join[0]?.['Fn::GetAtt']?.[0] === bucketLogicalId ? String(join[1]).replace(/^\//, '') : JSON.stringify(res);
+        const isBucket = typeof res === 'object' && res['Fn::GetAtt']?.[0] === bucketLogicalId && res['Fn::GetAtt']?.[1] === 'Arn';
+        const pattern = isBucket
+          ? '(bucket)'
+          : join && join[0]?.['Fn::GetAtt']?.[0] === bucketLogicalId
+            ? String(join[1]).replace(/^\//, '')
+            : JSON.stringify(res);
         out.push(`${action} ${pattern}`);
       }
     }
@@ -135,23 +139,28 @@ describe('service stack template', SLOW, () => {
     expect(cors[0]!.AllowedMethods).not.toContain('DELETE');
   });
 
-  it('expires incoming/ (objects, old versions, delete markers, unfinished multipart uploads)', () => {
-    const rules = (resources[logicalId(stack.bucket)].Properties.LifecycleConfiguration.Rules as Json[]).filter(
-      (r) => r.Prefix === 'incoming/' && r.Status === 'Enabled',
-    );
-    expect(rules).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({
-          ExpirationInDays: 7,
-          NoncurrentVersionExpiration: { NoncurrentDays: 1 },
-          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
-        }),
-        expect.objectContaining({ ExpiredObjectDeleteMarker: true }),
-      ]),
-    );
-    // Nothing expires the accepted plans.
+  it('expires incoming/, export-requests/ and exports/ (objects, old versions, delete markers, unfinished multipart uploads)', () => {
     const all = resources[logicalId(stack.bucket)].Properties.LifecycleConfiguration.Rules as Json[];
-    expect(all.every((r) => r.Prefix === 'incoming/')).toBe(true);
+    for (const [prefix, days] of [
+      ['incoming/', 7],
+      ['export-requests/', 1],
+      ['exports/', 1],
+    ] as const) {
+      const rules = all.filter((r) => r.Prefix === prefix && r.Status === 'Enabled');
+      expect(rules, prefix).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            ExpirationInDays: days,
+            NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          }),
+          expect.objectContaining({ ExpiredObjectDeleteMarker: true }),
+        ]),
+      );
+      expect(rules, prefix).toHaveLength(2);
+    }
+    // Nothing else expires: not the accepted plans, and no rule without a prefix.
+    expect(all.map((r) => r.Prefix).sort()).toEqual(['export-requests/', 'export-requests/', 'exports/', 'exports/', 'incoming/', 'incoming/']);
   });
 
   it('has exactly one route per route-table entry, each on its function, payload 2.0', () => {
@@ -258,9 +267,12 @@ describe('service stack template', SLOW, () => {
     const bucketId = logicalId(stack.bucket);
     for (const [name, spec] of specs) {
       const statements = statementsOf(resources, logicalId(stack.functions.get(name)!.executionRole));
+      const grants: FunctionSpec['grants'] = spec.grants;
       const expected = [
-        ...(spec.grants.bucketRead ?? []).map((p) => `s3:GetObject ${p}`),
-        ...(spec.grants.bucketWrite ?? []).map((p) => `s3:PutObject ${p}`),
+        ...(grants.bucketRead ?? []).map((p) => `s3:GetObject ${p}`),
+        ...(grants.bucketWrite ?? []).map((p) => `s3:PutObject ${p}`),
+        ...(grants.bucketMultipart ? (grants.bucketWrite ?? []).map((p) => `s3:AbortMultipartUpload ${p}`) : []),
+        ...(grants.bucketList ? ['s3:ListBucket (bucket)'] : []),
       ].sort();
       expect(s3Grants(statements, bucketId), name).toEqual(expected);
     }
@@ -272,6 +284,30 @@ describe('service stack template', SLOW, () => {
     expect(s3Of('validate-upload')).toContain('s3:GetObject incoming/*');
     expect(s3Of('validate-upload')).toContain('s3:PutObject accepted/*');
     expect(s3Of('create-upload')).toEqual(['s3:PutObject incoming/*']);
+    // The zip builder: reads the request and the plans, writes zips (multipart), checks whether a zip exists.
+    expect(s3Of('export-zip')).toEqual([
+      's3:AbortMultipartUpload exports/*',
+      's3:GetObject accepted/*',
+      's3:GetObject export-requests/*',
+      's3:GetObject exports/*',
+      's3:ListBucket (bucket)',
+      's3:PutObject exports/*',
+    ]);
+    // Only the zip builder may list the bucket or abort multipart uploads.
+    for (const [name] of specs.filter(([n]) => n !== 'export-zip')) {
+      expect(s3Of(name).filter((g) => /ListBucket|AbortMultipart/.test(g)), name).toEqual([]);
+    }
+  });
+
+  it('builds zips asynchronously: export-zip is triggered by export-requests/, 1024 MB, 300 s, no table', () => {
+    expect(s3Triggers).toContainEqual({ fn: 'export-zip', prefix: 'export-requests/' });
+    const props = resources[logicalId(stack.functions.get('export-zip')!)].Properties;
+    expect(props.MemorySize).toBe(1024);
+    expect(props.Timeout).toBe(300);
+    expect(props.Environment.Variables.TABLE_NAME).toBeUndefined();
+    expect(props.Environment.Variables.BUCKET_NAME).toEqual({ Ref: logicalId(stack.bucket) });
+    // No route: the HTTP API only writes the request.
+    expect(routes.some((r) => r.fn === 'export-zip')).toBe(false);
   });
 
   it('grants table access by level, without Scan, and the signing key only where listed', () => {
