@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -171,6 +171,21 @@ export class LambdaFunction extends NodejsFunction {
     return this.wildcards;
   }
 
-  // Mail (MAIL_FROM + ses:SendEmail on the sender identity) belongs here as `bindMail` once a
-  // function sends mail and FunctionSpec.grants says so; the stack already reads `mailFrom`.
+  /**
+   * MAIL_FROM + ses:SendEmail on the sender's SES identity only (the address, or its domain — whichever
+   * of the two is verified). `mailFrom` is "Name <addr@domain>" or a bare address.
+   */
+  bindMail(mailFrom: string): this {
+    const address = (/<([^<>]+)>\s*$/.exec(mailFrom)?.[1] ?? mailFrom).trim();
+    const domain = address.slice(address.lastIndexOf('@') + 1);
+    const stack = Stack.of(this);
+    this.addEnvironment('MAIL_FROM', mailFrom);
+    this.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ses:SendEmail'],
+        resources: [address, domain].map((id) => stack.formatArn({ service: 'ses', resource: 'identity', resourceName: id })),
+      }),
+    );
+    return this;
+  }
 }

@@ -10,6 +10,8 @@ export interface PlansProps {
   readonly bucket: s3.IBucket;
   readonly signingKey: secretsmanager.ISecret;
   readonly siteOrigin: string;
+  /** The SES sender; functions that send mail get it (receipts are off in a deployment without one). */
+  readonly mailFrom?: string;
 }
 
 /** The plans capability owns the functions whose entries live under functions/plans/. */
@@ -42,6 +44,7 @@ export class Plans extends Construct {
         fn.bindBucket(props.bucket, { read: grants.bucketRead, write: grants.bucketWrite });
       }
       if (grants.signingKey) fn.bindSigningKey(props.signingKey);
+      if (grants.mail && props.mailFrom) fn.bindMail(props.mailFrom);
       this.functions.set(name, fn);
     }
   }

@@ -22,8 +22,8 @@ export interface ServiceStackProps extends StackProps {
    */
   readonly siteOrigin?: string;
   /**
-   * Sender address for mail. No function sends mail yet; when one does, it gets MAIL_FROM and
-   * ses:SendEmail on this identity through LambdaFunction (see the note there).
+   * Sender address for mail: the validator's receipts and the operator CLI's invitations. Functions
+   * whose grants say `mail` get MAIL_FROM and ses:SendEmail on this identity (LambdaFunction.bindMail).
    */
   readonly mailFrom?: string;
 }
@@ -176,6 +176,7 @@ export class ServiceStack extends Stack {
       bucket: this.bucket,
       signingKey: this.signingKey,
       siteOrigin: this.siteOrigin,
+      mailFrom: this.mailFrom,
     });
     this.functions = collectFunctions([this.plans.functions]);
 

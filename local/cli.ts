@@ -24,6 +24,7 @@ const USAGE = `用法: npm run cli -- <命令> [选项]
   revoke-link --org <id>                       停用某单位已发出的全部链接和登录
   send-invites --campaign <id>                 发送邀请邮件（已发送过的不会重发）
   status --campaign <id> [--csv <file>]        报送情况（按县区汇总；--csv 导出明细）
+  download --campaign <id> --out <file.zip>    下载全部已交文件（每单位每份材料的最新版本 + 清单.csv）
   orgs | campaigns                             列出机构 / 活动
 
   --cloud   针对云端部署（读取 TABLE_NAME、SITE_ORIGIN、SIGNING_SECRET_ARN、MAIL_FROM 等环境变量）
@@ -37,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
       org: { type: 'string' },
       campaign: { type: 'string' },
       csv: { type: 'string' },
+      out: { type: 'string' },
       replace: { type: 'boolean' },
       cloud: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -96,6 +98,12 @@ async function main(argv: string[]): Promise<number> {
         writeFileSync(values.csv, statusCsv(s.campaign, s.rows, s.totals));
         console.log(`明细已写入 ${values.csv}`);
       }
+      return 0;
+    }
+    case 'download': {
+      const out = need(values.out, 'out');
+      const r = await ops.download(need(values.campaign, 'campaign'), out);
+      console.log(`已写入 ${out}：${r.entries} 个文件，共 ${(r.bytes / 1024 / 1024).toFixed(1)} MB（含 清单.csv；每个文件的 SHA-256 均已核对）`);
       return 0;
     }
     case 'orgs':
