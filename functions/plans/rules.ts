@@ -77,7 +77,9 @@ export const districtShortName = (name: string) => name.replace(/(教育科技�
 
 /** 东湖区-梧桐小学-心理危机管理工作方案-v2.pdf (a Direct school or a District office: its own name first). */
 export function versionFileName(org: Org, district: Org | undefined, docTitle: string, version: number, ext: string) {
-  const parts = [...(district && org.kind === 'school' ? [districtShortName(district.name)] : []), org.name, docTitle, `v${version}`];
+  const d = district && org.kind === 'school' ? districtShortName(district.name) : '';
+  // "东湖区青檀中学" already says its District: no "东湖区-东湖区青檀中学".
+  const parts = [...(d && !org.name.startsWith(d) ? [d] : []), org.name, docTitle, `v${version}`];
   return `${parts.join('-').replace(/[\\/:*?"<>|\u0000-\u001f]/g, '_')}.${ext}`;
 }
 
