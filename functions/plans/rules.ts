@@ -1,5 +1,5 @@
 import type { Campaign } from '../../schemas/campaigns.js';
-import { type Org, routeKeyOf } from '../../schemas/orgs.js';
+import { DIRECT_ROUTE_KEY, type Org, routeKeyOf } from '../../schemas/orgs.js';
 import { FILE_TYPES, type FileExt, MAX_UPLOAD_BYTES, type RejectReason, type Upload } from '../../schemas/plans.js';
 import type { Role } from '../shared/tokens.js';
 import { sniff } from './magic.js';
@@ -55,7 +55,7 @@ export function inAudience(c: Campaign, org: Org): boolean {
 /** Which orgs a session may see: a school itself, a District itself and its schools, the city everything. */
 export function visibleRouteKey(role: Role, org: Org): { routeKey?: string; orgId?: string } {
   if (role === 'city') return {};
-  if (role === 'district') return { routeKey: org.id };
+  if (role === 'district') return { routeKey: routeKeyOf(org) };
   return { routeKey: routeKeyOf(org), orgId: org.id };
 }
 
@@ -106,7 +106,7 @@ export function summarise(campaign: Campaign, orgs: Org[], uploads: Upload[], no
     const k = `${u.orgId}/${u.document}`;
     byOrgDoc.set(k, [...(byOrgDoc.get(k) ?? []), u]);
   }
-  const districtNames = new Map([...named, ...orgs].filter((o) => o.kind === 'district').map((o) => [o.id, o.name]));
+  const districtNames = new Map([...named, ...orgs].filter((o) => o.kind === 'district').map((o) => [routeKeyOf(o), o.name]));
   const rows: OrgStatus[] = orgs
     .filter((o) => inAudience(campaign, o))
     .map((org) => {
@@ -161,7 +161,7 @@ export function summarise(campaign: Campaign, orgs: Org[], uploads: Upload[], no
       totals.get(r.group) ??
       ({
         group: r.group,
-        name: r.group === 'direct' ? '直属学校（局属、省属事业单位办、市管民办）' : (districtNames.get(r.group) ?? r.group),
+        name: r.group === DIRECT_ROUTE_KEY ? '直属学校（局属、省属事业单位办、市管民办）' : (districtNames.get(r.group) ?? r.group),
         orgs: 0,
         complete: 0,
         late: 0,
@@ -180,7 +180,7 @@ export function summarise(campaign: Campaign, orgs: Org[], uploads: Upload[], no
 }
 const kindOrder = (r: OrgStatus) => (r.kind === 'district' ? 0 : 1);
 /** Districts in id order, Direct schools last. */
-const byGroup = (a: string, b: string) => Number(a === 'direct') - Number(b === 'direct') || a.localeCompare(b);
+const byGroup = (a: string, b: string) => Number(a === DIRECT_ROUTE_KEY) - Number(b === DIRECT_ROUTE_KEY) || a.localeCompare(b);
 
 /** Excel-friendly CSV: UTF-8 with BOM, CRLF, every cell quoted when needed. */
 export function statusCsv(campaign: Campaign, rows: OrgStatus[], groupName: (g: string) => string, fmt: (iso: string) => string) {
