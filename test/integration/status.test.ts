@@ -163,7 +163,7 @@ describe('status scope', () => {
     for (const d of seeded.documents) {
       const up = await requestUpload(rt, school.cookie, { document: d.kind, fileName: `${d.title}.pdf`, size: minimalPdf().length });
       expect((await postToS3(up, minimalPdf(), `${d.title}.pdf`)).status).toBe(204);
-      expect((await waitValidated(rt, seeded.id, 'it-st-d', 'it-st-eq', d.kind, up.uploadId)).state).toBe('accepted');
+      expect((await waitValidated(rt, seeded.id, 'D#it-st-d', 'it-st-eq', d.kind, up.uploadId)).state).toBe('accepted');
     }
     const { cookie } = await sessionFor(rt, 'it-st-d');
     const all = await call(rt, '/status', { cookie });
