@@ -2,11 +2,13 @@
  * Operator actions, shared by the CLI (local or against a deployment) and the local seeding:
  * import orgs, create a campaign, issue or revoke a link, send invitations, status.
  */
+import type * as z from 'zod/mini';
 import { Campaign } from '../schemas/campaigns.js';
+import { OrgId, RESERVED_IDS } from '../schemas/orgs.js';
 import type { Env } from '../schemas/env.js';
 import { campaignStore } from '../functions/campaigns/store.js';
 import { sendInvitations } from '../functions/campaigns/invite.js';
-import { parseOrgsCsv } from '../functions/orgs/csv.js';
+import { type OrgsCsvError, type OrgsCsvWarning, parseOrgsCsv } from '../functions/orgs/csv.js';
 import { orgStore } from '../functions/orgs/store.js';
 import { summarise } from '../functions/plans/rules.js';
 import { issueLink } from '../functions/plans/service.js';
@@ -23,7 +25,13 @@ import { anchoredClock, systemClock } from '../functions/shared/clock.js';
 import { sendLedger } from '../functions/shared/mail.js';
 import { tokenSigner } from '../functions/shared/tokens.js';
 
+/** A problem the operator can fix: printed as is (plain zh-CN, no stack trace). */
 export class AdminError extends Error {}
+
+/** The result of an org import: every problem of a bad file (nothing stored), or the counts and warnings. */
+export type ImportOrgsResult =
+  | { ok: false; errors: OrgsCsvError[] }
+  | { ok: true; created: number; updated: number; warnings: OrgsCsvWarning[] };
 
 export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
   const ddb = ddbClient();
@@ -36,32 +44,50 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
 
   return {
     clock,
-    /** Validates the whole file first; any bad row imports nothing. */
-    async importOrgs(csv: string) {
+    /**
+     * Validates the whole file first; any bad row imports nothing. Warnings (a District office or
+     * school without an e-mail) do not stop the import.
+     */
+    async importOrgs(csv: string): Promise<ImportOrgsResult> {
       const known = await orgs.list();
       const parsed = parseOrgsCsv(csv, known);
-      if (!parsed.ok) return { ok: false as const, errors: parsed.errors };
+      if (!parsed.ok) return { ok: false, errors: parsed.errors };
       let created = 0;
       let updated = 0;
       for (const o of parsed.orgs) ((await orgs.upsert(o)) === 'created' ? created++ : updated++);
-      return { ok: true as const, created, updated };
+      return { ok: true, created, updated, warnings: parsed.warnings };
     },
-    async createCampaign(json: string, replace = false) {
+    /**
+     * Creates a campaign from its JSON file, or replaces it with `replace`. Every problem of the
+     * file is reported at once (one AdminError, one line per problem, each naming the field and
+     * giving an example); nothing is written unless the whole file is right.
+     */
+    async createCampaign(json: string, replace = false): Promise<{ campaign: Campaign; replaced: boolean }> {
       let data: unknown;
       try {
         data = JSON.parse(json.replace(/^\uFEFF/, ''));
-      } catch {
-        throw new AdminError('活动文件不是有效的 JSON。');
+      } catch (e) {
+        throw new AdminError(`活动文件不是有效的 JSON${jsonErrorWhere(json.replace(/^\uFEFF/, ''), e)}：请检查英文逗号、英文双引号和括号是否成对（可参照 local/seed/campaign-2019.json）。`);
       }
+      const problems = campaignProblems(data);
       const r = Campaign.safeParse(data);
-      if (!r.success) throw new AdminError(`活动文件有误：${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('；')}`);
-      if (!(await orgs.get(r.data.receiverId))) throw new AdminError(`接收单位不存在：${r.data.receiverId}（请先导入机构）`);
-      if (r.data.audience !== 'all') {
-        for (const id of r.data.audience.orgIds) if (!(await orgs.get(id))) throw new AdminError(`报送范围中的机构不存在：${id}`);
+      // The references are checked even when other fields are wrong, so one run shows everything.
+      const raw = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
+      const receiverId = r.success ? r.data.receiverId : validId(raw.receiverId);
+      if (receiverId && !(await orgs.get(receiverId))) problems.push(`receiverId（接收单位）“${receiverId}”不存在：应为已导入机构的编号，如 "centre"（请先 import-orgs）`);
+      const audience = raw.audience as { orgIds?: unknown } | undefined;
+      const listed = r.success ? (r.data.audience === 'all' ? [] : r.data.audience.orgIds) : Array.isArray(audience?.orgIds) ? audience.orgIds.map(validId).filter((x): x is string => !!x) : [];
+      const missing: string[] = [];
+      for (const id of [...new Set(listed)]) if (!(await orgs.get(id))) missing.push(id);
+      if (missing.length) problems.push(`audience.orgIds（报送范围）中的机构不存在：${missing.join('、')}（请先 import-orgs，或改正编号）`);
+      const id = r.success ? r.data.id : undefined;
+      const existing = id ? await campaigns.get(id) : undefined;
+      if (existing && !replace) problems.push(`活动“${id}”已存在：如需用本文件覆盖，请加 --replace`);
+      if (!r.success || problems.length) {
+        throw new AdminError(`活动文件有误（共 ${problems.length} 处），未${replace ? '保存' : '创建'}活动：\n${problems.map((p) => `  - ${p}`).join('\n')}`);
       }
-      if (!replace && (await campaigns.get(r.data.id))) throw new AdminError(`活动已存在：${r.data.id}（如需覆盖请加 --replace）`);
       await campaigns.put(r.data);
-      return r.data;
+      return { campaign: r.data, replaced: existing !== undefined };
     },
     async issueLink(orgId: string, campaignId: string) {
       try {
@@ -129,3 +155,128 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
   };
 }
 export type Admin = ReturnType<typeof admin>;
+
+// ---- Campaign file problems, in plain Chinese ---------------------------------------------
+
+const ID_RULE = '只能包含小写字母、数字和连字符，以字母或数字开头，2–48 位';
+const FIELDS: Record<string, { label: string; example: string }> = {
+  id: { label: '活动编号', example: '"2019-plans"' },
+  title: { label: '活动名称', example: '"南昌市中小学心理服务体系建设两个实施方案报送"' },
+  noticeNo: { label: '通知文号', example: '"洪教健字〔2019〕1号"' },
+  documents: { label: '需报送的材料', example: '[{ "kind": "service-plan", "title": "心理服务体系建设工作实施方案" }]' },
+  deadline: { label: '截止时间', example: '"2019-06-30T23:59:59+08:00"（北京时间，须带 +08:00）' },
+  audience: { label: '报送范围', example: '"all"（全部县区和学校）或 { "orgIds": ["s-donghu-wutong"] }' },
+  receiverId: { label: '接收单位编号', example: '"centre"' },
+  contact: { label: '联系人', example: '{ "name": "魏洪", "phone": "0791-86612885" }' },
+};
+
+const validId = (v: unknown) => (OrgId.safeParse(v).success ? (v as string) : undefined);
+
+function at(data: unknown, path: readonly PropertyKey[]): unknown {
+  let v = data;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+const show = (v: unknown) => (typeof v === 'string' ? `“${v}”` : JSON.stringify(v));
+const pathName = (path: readonly PropertyKey[]) =>
+  path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('');
+
+/** Every problem of a campaign file, each naming its field (JSON name and Chinese) with an example. */
+export function campaignProblems(data: unknown): string[] {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    return [`活动文件应为一个 JSON 对象 { … }，包含 ${Object.keys(FIELDS).join('、')}（可参照 local/seed/campaign-2019.json）`];
+  }
+  const problems: string[] = [];
+  const known = Object.keys(Campaign.shape);
+  for (const k of Object.keys(data)) {
+    if (!known.includes(k)) problems.push(`未知字段“${k}”：可用的字段为 ${known.join('、')}（注意大小写）`);
+  }
+  const r = Campaign.safeParse(data);
+  if (r.success) return problems;
+  const seen = new Set<string>();
+  for (const issue of r.error.issues) {
+    const text = describeCampaignIssue(issue, data);
+    if (!seen.has(text)) problems.push(text);
+    seen.add(text);
+  }
+  return problems;
+}
+
+function describeCampaignIssue(issue: z.core.$ZodIssue, data: unknown): string {
+  const [head, second, third] = issue.path;
+  const field = FIELDS[String(head)];
+  const value = at(data, issue.path);
+  const name = pathName(issue.path);
+  if (!field) return `${name || '活动文件'}：${issue.message}`;
+  const missing = value === undefined;
+  const need = (rule: string) =>
+    missing ? `缺少 ${name}（${field.label}）：${rule}，如 ${field.example}` : `${name}（${field.label}）${show(value)}无效：${rule}，如 ${field.example}`;
+  switch (head) {
+    case 'id':
+      return need(ID_RULE);
+    case 'title':
+      return need('2–100 个字');
+    case 'noticeNo':
+      return need('2–40 个字');
+    case 'deadline': {
+      if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value.trim())) {
+        return `deadline（截止时间）${show(value)}缺少时区：请写明时区，如 "${value.trim()}+08:00"（北京时间）`;
+      }
+      return need('应为带时区的完整时间');
+    }
+    case 'receiverId':
+      if (typeof value === 'string' && RESERVED_IDS.includes(value)) return `receiverId（接收单位编号）${show(value)}是系统保留字，不是机构编号，如 ${field.example}`;
+      return need(`应为接收单位的机构编号（${ID_RULE}）`);
+    case 'audience': {
+      if (second === 'orgIds' && typeof third === 'number') {
+        const what = `audience.orgIds[${third}]（报送范围中的机构编号）${show(value)}`;
+        if (typeof value === 'string' && RESERVED_IDS.includes(value)) {
+          return value === 'all' ? `${what}无效：要报送给全部县区和学校，请写 "audience": "all"` : `${what}是系统保留字，不是机构编号`;
+        }
+        return `${what}无效：${ID_RULE}，如 "s-donghu-wutong"`;
+      }
+      if (second === 'orgIds') return `audience.orgIds（报送范围）应为至少一个机构编号的列表，如 ["s-donghu-wutong", "d-donghu"]`;
+      return need('应为 "all" 或列出机构编号');
+    }
+    case 'documents': {
+      if (second === undefined) {
+        if (issue.code === 'custom') {
+          const kinds = Array.isArray(value) ? value.map((d) => (d as { kind?: unknown })?.kind) : [];
+          const dup = kinds.filter((k, i) => kinds.indexOf(k) !== i);
+          return `documents（需报送的材料）中材料编号重复：${[...new Set(dup)].map(String).join('、')}，每项材料的 kind 须不同`;
+        }
+        if (issue.code === 'too_big') return `documents（需报送的材料）最多 10 项`;
+        return need('应为 1–10 项材料的列表');
+      }
+      const item = `documents[${String(second)}]`;
+      if (third === 'kind') {
+        return value === undefined
+          ? `缺少 ${item}.kind（材料编号），如 "service-plan"`
+          : `${item}.kind（材料编号）${show(value)}无效：以小写字母开头，只含小写字母、数字和连字符，2–32 位，如 "service-plan"`;
+      }
+      if (third === 'title') {
+        return value === undefined
+          ? `缺少 ${item}.title（材料名称），如 "心理服务体系建设工作实施方案"`
+          : `${item}.title（材料名称）${show(value)}无效：2–60 个字，如 "心理危机管理工作方案"`;
+      }
+      return `${item}（材料）应为 { "kind": "service-plan", "title": "心理服务体系建设工作实施方案" }`;
+    }
+    case 'contact': {
+      if (second === 'name') return missing ? '缺少 contact.name（联系人姓名），如 "魏洪"' : `contact.name（联系人姓名）${show(value)}无效：1–40 个字，如 "魏洪"`;
+      if (second === 'phone') return missing ? '缺少 contact.phone（联系电话），如 "0791-86612885"' : `contact.phone（联系电话）${show(value)}无效：5–30 个字符，如 "0791-86612885"`;
+      return need('应包含 name 和 phone');
+    }
+    default:
+      return need(issue.message);
+  }
+}
+
+/** "（第 N 行附近）" for a JSON.parse error that names a position. */
+function jsonErrorWhere(text: string, e: unknown): string {
+  if (text.trim() === '') return '（文件是空的）';
+  const m = /position (\d+)/.exec((e as Error).message);
+  if (!m) return '';
+  const pos = Number(m[1]);
+  return `（第 ${text.slice(0, pos).split('\n').length} 行附近）`;
+}

@@ -3,9 +3,13 @@
  * Local by default (talks to the emulators of a running `npm run dev`); `--cloud` uses the
  * deployment named by TABLE_NAME, BUCKET_NAME, SITE_ORIGIN, SIGNING_SECRET_ARN, MAIL_FROM and the
  * standard AWS credentials and region.
+ *
+ * `main(argv, io, env)` runs in process (the tests call it directly); only when this file is the
+ * entry script does it exit the process with main's code.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Env } from '../schemas/env.js';
@@ -19,7 +23,7 @@ import { ROOT } from './runtime.js';
 const USAGE = `用法: npm run cli -- <命令> [选项]
 
   import-orgs <orgs.csv>                       导入/更新机构（有任何错误行则整份不导入）
-  create-campaign <campaign.json> [--replace]  创建报送活动
+  create-campaign <campaign.json> [--replace]  创建报送活动（--replace：更新已有的同编号活动）
   issue-link --org <id> --campaign <id>        生成某单位的专属链接
   revoke-link --org <id>                       停用某单位已发出的全部链接和登录
   send-invites --campaign <id>                 发送邀请邮件（已发送过的不会重发）
@@ -30,7 +34,46 @@ const USAGE = `用法: npm run cli -- <命令> [选项]
   --cloud   针对云端部署（读取 TABLE_NAME、SITE_ORIGIN、SIGNING_SECRET_ARN、MAIL_FROM 等环境变量）
             默认针对本地 npm run dev`;
 
-async function main(argv: string[]): Promise<number> {
+/** Where the CLI writes: one call per line (without the trailing newline). */
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const consoleIo: CliIo = { out: (l) => console.log(l), err: (l) => console.error(l) };
+
+/**
+ * Runs one CLI command; resolves to the exit code (0 ok, 1 failed, 2 usage). Never throws and never
+ * exits the process: a problem the operator can fix is one plain message on `io.err`.
+ * `env` supplies PSY_RUNTIME_FILE (local) or the deployment's variables (`--cloud`).
+ */
+export async function main(argv: string[], io: CliIo = consoleIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  try {
+    return await run(argv, io, env);
+  } catch (e) {
+    if (e instanceof AdminError) io.err(e.message);
+    // parseArgs: an unknown option or a missing option value.
+    else if ((e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') io.err(`未知选项：${/'([^']+)'/.exec((e as Error).message)?.[1] ?? ''}\n\n${USAGE}`);
+    else if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_')) io.err(`选项有误：${(e as Error).message}\n\n${USAGE}`);
+    else io.err(env.PSY_DEBUG ? String((e as Error).stack ?? e) : `出错：${(e as Error).name}: ${(e as Error).message}（设置 PSY_DEBUG=1 可显示详细信息）`);
+    return 1;
+  }
+}
+
+/** A file the operator named, as text; a missing or unreadable one is one plain line. */
+function readInput(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new AdminError(`找不到${what}：${file}（请检查文件名和路径）`);
+    if (code === 'EISDIR') throw new AdminError(`${file} 是文件夹，不是${what}`);
+    if (code === 'EACCES' || code === 'EPERM') throw new AdminError(`没有权限读取${what}：${file}`);
+    throw new AdminError(`无法读取${what}：${file}（${code ?? (e as Error).message}）`);
+  }
+}
+
+async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -46,92 +89,114 @@ async function main(argv: string[]): Promise<number> {
   });
   const [cmd, arg] = positionals;
   if (!cmd || values.help || cmd === 'help') {
-    console.log(USAGE);
+    io.out(USAGE);
     return cmd || values.help ? 0 : 2;
   }
   const need = (v: string | undefined, name: string) => {
     if (!v) throw new AdminError(`缺少 --${name}\n\n${USAGE}`);
     return v;
   };
-  const ops = await connect(values.cloud === true);
+  const fileArg = (example: string) => {
+    if (!arg) throw new AdminError(`缺少文件名：npm run cli -- ${cmd} ${example}`);
+    return arg;
+  };
+  const KNOWN = ['import-orgs', 'create-campaign', 'issue-link', 'revoke-link', 'send-invites', 'status', 'orgs', 'campaigns'];
+  if (!KNOWN.includes(cmd)) {
+    io.err(`未知命令：${cmd}\n\n${USAGE}`);
+    return 2;
+  }
+  // Files first: a missing file is reported without needing the service.
+  const input =
+    cmd === 'import-orgs' ? readInput(fileArg('orgs.csv'), '机构文件') : cmd === 'create-campaign' ? readInput(fileArg('campaign.json'), '活动文件') : '';
+  const ops = await connect(values.cloud === true, env);
 
   switch (cmd) {
     case 'import-orgs': {
-      const r = await ops.importOrgs(readFileSync(need(arg, 'file'), 'utf8'));
+      const r = await ops.importOrgs(input);
       if (!r.ok) {
-        console.error(`导入失败，未导入任何机构（共 ${r.errors.length} 处错误）：`);
-        for (const e of r.errors) console.error(`  第 ${e.line} 行：${e.reason}`);
+        io.err(`导入失败，未导入任何机构（共 ${r.errors.length} 处错误）：`);
+        for (const e of r.errors) io.err(`  第 ${e.line} 行：${e.reason}`);
         return 1;
       }
-      console.log(`导入完成：新增 ${r.created} 个，更新 ${r.updated} 个机构。`);
+      if (r.warnings.length) {
+        io.err(`注意（共 ${r.warnings.length} 处，不影响导入）：`);
+        for (const w of r.warnings) io.err(`  第 ${w.line} 行：${w.reason}`);
+      }
+      io.out(`导入完成：新增 ${r.created} 个，更新 ${r.updated} 个机构。`);
       return 0;
     }
     case 'create-campaign': {
-      const c = await ops.createCampaign(readFileSync(need(arg, 'file'), 'utf8'), values.replace === true);
-      console.log(`已创建活动 ${c.id}：${c.title}，截止 ${formatBeijing(c.deadline)}（北京时间）`);
+      const { campaign: c, replaced } = await ops.createCampaign(input, values.replace === true);
+      io.out(`${replaced ? '已更新' : '已创建'}活动 ${c.id}：${c.title}，截止 ${formatBeijing(c.deadline)}（北京时间）`);
       return 0;
     }
     case 'issue-link': {
       const { org, url } = await ops.issueLink(need(values.org, 'org'), need(values.campaign, 'campaign'));
-      console.log(`${org.name}\n${url}`);
+      io.out(`${org.name}\n${url}`);
       return 0;
     }
     case 'revoke-link': {
       const v = await ops.revokeLink(need(values.org, 'org'));
-      console.log(`已停用 ${values.org} 的全部旧链接（令牌版本 → ${v}）。用 issue-link 或 send-invites 发新链接。`);
+      io.out(`已停用 ${values.org} 的全部旧链接（令牌版本 → ${v}）。用 issue-link 或 send-invites 发新链接。`);
       return 0;
     }
     case 'send-invites': {
       const r = await ops.sendInvites(need(values.campaign, 'campaign'));
-      for (const s of r.sent) console.log(`  已发送  ${s.orgId} → ${s.to.join(', ')}`);
-      for (const s of r.skipped) console.log(`  跳过    ${s.orgId}：${s.reason}`);
-      for (const f of r.failed) console.error(`  失败    ${f.orgId}：${f.error}`);
-      console.log(`本次发送 ${r.sent.length} 封，此前已发送 ${r.already.length} 个单位，跳过 ${r.skipped.length}，失败 ${r.failed.length}。`);
+      for (const s of r.sent) io.out(`  已发送  ${s.orgId} → ${s.to.join(', ')}`);
+      for (const s of r.skipped) io.out(`  跳过    ${s.orgId}：${s.reason}`);
+      for (const f of r.failed) io.err(`  失败    ${f.orgId}：${f.error}`);
+      io.out(`本次发送 ${r.sent.length} 封，此前已发送 ${r.already.length} 个单位，跳过 ${r.skipped.length}，失败 ${r.failed.length}。`);
       return r.failed.length ? 1 : 0;
     }
     case 'status': {
       const s = await ops.status(need(values.campaign, 'campaign'));
-      console.log(`${s.campaign.title}（截止 ${formatBeijing(s.campaign.deadline)}，当前 ${formatBeijing(ops.clock.now())}）`);
+      io.out(`${s.campaign.title}（截止 ${formatBeijing(s.campaign.deadline)}，当前 ${formatBeijing(ops.clock.now())}）`);
       for (const t of s.totals)
-        console.log(`  ${t.name.padEnd(16, '　')} 应报 ${t.orgs}  报齐 ${t.complete}  ${s.campaign.documents.map((d) => `${d.title} ${t.byDocument[d.kind]}`).join('  ')}  逾期 ${t.late}`);
+        io.out(`  ${t.name.padEnd(16, '　')} 应报 ${t.orgs}  报齐 ${t.complete}  ${s.campaign.documents.map((d) => `${d.title} ${t.byDocument[d.kind]}`).join('  ')}  逾期 ${t.late}`);
       if (values.csv) {
         writeFileSync(values.csv, statusCsv(s.campaign, s.rows, s.totals));
-        console.log(`明细已写入 ${values.csv}`);
+        io.out(`明细已写入 ${values.csv}`);
       }
       return 0;
     }
     case 'download': {
       const out = need(values.out, 'out');
       const r = await ops.download(need(values.campaign, 'campaign'), out);
-      console.log(`已写入 ${out}：${r.entries} 个文件，共 ${(r.bytes / 1024 / 1024).toFixed(1)} MB（含 清单.csv；每个文件的 SHA-256 均已核对）`);
+      io.out(`已写入 ${out}：${r.entries} 个文件，共 ${(r.bytes / 1024 / 1024).toFixed(1)} MB（含 清单.csv；每个文件的 SHA-256 均已核对）`);
       return 0;
     }
     case 'orgs':
-      for (const o of await ops.listOrgs()) console.log(`${o.id}\t${o.kind}\t${o.districtId ?? o.directKind ?? ''}\t${o.name}\t${o.contacts.map((c) => c.email).join(',')}`);
+      for (const o of await ops.listOrgs()) io.out(`${o.id}\t${o.kind}\t${o.districtId ?? o.directKind ?? ''}\t${o.name}\t${o.contacts.map((c) => c.email).join(',')}`);
       return 0;
     case 'campaigns':
-      for (const c of await ops.listCampaigns()) console.log(`${c.id}\t${formatBeijing(c.deadline)}\t${c.title}`);
+      for (const c of await ops.listCampaigns()) io.out(`${c.id}\t${formatBeijing(c.deadline)}\t${c.title}`);
       return 0;
     default:
-      console.error(`未知命令：${cmd}\n\n${USAGE}`);
+      io.err(`未知命令：${cmd}\n\n${USAGE}`);
       return 2;
   }
 }
 
-async function connect(cloud: boolean) {
+async function connect(cloud: boolean, source: NodeJS.ProcessEnv) {
   let env: Env;
   if (cloud) {
     try {
-      env = readEnv(process.env);
+      env = readEnv(source);
     } catch (e) {
       throw new AdminError(`云端配置不完整（${(e as Error).message.replace(/^Invalid configuration: /, '')}）。请先按 README「Deploy guide」导出 TABLE_NAME、BUCKET_NAME、SITE_ORIGIN、SIGNING_SECRET_ARN、MAIL_FROM。`);
     }
   } else {
-    const file = process.env.PSY_RUNTIME_FILE ?? resolve(ROOT, '.local/runtime.json');
-    const local = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { pid: number; env: Record<string, string> }) : undefined;
-    if (!local || !alive(local.pid)) throw new AdminError('本地服务未运行：请先在另一个终端运行 npm run dev（或加 --cloud 针对云端部署）。');
+    const file = source.PSY_RUNTIME_FILE ?? resolve(ROOT, '.local/runtime.json');
+    let local: { pid: number; env: Record<string, string> } | undefined;
+    try {
+      local = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as typeof local) : undefined;
+    } catch {
+      local = undefined;
+    }
+    if (!local || typeof local.pid !== 'number' || !alive(local.pid)) throw new AdminError('本地服务未运行：请先在另一个终端运行 npm run dev（或加 --cloud 针对云端部署）。');
+    // The AWS SDK takes the emulators' endpoints from the process environment.
     Object.assign(process.env, local.env);
-    env = readEnv(process.env);
+    env = readEnv({ ...source, ...local.env });
   }
   const key = env.SIGNING_KEY
     ? signingKeySource(env)
@@ -152,10 +217,7 @@ function alive(pid: number) {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    console.error(e instanceof AdminError || (e as Error).name === 'TypeError' ? (e as Error).message : e);
-    process.exit(1);
-  },
-);
+const entry = process.argv[1];
+if (entry !== undefined && resolve(entry) === fileURLToPath(import.meta.url)) {
+  void main(process.argv.slice(2)).then((code) => process.exit(code));
+}

@@ -2,8 +2,40 @@ import * as z from 'zod/mini';
 
 // Schemas use zod/mini (same package, tree-shakable API): full zod costs ~18 KB gzip more per Lambda.
 
-/** Stable organisation id: lower-case latin letters, digits and dashes (used in keys and S3 prefixes). */
-export const OrgId = z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{1,47}$/, '编号只能包含小写字母、数字和连字符（2–48 位）'));
+/**
+ * Words that can never be an org id: route keys of old, URL path segments, audience keywords. Ids
+ * name keys, S3 prefixes and links, so an id equal to one of these would be read as something else
+ * (an org "all" in an audience list, an org "direct" joining the Direct schools' group …).
+ */
+export const RESERVED_IDS: readonly string[] = Object.freeze([
+  'direct',
+  'city',
+  'all',
+  'none',
+  'orgs',
+  'campaigns',
+  'api',
+  'admin',
+  'status',
+  'upload',
+  'uploads',
+  'files',
+  'exports',
+]);
+
+export const ORG_ID_PATTERN = /^[a-z0-9][a-z0-9-]{1,47}$/;
+
+/**
+ * Stable organisation id: lower-case latin letters, digits and dashes, 2–48, starting with a letter
+ * or digit (used in keys and S3 prefixes), never a reserved word. No `#` and no upper case, so an id
+ * can never equal or prefix a route key (`D#…`, `DIRECT`, `CITY`).
+ */
+export const OrgId = z
+  .string()
+  .check(
+    z.regex(ORG_ID_PATTERN, '编号只能包含小写字母、数字和连字符（2–48 位）'),
+    z.refine((id) => !RESERVED_IDS.includes(id), { message: '编号是系统保留字，不能用作机构编号' }),
+  );
 export type OrgId = z.infer<typeof OrgId>;
 
 export const OrgKind = z.enum(['bureau', 'centre', 'district', 'school']);
@@ -47,12 +79,20 @@ export const Org = z
   );
 export type Org = z.infer<typeof Org>;
 
+/** Route key of the Direct schools (they submit straight to the Centre). */
+export const DIRECT_ROUTE_KEY = 'DIRECT';
+/** Route key of the Bureau and the Centre. */
+export const CITY_ROUTE_KEY = 'CITY';
+/** Route key of a District office and its schools. */
+export const districtRouteKey = (districtId: string) => `D#${districtId}`;
+
 /**
- * Where an org's submissions are grouped: a District school and its District office under the
- * District's id, Direct schools under "direct", the Bureau and Centre under "city".
+ * Where an org's submissions are grouped: a District office and its schools under `D#<districtId>`,
+ * Direct schools under `DIRECT`, the Bureau and Centre under `CITY`. Route keys contain upper case
+ * or `#`, ids never do: the two namespaces cannot meet, whatever id an org is given.
  */
 export function routeKeyOf(org: Pick<Org, 'id' | 'kind' | 'districtId'>): string {
-  if (org.kind === 'district') return org.id;
-  if (org.kind === 'school') return org.districtId ?? 'direct';
-  return 'city';
+  if (org.kind === 'district') return districtRouteKey(org.id);
+  if (org.kind === 'school') return org.districtId ? districtRouteKey(org.districtId) : DIRECT_ROUTE_KEY;
+  return CITY_ROUTE_KEY;
 }

@@ -12,7 +12,7 @@
  */
 import { parse, CsvError } from 'csv-parse/sync';
 import type * as z from 'zod/mini';
-import { Org, OrgId, type OrgKind } from '../../schemas/orgs.js';
+import { Org, OrgId, type OrgKind, RESERVED_IDS } from '../../schemas/orgs.js';
 
 export type OrgCsvField =
   | 'id'
@@ -70,12 +70,17 @@ export interface OrgsCsvError {
   reason: string;
 }
 
-export type ParseOrgsCsvResult = { ok: true; orgs: Org[] } | { ok: false; errors: OrgsCsvError[] };
+/** Something that does not stop the import but that the operator should know (same shape as an error). */
+export type OrgsCsvWarning = OrgsCsvError;
+
+export type ParseOrgsCsvResult = { ok: true; orgs: Org[]; warnings: OrgsCsvWarning[] } | { ok: false; errors: OrgsCsvError[] };
 
 const KIND_HINT = '应为 bureau/centre/district/school 或 市教育局/中心/县区/学校';
 const DIRECT_KIND_HINT = '应为 局属学校/省属事业单位办学校/市管民办学历教育学校';
 const ID_HINT = '只能包含小写字母、数字和连字符，以字母或数字开头，2–48 位';
 const PHONE_HINT = '只能包含数字、空格和 +-()，5–20 位，如 0791-86612885';
+const RESERVED_HINT = `保留字有 ${RESERVED_IDS.join('、')}`;
+const KIND_NAME: Record<OrgKind, string> = { bureau: '市教育局', centre: '辅导中心', district: '县区', school: '学校' };
 
 interface Row {
   line: number;
@@ -376,7 +381,18 @@ export function parseOrgsCsv(text: string, known: Pick<Org, 'id' | 'kind'>[] = [
   }
 
   if (errors.length > 0) return done();
-  return { ok: true, orgs: built.map((b) => b.org!) };
+
+  // ---- 6. Warnings: what imports but will not work as the operator expects ------------------
+  // A District office or school counts as 应报 in every campaign for "all"; without an e-mail it
+  // never gets the invitation or a reminder.
+  const warnings: OrgsCsvWarning[] = [];
+  for (const b of built) {
+    const org = b.org!;
+    if ((org.kind === 'school' || org.kind === 'district') && org.contacts.length === 0) {
+      warnings.push({ line: b.line, reason: `${KIND_NAME[org.kind]}${quoteZh(org.name)}（${org.id}）没有联系邮箱，将无法收到邀请和提醒` });
+    }
+  }
+  return { ok: true, orgs: built.map((b) => b.org!), warnings: sortErrors(warnings) };
 }
 
 interface IssueContext {
@@ -398,6 +414,7 @@ function describeIssue(issue: z.core.$ZodIssue, c: IssueContext): OrgsCsvError |
       // The schema's own refinements (school routing): already said more precisely above.
       return c.routingReported ? null : { line, reason: issue.message };
     case 'id':
+      if (RESERVED_IDS.includes(c.def.id)) return { line, reason: `编号${quoteZh(c.def.id)}是系统保留字，不能用作机构编号（${RESERVED_HINT}），请换一个编号` };
       return { line, reason: `编号${quoteZh(c.def.id)}无效：${ID_HINT}` };
     case 'name':
       if (c.def.name === '') return { line, reason: '名称不能为空' };
@@ -407,6 +424,8 @@ function describeIssue(issue: z.core.$ZodIssue, c: IssueContext): OrgsCsvError |
     case 'kind':
       return c.kindReported ? null : { line, reason: `类型${quoteZh(c.def.kind)}无效，${KIND_HINT}` };
     case 'districtId': {
+      if (c.def.district === 'direct') return { line, reason: '所属县区“direct”无效：直属学校请将所属县区留空，并填写直属类别（局属学校/省属事业单位办学校/市管民办学历教育学校）' };
+      if (RESERVED_IDS.includes(c.def.district)) return { line, reason: `所属县区${quoteZh(c.def.district)}是系统保留字，不是县区机构的编号（如 d-donghu）` };
       const hintId = c.districtIdByName.get(c.def.district);
       const hint = hintId ? `（${c.def.district} 的编号是 ${hintId}）` : '（如 d-donghu）';
       return { line, reason: `所属县区${quoteZh(c.def.district)}无效：应填写县区机构的编号而不是名称${hint}` };

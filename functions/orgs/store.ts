@@ -3,12 +3,14 @@ import { type Ddb, getItem, isConditionFailed, queryAll, stripKeys, updateItem }
 
 /**
  * Organisations. Item: pk ORG#<id>, sk ORG; index gsi1: gsi1pk ORGS, gsi1sk <routeKey>#<id>,
- * so "all orgs" and "a District office with its schools" are each one Query.
+ * so "all orgs" and "a District office with its schools" (`list('D#<districtId>')`) are each one
+ * Query. Route keys (`D#…`, `DIRECT`, `CITY`) and ids (lower case, no `#`) never meet.
  */
 export const orgKey = (id: string) => ({ pk: `ORG#${id}`, sk: 'ORG' });
 
 export interface OrgStore {
   get(id: string): Promise<Org | undefined>;
+  /** Every org, or those of one route key (begins_with `<routeKey>#`, so `D#dh` never lists `D#dh2`'s). */
   list(routeKey?: string): Promise<Org[]>;
   /** Creates or updates an org, keeping its stored token version (import never revives a revoked link). */
   upsert(org: Org): Promise<'created' | 'updated'>;
@@ -35,6 +37,7 @@ export function orgStore(ddb: Ddb, table: string): OrgStore {
       const { tokenVersion: _v, id: _id, ...fields } = org;
       const names: Record<string, string> = {};
       const values: Record<string, unknown> = { ':v': org.tokenVersion, ':g': 'ORGS', ':gs': `${routeKeyOf(org)}#${org.id}`, ':id': org.id };
+      // gsi1sk is written every time: a re-import moves an org filed under an old route key.
       const sets = ['tokenVersion = if_not_exists(tokenVersion, :v)', 'gsi1pk = :g', 'gsi1sk = :gs', '#id = :id'];
       names['#id'] = 'id';
       const removes: string[] = [];
@@ -53,9 +56,11 @@ export function orgStore(ddb: Ddb, table: string): OrgStore {
         UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
-        ReturnValues: 'UPDATED_OLD',
+        // ALL_OLD: the whole item as it was, or nothing when there was none. (UPDATED_OLD is not
+        // enough: other implementations leave out attributes set to the value they already had.)
+        ReturnValues: 'ALL_OLD',
       });
-      return old?.id ? 'updated' : 'created';
+      return old === undefined ? 'created' : 'updated';
     },
     async bumpTokenVersion(id) {
       try {

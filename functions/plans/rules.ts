@@ -1,5 +1,5 @@
 import type { Campaign } from '../../schemas/campaigns.js';
-import { type Org, routeKeyOf } from '../../schemas/orgs.js';
+import { CITY_ROUTE_KEY, DIRECT_ROUTE_KEY, type Org, routeKeyOf } from '../../schemas/orgs.js';
 import { type DocSummary, FILE_TYPES, type FileExt, MAX_UPLOAD_BYTES, type OrgSummary, type RejectReason, type StatusFilter, type Upload } from '../../schemas/plans.js';
 import { beijingDay, formatBeijingExcel, formatBeijingShort } from '../shared/clock.js';
 import type { Role } from '../shared/tokens.js';
@@ -327,7 +327,8 @@ export function grandTotal(campaign: Campaign, totals: GroupTotal[]): GroupTotal
 }
 
 function groupName(group: string, districtNames: Map<string, string>) {
-  if (group === routeKeyOf({ id: '', kind: 'school' })) return DIRECT_GROUP_NAME;
+  if (group === DIRECT_ROUTE_KEY) return DIRECT_GROUP_NAME;
+  if (group === CITY_ROUTE_KEY) return '市教育局、辅导中心';
   return districtNames.get(group) ?? group.replace(/^D#/, '');
 }
 
@@ -344,9 +345,8 @@ export function filterRows(rows: OrgStatus[], f: StatusFilter): OrgStatus[] {
 }
 
 const kindOrder = (r: OrgStatus) => (r.kind === 'district' ? 0 : 1);
-const DIRECT = routeKeyOf({ id: '', kind: 'school' });
 /** Districts in route-key order, Direct schools last. */
-const byGroup = (a: string, b: string) => Number(a === DIRECT) - Number(b === DIRECT) || a.localeCompare(b);
+const byGroup = (a: string, b: string) => Number(a === DIRECT_ROUTE_KEY) - Number(b === DIRECT_ROUTE_KEY) || a.localeCompare(b);
 
 /** One CSV cell: quoted when needed; a leading = + - @ tab or CR is neutralised (no formula injection in Excel). */
 export const csvCell = (v: string | number) => {

@@ -37,6 +37,8 @@ export interface TokenSigner {
 }
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64url');
+/** One part of a compact JWT: unpadded base64url, nothing else (no '=', '+', '/', whitespace or other characters). */
+const B64URL_PART = /^[A-Za-z0-9_-]+$/;
 /** The only header we issue or accept: a token with any other (alg "none", RS256 …) is invalid. */
 const HEADER = b64(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
 
@@ -57,14 +59,19 @@ export function tokenSigner(getKey: () => Promise<Uint8Array>): TokenSigner {
     session: (g) => sign(g, 'session', SESSION_TTL_SECONDS),
     async verify(token, typ) {
       const invalid = typ === 'link' ? Errors.linkInvalid() : Errors.noSession();
-      const parts = token.split('.');
-      if (parts.length !== 3 || parts[0] !== HEADER) throw invalid;
-      const expected = await mac(`${parts[0]}.${parts[1]}`);
-      const given = Buffer.from(parts[2] as string, 'base64url');
+      const parts = typeof token === 'string' ? token.split('.') : [];
+      if (parts.length !== 3) throw invalid;
+      const [header, body, signature] = parts as [string, string, string];
+      if (header !== HEADER || !B64URL_PART.test(body) || !B64URL_PART.test(signature)) throw invalid;
+      // Compare the signature as the exact string we would have written (canonical base64url), not
+      // as decoded bytes: Node's decoder skips characters outside the alphabet, accepts '+', '/' and
+      // '=' and ignores the unused low bits of the last character, so many strings decode the same.
+      const expected = Buffer.from((await mac(`${header}.${body}`)).toString('base64url'), 'latin1');
+      const given = Buffer.from(signature, 'latin1');
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid;
       let payload: unknown;
       try {
-        payload = JSON.parse(Buffer.from(parts[1] as string, 'base64url').toString('utf8'));
+        payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
       } catch {
         throw invalid;
       }

@@ -4,14 +4,14 @@
  * concurrently, so the Bureau's view is checked between a before and an after list.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Org } from '../../schemas/orgs.js';
+import { type Org, routeKeyOf } from '../../schemas/orgs.js';
 import { minimalPdf } from '../fixtures/files.js';
 import { call, expectHtmlError, importOrgs, openLink, postToS3, requestUpload, seedCampaign, sessionFor, useRuntime, waitValidated } from './helpers.js';
 
 const rt = useRuntime();
 const seeded = seedCampaign();
 const inAudience = (o: Org) => o.kind === 'district' || o.kind === 'school';
-const groupOf = (o: Org) => (o.kind === 'district' ? o.id : (o.districtId ?? 'direct'));
+const groupOf = (o: Org) => routeKeyOf(o);
 
 let orgs: Org[];
 let district: Org;
@@ -42,7 +42,7 @@ describe('status scope', () => {
     expect(r.status, r.text).toBe(200);
     const body = r.json();
     expect(ids(body.rows)).toEqual([school.id]);
-    expect(body.totals).toEqual([expect.objectContaining({ group: district.id, name: district.name, orgs: 1 })]);
+    expect(body.totals).toEqual([expect.objectContaining({ group: `D#${district.id}`, name: district.name, orgs: 1 })]);
     expect(body.rows[0].documents.map((d: { document: string }) => d.document)).toEqual(seeded.documents.map((d) => d.kind));
     const plans = (await call(rt, '/api/plans', { cookie })).json();
     expect(ids(plans.rows)).toEqual([school.id]);
@@ -56,7 +56,7 @@ describe('status scope', () => {
     expect(ids(body.rows)).toEqual([district.id, ...districtSchools.map((s) => s.id)].sort());
     expect(body.rows[0].orgId).toBe(district.id); // the District office first
     expect(body.totals).toHaveLength(1);
-    expect(body.totals[0]).toMatchObject({ group: district.id, name: district.name, orgs: districtSchools.length + 1 });
+    expect(body.totals[0]).toMatchObject({ group: `D#${district.id}`, name: district.name, orgs: districtSchools.length + 1 });
     // /api/plans stays the District's own row.
     expect(ids((await call(rt, '/api/plans', { cookie })).json().rows)).toEqual([district.id]);
 
@@ -91,21 +91,21 @@ describe('status scope', () => {
     const groups = new Set(body.totals.map((t: { group: string }) => t.group));
     for (const o of before) expect(groups.has(groupOf(o)), groupOf(o)).toBe(true);
     for (const g of groups) expect(after.some((o) => groupOf(o) === g), String(g)).toBe(true);
-    expect(groups.has('direct')).toBe(true);
+    expect(groups.has('DIRECT')).toBe(true);
     expect(groups.size).toBe(body.totals.length);
     // Totals add up to the rows; seeded groups have exactly their seeded orgs.
     expect(body.totals.reduce((n: number, t: { orgs: number }) => n + t.orgs, 0)).toBe(body.rows.length);
     for (const d of orgs.filter((o) => o.kind === 'district')) {
-      const t = body.totals.find((x: { group: string }) => x.group === d.id);
+      const t = body.totals.find((x: { group: string }) => x.group === `D#${d.id}`);
       expect(t, d.id).toMatchObject({ name: d.name, orgs: orgs.filter((o) => o.districtId === d.id).length + 1 });
     }
-    const direct = body.totals.find((t: { group: string }) => t.group === 'direct');
+    const direct = body.totals.find((t: { group: string }) => t.group === 'DIRECT');
     expect(direct.name).toMatch(/直属/);
 
     const page = await call(rt, '/status', { cookie });
     expect(page.status).toBe(200);
     expect(page.text).toContain(seeded.title);
-    for (const d of orgs.filter((o) => o.kind === 'district')) expect(page.text).toContain(`data-group="${d.id}"`);
+    for (const d of orgs.filter((o) => o.kind === 'district')) expect(page.text).toContain(`data-group="D#${d.id}"`);
     // The Bureau has nothing to upload: /upload sends it to /status.
     const upload = await call(rt, '/upload', { cookie });
     expect(upload.status).toBe(302);
@@ -163,7 +163,7 @@ describe('status scope', () => {
     for (const d of seeded.documents) {
       const up = await requestUpload(rt, school.cookie, { document: d.kind, fileName: `${d.title}.pdf`, size: minimalPdf().length });
       expect((await postToS3(up, minimalPdf(), `${d.title}.pdf`)).status).toBe(204);
-      expect((await waitValidated(rt, seeded.id, 'it-st-d', 'it-st-eq', d.kind, up.uploadId)).state).toBe('accepted');
+      expect((await waitValidated(rt, seeded.id, 'D#it-st-d', 'it-st-eq', d.kind, up.uploadId)).state).toBe('accepted');
     }
     const { cookie } = await sessionFor(rt, 'it-st-d');
     const all = await call(rt, '/status', { cookie });

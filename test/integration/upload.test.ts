@@ -27,6 +27,8 @@ const rt = useRuntime();
 const seeded = seedCampaign();
 const [DOC_A, DOC_B] = seeded.documents.map((d) => d.kind) as [string, string];
 const D = 'it-up-d';
+/** The District's route key (routeKeyOf). */
+const RK = `D#${D}`;
 
 beforeAll(async () => {
   await importOrgs(rt, [
@@ -60,7 +62,7 @@ const plans = async (cookie: string) => {
 
 describe('the real pre-signed POST', () => {
   it('pins key, type, size range and a ≤ 10 minute expiry in the policy, with no checksum fields', async () => {
-    const org = { id: 'it-up-s0', routeKey: D };
+    const org = { id: 'it-up-s0', routeKey: RK };
     const { cookie } = await sessionFor(rt, org.id);
     const r = await call(rt, '/api/uploads', { cookie, json: { document: DOC_A, fileName: '实施方案.pdf', size: 1234 } });
     expect(r.status, r.text).toBe(201);
@@ -85,12 +87,12 @@ describe('the real pre-signed POST', () => {
     expect(JSON.stringify(policy.conditions).toLowerCase()).not.toMatch(/checksum/);
 
     // The pending attempt is recorded under the org's route key.
-    const item = await uploadItem(rt, CAMPAIGN, D, org.id, DOC_A, p.uploadId);
+    const item = await uploadItem(rt, CAMPAIGN, RK, org.id, DOC_A, p.uploadId);
     expect(item).toMatchObject({ state: 'pending', orgId: org.id, document: DOC_A, ext: 'pdf', declaredSize: 1234, originalName: '实施方案.pdf' });
   });
 
   it('accepts a real PDF posted as multipart form: versions, hash, size and the accepted/ copy', async () => {
-    const org = { id: 'it-up-s1', routeKey: D };
+    const org = { id: 'it-up-s1', routeKey: RK };
     const { cookie } = await sessionFor(rt, org.id);
     const first = minimalPdf('first version');
     const a = await upload(cookie, org, DOC_A, '心理服务体系建设工作实施方案.pdf', first);
@@ -121,7 +123,7 @@ describe('the real pre-signed POST', () => {
     expect(afterSecond.map((o) => o.key).sort()).toEqual([a.item.acceptedKey, b.item.acceptedKey].sort());
     expect(afterSecond.find((o) => o.key === a.item.acceptedKey)).toEqual(afterFirst[0]);
     // The first attempt's record is unchanged by the second.
-    expect(await uploadItem(rt, CAMPAIGN, D, org.id, DOC_A, a.p.uploadId)).toEqual(a.item);
+    expect(await uploadItem(rt, CAMPAIGN, RK, org.id, DOC_A, a.p.uploadId)).toEqual(a.item);
 
     const page = await call(rt, '/upload', { cookie });
     expect(page.status).toBe(200);
@@ -129,8 +131,8 @@ describe('the real pre-signed POST', () => {
     expect(page.text).toContain('实施方案-修订.pdf');
   });
 
-  it('accepts a real DOCX and a PDF from a Direct school (route key "direct")', async () => {
-    const direct = { id: 'it-up-s2', routeKey: 'direct' };
+  it('accepts a real DOCX and a PDF from a Direct school (route key "DIRECT")', async () => {
+    const direct = { id: 'it-up-s2', routeKey: 'DIRECT' };
     const { cookie } = await sessionFor(rt, direct.id);
     const docx = minimalDocx();
     const p = await requestUpload(rt, cookie, { document: DOC_B, fileName: '心理危机管理工作方案.docx', size: docx.length });
@@ -138,7 +140,7 @@ describe('the real pre-signed POST', () => {
     const policy = JSON.parse(Buffer.from(p.fields.Policy as string, 'base64').toString('utf8')) as { conditions: unknown[] };
     expect(policy.conditions).toContainEqual(['eq', '$Content-Type', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document']);
     expect((await postToS3(p, docx, '心理危机管理工作方案.docx')).status).toBe(204);
-    const w = await waitValidated(rt, CAMPAIGN, 'direct', direct.id, DOC_B, p.uploadId);
+    const w = await waitValidated(rt, CAMPAIGN, 'DIRECT', direct.id, DOC_B, p.uploadId);
     expect(w.state, JSON.stringify(w)).toBe('accepted');
     expect(w).toMatchObject({ sha256: sha256(docx), size: docx.length, acceptedKey: `accepted/${CAMPAIGN}/${direct.id}/${DOC_B}/${p.uploadId}.docx` });
 
@@ -149,18 +151,18 @@ describe('the real pre-signed POST', () => {
     expect(docs[DOC_A]).toMatchObject({ state: 'uploaded', versions: 1 });
     expect(docs[DOC_B]).toMatchObject({ state: 'uploaded', versions: 1 });
     const body = (await call(rt, '/api/plans', { cookie })).json();
-    expect(body.rows[0]).toMatchObject({ orgId: direct.id, group: 'direct', complete: true });
+    expect(body.rows[0]).toMatchObject({ orgId: direct.id, group: 'DIRECT', complete: true });
     expect((await listObjects(rt, `accepted/${CAMPAIGN}/${direct.id}/`)).map((o) => o.key).sort()).toEqual([a.item.acceptedKey, w.acceptedKey].sort());
   });
 
   it('an abandoned pre-signed POST (the S3 POST never came) does not keep a later, validated upload "pending"', async () => {
     // What happens when a phone loses the network after POST /api/uploads and the user tries again.
-    const org = { id: 'it-up-s7', routeKey: D };
+    const org = { id: 'it-up-s7', routeKey: RK };
     const { cookie } = await sessionFor(rt, org.id);
     const abandoned = await requestUpload(rt, cookie, { document: DOC_A, fileName: 'plan.pdf', size: 999 });
     const retry = await upload(cookie, org, DOC_A, 'plan.pdf', minimalPdf('retry'));
     expect(retry.item.state).toBe('accepted');
-    expect((await uploadItem(rt, CAMPAIGN, D, org.id, DOC_A, abandoned.uploadId))?.state).toBe('pending');
+    expect((await uploadItem(rt, CAMPAIGN, RK, org.id, DOC_A, abandoned.uploadId))?.state).toBe('pending');
     // The retry is validated: the page's poller (web/app-script.ts waits for !pending) must be able to stop.
     const body = (await call(rt, '/api/plans', { cookie })).json();
     const doc = body.rows[0].documents.find((d: { document: string }) => d.document === DOC_A);
@@ -171,7 +173,7 @@ describe('the real pre-signed POST', () => {
 
 describe('rejected look-alikes', () => {
   it('rejects an ELF binary and a zip renamed .pdf with TYPE_MISMATCH; the page says why; nothing accepted', async () => {
-    const org = { id: 'it-up-s3', routeKey: D };
+    const org = { id: 'it-up-s3', routeKey: RK };
     const { cookie } = await sessionFor(rt, org.id);
     const elf = await upload(cookie, org, DOC_A, '方案.pdf', elfExecutable());
     const zip = await upload(cookie, org, DOC_B, '危机方案.pdf', plainZip());
@@ -196,7 +198,7 @@ describe('rejected look-alikes', () => {
   });
 
   it('rejects a Windows executable renamed .docx, then accepts the real file afterwards', async () => {
-    const org = { id: 'it-up-s4', routeKey: D };
+    const org = { id: 'it-up-s4', routeKey: RK };
     const { cookie } = await sessionFor(rt, org.id);
     const pe = await upload(cookie, org, DOC_A, '方案.docx', peExecutable());
     expect(pe.item).toMatchObject({ state: 'rejected', reason: 'TYPE_MISMATCH' });
@@ -213,7 +215,7 @@ describe('rejected look-alikes', () => {
   });
 
   it('checks size again after the upload (s3rver, like a tampered client, ignores the policy): over 20 MiB → TOO_LARGE, empty → EMPTY', async () => {
-    const org = { id: 'it-up-s6', routeKey: D };
+    const org = { id: 'it-up-s6', routeKey: RK };
     const { cookie } = await sessionFor(rt, org.id);
     const big = Buffer.concat([minimalPdf('big'), Buffer.alloc(20 * 1024 * 1024, 0x20)]);
     const large = await upload(cookie, org, DOC_A, 'big.pdf', big.subarray(0, 20 * 1024 * 1024 + 1), CAMPAIGN, 1000);
@@ -230,14 +232,14 @@ describe('rejected look-alikes', () => {
 
 describe('idempotent validation', () => {
   it('a re-delivered ObjectCreated event is ignored: item byte-for-byte unchanged, no new accepted/ object', async () => {
-    const org = { id: 'it-up-s5', routeKey: D };
+    const org = { id: 'it-up-s5', routeKey: RK };
     const { cookie } = await sessionFor(rt, org.id);
     const good = await upload(cookie, org, DOC_A, 'plan.pdf', minimalPdf('idempotent'));
     const bad = await upload(cookie, org, DOC_B, 'plan.pdf', elfExecutable());
     expect(good.item.state).toBe('accepted');
     expect(bad.item.state).toBe('rejected');
     const objectsBefore = await listObjects(rt, `accepted/${CAMPAIGN}/${org.id}/`);
-    const itemsBefore = await uploadItems(rt, CAMPAIGN, D, org.id);
+    const itemsBefore = await uploadItems(rt, CAMPAIGN, RK, org.id);
 
     // The environment already points at the emulators (useRuntime): the handler talks to the same ones.
     const { handler } = await import('../../functions/plans/validate-upload.js');
@@ -261,7 +263,7 @@ describe('idempotent validation', () => {
       const r2 = await handler(event(encodeURIComponent(key).replace(/%2F/g, '/'), u.item.size));
       expect(r2).toEqual({ results: [{ key, outcome: 'ignored' }] });
     }
-    const itemsAfter = await uploadItems(rt, CAMPAIGN, D, org.id);
+    const itemsAfter = await uploadItems(rt, CAMPAIGN, RK, org.id);
     expect(JSON.stringify(itemsAfter)).toBe(JSON.stringify(itemsBefore));
     expect(itemsAfter).toStrictEqual(itemsBefore);
     expect(await listObjects(rt, `accepted/${CAMPAIGN}/${org.id}/`)).toEqual(objectsBefore);
@@ -272,7 +274,7 @@ describe('idempotent validation', () => {
 
 describe('late submissions', () => {
   const LATE = 'it-late-2019';
-  const org = { id: 'it-up-late', routeKey: D };
+  const org = { id: 'it-up-late', routeKey: RK };
 
   beforeAll(async () => {
     await rt.ops.createCampaign(
@@ -307,7 +309,7 @@ describe('late submissions', () => {
     expect(docs[DOC_A]).toMatchObject({ state: 'uploaded', late: true, versions: 1 });
     const status = (await call(rt, '/api/status', { cookie })).json();
     expect(status.campaign.id).toBe(LATE);
-    expect(status.totals).toEqual([expect.objectContaining({ group: D, orgs: 1, complete: 1, late: 1 })]);
+    expect(status.totals).toEqual([expect.objectContaining({ group: RK, orgs: 1, complete: 1, late: 1 })]);
     page = await call(rt, '/upload', { cookie });
     expect(page.text).toContain('逾期提交');
     const csv = await call(rt, '/api/status?format=csv', { cookie });

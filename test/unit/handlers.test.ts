@@ -180,10 +180,10 @@ describe('create-upload handler (POST /api/uploads)', () => {
       TableName: TABLE,
       Item: marshall({
         pk: 'CAMPAIGN#2019-plans',
-        sk: `UPLOAD#dh#dh-school-1#service-plan#${id}`,
+        sk: `UPLOAD#D#dh#dh-school-1#service-plan#${id}`,
         campaignId: '2019-plans',
         orgId: 'dh-school-1',
-        routeKey: 'dh',
+        routeKey: 'D#dh',
         document: 'service-plan',
         uploadId: id,
         ext: 'pdf',
@@ -347,7 +347,7 @@ describe('create-upload handler (POST /api/uploads)', () => {
 describe('validate-upload handler (S3 ObjectCreated)', () => {
   const key = `incoming/2019-plans/dh-school-1/service-plan/${UPLOAD_ID}.pdf`;
   const dest = `accepted/2019-plans/dh-school-1/service-plan/${UPLOAD_ID}.pdf`;
-  const Key = marshall({ pk: 'CAMPAIGN#2019-plans', sk: `UPLOAD#dh#dh-school-1#service-plan#${UPLOAD_ID}` });
+  const Key = marshall({ pk: 'CAMPAIGN#2019-plans', sk: `UPLOAD#D#dh#dh-school-1#service-plan#${UPLOAD_ID}` });
   const s3Event = (k: string, eventName = 'ObjectCreated:Post') => ({
     Records: [
       {
@@ -514,19 +514,19 @@ describe('status handler (GET /api/status, GET /api/plans)', () => {
           TableName: TABLE,
           IndexName: 'gsi1',
           KeyConditionExpression: 'gsi1pk = :p AND begins_with(gsi1sk, :r)',
-          ExpressionAttributeValues: marshall({ ':p': 'ORGS', ':r': 'dh#' }),
+          ExpressionAttributeValues: marshall({ ':p': 'ORGS', ':r': 'D#dh#' }),
           ExclusiveStartKey: undefined,
         },
         {
           TableName: TABLE,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-          ExpressionAttributeValues: marshall({ ':pk': 'CAMPAIGN#2019-plans', ':p': 'UPLOAD#dh#' }),
+          ExpressionAttributeValues: marshall({ ':pk': 'CAMPAIGN#2019-plans', ':p': 'UPLOAD#D#dh#' }),
           ExclusiveStartKey: undefined,
         },
         {
           TableName: TABLE,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-          ExpressionAttributeValues: marshall({ ':pk': 'CAMPAIGN#2019-plans', ':p': 'UPLOAD#dh#' }),
+          ExpressionAttributeValues: marshall({ ':pk': 'CAMPAIGN#2019-plans', ':p': 'UPLOAD#D#dh#' }),
           ExclusiveStartKey: marshall({ pk: 'CAMPAIGN#2019-plans', sk: dhUploads[0]?.sk }),
         },
       ]),
@@ -542,14 +542,14 @@ describe('status handler (GET /api/status, GET /api/plans)', () => {
     expect(body.rows.map((x) => x.orgId)).toEqual(['dh-school-1']);
     const queries = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
     expect(queries.some((q) => q.IndexName === 'gsi1')).toBe(false);
-    expect(queries[0]?.ExpressionAttributeValues).toEqual(marshall({ ':pk': 'CAMPAIGN#2019-plans', ':p': 'UPLOAD#dh#dh-school-1#' }));
+    expect(queries[0]?.ExpressionAttributeValues).toEqual(marshall({ ':pk': 'CAMPAIGN#2019-plans', ':p': 'UPLOAD#D#dh#dh-school-1#' }));
   });
 
   it('GET /api/plans is the own org even for a District', async () => {
     const r = await get('GET /api/plans', orgs.dh);
     const body = JSON.parse(r.body ?? '') as { rows: { orgId: string }[] };
     expect(body.rows.map((x) => x.orgId)).toEqual(['dh']);
-    expect(ddb.commandCalls(QueryCommand)[0]?.args[0].input.ExpressionAttributeValues).toEqual(marshall({ ':pk': 'CAMPAIGN#2019-plans', ':p': 'UPLOAD#dh#dh#' }));
+    expect(ddb.commandCalls(QueryCommand)[0]?.args[0].input.ExpressionAttributeValues).toEqual(marshall({ ':pk': 'CAMPAIGN#2019-plans', ':p': 'UPLOAD#D#dh#dh#' }));
   });
 
   it('an unknown format or query parameter → 400 VALIDATION in Chinese; no cookie → 401', async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
 import { formatOrgsCsv, parseOrgsCsv, type ParseOrgsCsvResult } from '../../functions/orgs/csv.js';
-import type { Org } from '../../schemas/orgs.js';
+import { type Org, RESERVED_IDS } from '../../schemas/orgs.js';
 
 const H = 'id,name,kind,district,direct_kind,contact_name,contact_email,contact_phone';
 const BUREAU = 'bureau,南昌市教育局,bureau,,,王晓雯,bureau.office@example.org,0791-85550001';
@@ -347,6 +347,75 @@ describe('parseOrgsCsv: errors carry the physical line number', () => {
     ]);
     // Without the stored orgs the result is the same: the file brings its own Bureau.
     expect(errorsOf(parseOrgsCsv(bad))).toEqual(errors);
+  });
+});
+
+describe('parseOrgsCsv: reserved words are never ids', () => {
+  const one = (...rows: string[]) => errorsOf(parseOrgsCsv(csv(H, BUREAU, DISTRICT, ...rows)));
+
+  it('refuses a reserved word as an id, naming the line (direct, city: the old route keys)', () => {
+    expect(one('direct,直属学校组,district,,,,,', 's-a,甲小学,school,d-donghu,,,,', 'city,城区教科体局,district,,,,,')).toEqual([
+      {
+        line: 4,
+        reason: `编号“direct”是系统保留字，不能用作机构编号（保留字有 ${RESERVED_IDS.join('、')}），请换一个编号`,
+      },
+      {
+        line: 6,
+        reason: `编号“city”是系统保留字，不能用作机构编号（保留字有 ${RESERVED_IDS.join('、')}），请换一个编号`,
+      },
+    ]);
+  });
+
+  it('refuses every reserved word, and imports nothing', () => {
+    for (const w of RESERVED_IDS) {
+      const r = parseOrgsCsv(csv(H, BUREAU, `${w},某某小学,school,,局属学校,,,`));
+      expect(r.ok, w).toBe(false);
+      expect(errorsOf(r).map((e) => [e.line, e.reason.startsWith(`编号“${w}”是系统保留字`)]), w).toEqual([[3, true]]);
+    }
+  });
+
+  it('a reserved word in the district column: "direct" gets the Direct-school hint, others are refused too', () => {
+    expect(one('s-a,甲小学,school,direct,,,,', 's-b,乙小学,school,all,,,,')).toEqual([
+      { line: 4, reason: '所属县区“direct”无效：直属学校请将所属县区留空，并填写直属类别（局属学校/省属事业单位办学校/市管民办学历教育学校）' },
+      { line: 5, reason: '所属县区“all”是系统保留字，不是县区机构的编号（如 d-donghu）' },
+    ]);
+  });
+
+  it('ids that only contain a reserved word are fine', () => {
+    const orgs = orgsOf(parseOrgsCsv(csv(H, BUREAU, 'd-city,城区教科体局,district,,,甲,a@example.org,', 's-direct-a,直属甲校,school,,局属学校,乙,b@example.org,')));
+    expect(orgs.map((o) => o.id)).toEqual(['bureau', 'd-city', 's-direct-a']);
+  });
+});
+
+describe('parseOrgsCsv: warnings', () => {
+  it('a school or District office without a contact e-mail imports, with a warning on its line', () => {
+    const r = parseOrgsCsv(
+      csv(
+        H,
+        'bureau,南昌市教育局,bureau,,,,,',
+        'centre,辅导中心,centre,,,,,',
+        DISTRICT,
+        'd-xihu,西湖区教科体局,district,,,,,',
+        's-donghu-a,东湖区甲小学,school,d-donghu,,,,',
+        's-donghu-b,东湖区乙小学,school,d-donghu,,王五,b@example.com,',
+        's-direct-c,直属丙校,school,,局属学校,,,',
+        's-direct-c,,,,,,,',
+      ),
+    );
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.orgs.map((o) => o.id)).toEqual(['bureau', 'centre', 'd-donghu', 'd-xihu', 's-donghu-a', 's-donghu-b', 's-direct-c']);
+    // The Bureau and the Centre are not asked to submit: no warning for them.
+    expect(r.warnings).toEqual([
+      { line: 5, reason: '县区“西湖区教科体局”（d-xihu）没有联系邮箱，将无法收到邀请和提醒' },
+      { line: 6, reason: '学校“东湖区甲小学”（s-donghu-a）没有联系邮箱，将无法收到邀请和提醒' },
+      { line: 8, reason: '学校“直属丙校”（s-direct-c）没有联系邮箱，将无法收到邀请和提醒' },
+    ]);
+  });
+
+  it('no warnings when every District office and school has an e-mail', () => {
+    const r = parseOrgsCsv(csv(...BASIC_LINES));
+    expect(r).toEqual({ ok: true, orgs: EXPECTED_BASIC, warnings: [] });
   });
 });
 

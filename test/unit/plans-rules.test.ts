@@ -231,47 +231,47 @@ describe('summarise', () => {
   const uploads = [
     // dh-school-1: two versions of the service plan, the second after the deadline;
     // the crisis plan rejected once, then accepted (the old rejection is not shown).
-    acc(2, 'dh-school-1', 'dh', 'service-plan', '2019-06-30T16:10:03.000Z', true, 'v2.pdf', 2000),
-    acc(1, 'dh-school-1', 'dh', 'service-plan', '2019-06-10T02:00:05.000Z', false, 'v1.pdf', 1000),
-    rej(3, 'dh-school-1', 'dh', 'crisis-plan', '2019-06-11T00:00:00.000Z', 'TYPE_MISMATCH', 'virus.pdf'),
-    acc(4, 'dh-school-1', 'dh', 'crisis-plan', '2019-06-12T00:00:00.000Z', false, 'crisis.docx', 3000),
+    acc(2, 'dh-school-1', 'D#dh', 'service-plan', '2019-06-30T16:10:03.000Z', true, 'v2.pdf', 2000),
+    acc(1, 'dh-school-1', 'D#dh', 'service-plan', '2019-06-10T02:00:05.000Z', false, 'v1.pdf', 1000),
+    rej(3, 'dh-school-1', 'D#dh', 'crisis-plan', '2019-06-11T00:00:00.000Z', 'TYPE_MISMATCH', 'virus.pdf'),
+    acc(4, 'dh-school-1', 'D#dh', 'crisis-plan', '2019-06-12T00:00:00.000Z', false, 'crisis.docx', 3000),
     // dh-school-2: accepted, then a newer rejected upload (shown); the crisis plan still being checked.
-    acc(5, 'dh-school-2', 'dh', 'service-plan', '2019-06-20T00:00:00.000Z', false, 'a.pdf', 10),
-    rej(6, 'dh-school-2', 'dh', 'service-plan', '2019-06-21T00:00:00.000Z', 'EMPTY', 'b.pdf'),
-    pend(7, 'dh-school-2', 'dh', 'crisis-plan', minutesBefore(14)),
+    acc(5, 'dh-school-2', 'D#dh', 'service-plan', '2019-06-20T00:00:00.000Z', false, 'a.pdf', 10),
+    rej(6, 'dh-school-2', 'D#dh', 'service-plan', '2019-06-21T00:00:00.000Z', 'EMPTY', 'b.pdf'),
+    pend(7, 'dh-school-2', 'D#dh', 'crisis-plan', minutesBefore(14)),
     // dh (District office): only stale pending attempts (15 and 16 minutes old).
-    pend(8, 'dh', 'dh', 'service-plan', minutesBefore(16)),
-    pend(9, 'dh', 'dh', 'service-plan', minutesBefore(15)),
+    pend(8, 'dh', 'D#dh', 'service-plan', minutesBefore(16)),
+    pend(9, 'dh', 'D#dh', 'service-plan', minutesBefore(15)),
     // xh-school-1 complete and on time.
-    acc(10, 'xh-school-1', 'xh', 'service-plan', '2019-06-15T00:00:00.000Z', false, 'x1.pdf', 11),
-    acc(11, 'xh-school-1', 'xh', 'crisis-plan', '2019-06-15T00:00:00.000Z', false, 'x2.pdf', 12),
+    acc(10, 'xh-school-1', 'D#xh', 'service-plan', '2019-06-15T00:00:00.000Z', false, 'x1.pdf', 11),
+    acc(11, 'xh-school-1', 'D#xh', 'crisis-plan', '2019-06-15T00:00:00.000Z', false, 'x2.pdf', 12),
     // direct-1 complete, crisis plan late.
-    acc(12, 'direct-1', 'direct', 'service-plan', '2019-06-29T00:00:00.000Z', false, 'd1.pdf', 13),
-    acc(13, 'direct-1', 'direct', 'crisis-plan', '2019-07-01T00:00:00.000Z', true, 'd2.pdf', 14),
+    acc(12, 'direct-1', 'DIRECT', 'service-plan', '2019-06-29T00:00:00.000Z', false, 'd1.pdf', 13),
+    acc(13, 'direct-1', 'DIRECT', 'crisis-plan', '2019-07-01T00:00:00.000Z', true, 'd2.pdf', 14),
     // the Bureau is not in the audience: its stray attempt makes no row.
-    acc(14, 'bureau', 'city', 'service-plan', '2019-06-15T00:00:00.000Z', false, 'b.pdf', 15),
+    acc(14, 'bureau', 'CITY', 'service-plan', '2019-06-15T00:00:00.000Z', false, 'b.pdf', 15),
   ];
   const result = () => summarise(campaign, allOrgs, uploads, now);
 
   it('orders rows and totals by District, Direct schools last, the District office first within its group', () => {
     const r = result();
     expect(r.rows.map((row) => [row.group, row.orgId, row.kind])).toEqual([
-      ['dh', 'dh', 'district'],
-      ['dh', 'dh-school-1', 'school'],
-      ['dh', 'dh-school-2', 'school'],
-      ['xh', 'xh', 'district'],
-      ['xh', 'xh-school-1', 'school'],
-      ['direct', 'direct-1', 'school'],
+      ['D#dh', 'dh', 'district'],
+      ['D#dh', 'dh-school-1', 'school'],
+      ['D#dh', 'dh-school-2', 'school'],
+      ['D#xh', 'xh', 'district'],
+      ['D#xh', 'xh-school-1', 'school'],
+      ['DIRECT', 'direct-1', 'school'],
     ]);
-    expect(r.totals.map((t) => t.group)).toEqual(['dh', 'xh', 'direct']);
+    expect(r.totals.map((t) => t.group)).toEqual(['D#dh', 'D#xh', 'DIRECT']);
   });
 
   it('groups each District office with its own schools', () => {
     const byGroup = (g: string) => result().rows.filter((row) => row.group === g).map((row) => row.orgId).sort();
-    expect(byGroup('dh')).toEqual(['dh', 'dh-school-1', 'dh-school-2']);
-    expect(byGroup('xh')).toEqual(['xh', 'xh-school-1']);
-    expect(byGroup('direct')).toEqual(['direct-1']);
-    expect(byGroup('city')).toEqual([]);
+    expect(byGroup('D#dh')).toEqual(['dh', 'dh-school-1', 'dh-school-2']);
+    expect(byGroup('D#xh')).toEqual(['xh', 'xh-school-1']);
+    expect(byGroup('DIRECT')).toEqual(['direct-1']);
+    expect(byGroup('CITY')).toEqual([]);
   });
 
   it('counts versions, shows the last upload and its late flag, hides a rejection older than the accepted version', () => {
@@ -280,7 +280,7 @@ describe('summarise', () => {
       orgId: 'dh-school-1',
       name: '东湖区第一小学',
       kind: 'school',
-      group: 'dh',
+      group: 'D#dh',
       complete: true,
       documents: [
         {
@@ -352,23 +352,23 @@ describe('summarise', () => {
       ['service-plan', 'missing', false],
       ['crisis-plan', 'missing', false],
     ]);
-    const fresh = summarise(campaign, [orgs.dh], [pend(20, 'dh', 'dh', 'service-plan', new Date(now.getTime() - 15 * 60_000 + 1).toISOString())], now);
+    const fresh = summarise(campaign, [orgs.dh], [pend(20, 'dh', 'D#dh', 'service-plan', new Date(now.getTime() - 15 * 60_000 + 1).toISOString())], now);
     expect(fresh.rows[0]?.documents[0]?.pending).toBe(true);
   });
 
   it('an abandoned attempt older than the last finished one is not pending (lost POST, then a successful retry)', () => {
     const t = (minAgo: number) => new Date(now.getTime() - minAgo * 60_000).toISOString();
-    const abandoned = pend(30, 'dh', 'dh', 'service-plan', t(3));
-    const retried = { ...pend(31, 'dh', 'dh', 'service-plan', t(2)), state: 'accepted' as const, receivedAt: t(1), size: 10, sha256: 'x', late: false, acceptedKey: 'k' };
+    const abandoned = pend(30, 'dh', 'D#dh', 'service-plan', t(3));
+    const retried = { ...pend(31, 'dh', 'D#dh', 'service-plan', t(2)), state: 'accepted' as const, receivedAt: t(1), size: 10, sha256: 'x', late: false, acceptedKey: 'k' };
     const doc = summarise(campaign, [orgs.dh], [abandoned, retried], now).rows[0]?.documents[0];
     expect(doc).toMatchObject({ state: 'uploaded', versions: 1, pending: false, pendingIds: [] });
-    const inFlight = pend(32, 'dh', 'dh', 'service-plan', t(0.5));
+    const inFlight = pend(32, 'dh', 'D#dh', 'service-plan', t(0.5));
     const again = summarise(campaign, [orgs.dh], [abandoned, retried, inFlight], now).rows[0]?.documents[0];
     expect(again).toMatchObject({ pending: true, pendingIds: [inFlight.uploadId] });
   });
 
   it('shows a rejection when nothing was ever accepted', () => {
-    const r = summarise(campaign, [orgs.xh], [rej(21, 'xh', 'xh', 'crisis-plan', '2019-06-01T00:00:00.000Z', 'TYPE_MISMATCH', 'setup.pdf')], now);
+    const r = summarise(campaign, [orgs.xh], [rej(21, 'xh', 'D#xh', 'crisis-plan', '2019-06-01T00:00:00.000Z', 'TYPE_MISMATCH', 'setup.pdf')], now);
     expect(r.rows[0]?.documents[1]).toMatchObject({
       state: 'missing',
       versions: 0,
@@ -379,9 +379,9 @@ describe('summarise', () => {
   it('totals per District (office grouped with its schools) and for Direct schools', () => {
     const byGroup = (a: { group: string }, b: { group: string }) => (a.group < b.group ? -1 : 1);
     expect([...result().totals].sort(byGroup)).toEqual([
-      { group: 'dh', name: '东湖区教科体局', orgs: 3, complete: 1, late: 1, byDocument: { 'service-plan': 2, 'crisis-plan': 1 } },
-      { group: 'direct', name: '直属学校（局属、省属事业单位办、市管民办）', orgs: 1, complete: 1, late: 1, byDocument: { 'service-plan': 1, 'crisis-plan': 1 } },
-      { group: 'xh', name: '西湖区教科体局', orgs: 2, complete: 1, late: 0, byDocument: { 'service-plan': 1, 'crisis-plan': 1 } },
+      { group: 'D#dh', name: '东湖区教科体局', orgs: 3, complete: 1, late: 1, byDocument: { 'service-plan': 2, 'crisis-plan': 1 } },
+      { group: 'D#xh', name: '西湖区教科体局', orgs: 2, complete: 1, late: 0, byDocument: { 'service-plan': 1, 'crisis-plan': 1 } },
+      { group: 'DIRECT', name: '直属学校（局属、省属事业单位办、市管民办）', orgs: 1, complete: 1, late: 1, byDocument: { 'service-plan': 1, 'crisis-plan': 1 } },
     ]);
   });
 
@@ -390,9 +390,9 @@ describe('summarise', () => {
     expect(r.rows).toHaveLength(6);
     expect(r.rows.every((row) => !row.complete && row.documents.every((d) => d.state === 'missing' && d.versions === 0))).toBe(true);
     expect(r.totals.map((t) => [t.group, t.orgs, t.complete, t.late]).sort()).toEqual([
-      ['dh', 3, 0, 0],
-      ['direct', 1, 0, 0],
-      ['xh', 2, 0, 0],
+      ['D#dh', 3, 0, 0],
+      ['D#xh', 2, 0, 0],
+      ['DIRECT', 1, 0, 0],
     ]);
   });
 });

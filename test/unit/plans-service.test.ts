@@ -154,7 +154,7 @@ describe('createUpload', () => {
       {
         campaignId: '2019-plans',
         orgId: 'dh-school-1',
-        routeKey: 'dh',
+        routeKey: 'D#dh',
         document: 'service-plan',
         uploadId: UPLOAD_ID,
         ext: 'pdf',
@@ -182,13 +182,13 @@ describe('createUpload', () => {
     expect(w.presigner.calls).toEqual([
       { key: `incoming/2019-plans/dh/crisis-plan/${UPLOAD_ID}.docx`, contentType: DOCX_TYPE, maxBytes: MAX_UPLOAD_BYTES, expiresSeconds: 600 },
     ]);
-    expect(w.uploads.all()[0]).toMatchObject({ orgId: 'dh', routeKey: 'dh', ext: 'docx', originalName: '东湖危机方案.DOCX', by: 'district:dh' });
+    expect(w.uploads.all()[0]).toMatchObject({ orgId: 'dh', routeKey: 'D#dh', ext: 'docx', originalName: '东湖危机方案.DOCX', by: 'district:dh' });
   });
 
-  it('files a Direct school under the "direct" route key, and .doc as application/msword', async () => {
+  it('files a Direct school under the "DIRECT" route key, and .doc as application/msword', async () => {
     await createUpload(w, sessionFor(orgs.direct1), body({ fileName: 'old.doc' }), UPLOAD_ID);
     expect(w.presigner.calls[0]).toMatchObject({ key: `incoming/2019-plans/direct-1/service-plan/${UPLOAD_ID}.doc`, contentType: 'application/msword' });
-    expect(w.uploads.all()[0]?.routeKey).toBe('direct');
+    expect(w.uploads.all()[0]?.routeKey).toBe('DIRECT');
   });
 
   it('refuses an unknown document, with nothing presigned or stored', async () => {
@@ -230,7 +230,7 @@ describe('validateUpload', () => {
   let w: World;
   const keyFor = (ext = 'pdf', id = UPLOAD_ID) => `incoming/2019-plans/dh-school-1/service-plan/${id}.${ext}`;
   const ref = (key: string) => IncomingKey.parse(key);
-  const stored = (id = UPLOAD_ID) => w.uploads.get({ campaignId: '2019-plans', routeKey: 'dh', orgId: 'dh-school-1', document: 'service-plan', uploadId: id });
+  const stored = (id = UPLOAD_ID) => w.uploads.get({ campaignId: '2019-plans', routeKey: 'D#dh', orgId: 'dh-school-1', document: 'service-plan', uploadId: id });
 
   async function pending(fileName = '方案.pdf', id = UPLOAD_ID) {
     await createUpload(w, sessionFor(orgs.dhSchool1), { document: 'service-plan', fileName, size: 1000 }, id);
@@ -252,7 +252,7 @@ describe('validateUpload', () => {
     expect(await stored()).toEqual({
       campaignId: '2019-plans',
       orgId: 'dh-school-1',
-      routeKey: 'dh',
+      routeKey: 'D#dh',
       document: 'service-plan',
       uploadId: UPLOAD_ID,
       ext: 'pdf',
@@ -384,7 +384,7 @@ describe('statusFor scoping', () => {
   const acc = (o: Org, n: number, document = 'service-plan') =>
     upload({
       orgId: o.id,
-      routeKey: o.kind === 'district' ? o.id : (o.districtId ?? 'direct'),
+      routeKey: o.kind === 'district' ? `D#${o.id}` : o.districtId ? `D#${o.districtId}` : 'DIRECT',
       uploadId: uploadId(n),
       document,
       state: 'accepted',
@@ -404,21 +404,21 @@ describe('statusFor scoping', () => {
     const r = await statusFor(w, sessionFor(orgs.dhSchool1));
     expect(ids(r)).toEqual(['dh-school-1']);
     expect(sizes(r)).toEqual([102]);
-    expect(r.totals).toEqual([{ group: 'dh', name: '东湖区教科体局', orgs: 1, complete: 0, late: 0, byDocument: { 'service-plan': 1, 'crisis-plan': 0 } }]);
+    expect(r.totals).toEqual([{ group: 'D#dh', name: '东湖区教科体局', orgs: 1, complete: 0, late: 0, byDocument: { 'service-plan': 1, 'crisis-plan': 0 } }]);
   });
 
   it('a District sees itself and its own schools, nothing of another District or of Direct schools', async () => {
     const r = await statusFor(w, sessionFor(orgs.dh));
     expect(ids(r)).toEqual(['dh', 'dh-school-1', 'dh-school-2']);
     expect(sizes(r)).toEqual([101, 102, 103]);
-    expect(r.totals).toEqual([{ group: 'dh', name: '东湖区教科体局', orgs: 3, complete: 0, late: 0, byDocument: { 'service-plan': 3, 'crisis-plan': 0 } }]);
+    expect(r.totals).toEqual([{ group: 'D#dh', name: '东湖区教科体局', orgs: 3, complete: 0, late: 0, byDocument: { 'service-plan': 3, 'crisis-plan': 0 } }]);
   });
 
   it('the city (Bureau or Centre) sees every org in the audience', async () => {
     for (const o of [orgs.bureau, orgs.centre]) {
       const r = await statusFor(w, sessionFor(o));
       expect(ids(r)).toEqual(['dh', 'dh-school-1', 'dh-school-2', 'direct-1', 'xh', 'xh-school-1']);
-      expect(r.totals.map((t) => t.group).sort()).toEqual(['dh', 'direct', 'xh']);
+      expect(r.totals.map((t) => t.group).sort()).toEqual(['D#dh', 'D#xh', 'DIRECT']);
     }
   });
 
@@ -429,7 +429,7 @@ describe('statusFor scoping', () => {
   });
 
   it('the status carries the campaign and uses the domain clock for pending', async () => {
-    w.uploads.seed(upload({ orgId: 'dh-school-2', routeKey: 'dh', uploadId: uploadId(50), document: 'crisis-plan', requestedAt: '2019-06-19T23:50:00.000Z' }));
+    w.uploads.seed(upload({ orgId: 'dh-school-2', routeKey: 'D#dh', uploadId: uploadId(50), document: 'crisis-plan', requestedAt: '2019-06-19T23:50:00.000Z' }));
     let r = await statusFor(w, sessionFor(orgs.dhSchool2));
     expect(r.campaign).toEqual(campaign);
     expect(r.rows[0]?.documents[1]?.pending).toBe(true);

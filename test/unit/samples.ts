@@ -48,7 +48,7 @@ export function upload(over: Partial<Upload> = {}): Upload {
   return {
     campaignId: campaign.id,
     orgId: 'dh-school-1',
-    routeKey: 'dh',
+    routeKey: 'D#dh',
     document: 'service-plan',
     uploadId: UPLOAD_ID,
     ext: 'pdf',

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
 import { parseOrgsCsv } from '../../functions/orgs/csv.js';
 import { Campaign } from '../../schemas/campaigns.js';
-import { DirectKind, type Org } from '../../schemas/orgs.js';
+import { DirectKind, type Org, RESERVED_IDS } from '../../schemas/orgs.js';
 
 const read = (name: string) => readFileSync(new URL(`../../local/seed/${name}`, import.meta.url), 'utf8');
 
@@ -32,6 +32,12 @@ describe('local/seed/orgs.csv', () => {
   it('is UTF-8 with a BOM (so Excel opens it) and parses without error', () => {
     expect(read('orgs.csv').startsWith('\uFEFFid,name,kind,')).toBe(true);
     expect(seedOrgs().length).toBeGreaterThan(50);
+  });
+
+  it('imports without warnings (every District office and school can be invited) and uses no reserved id', () => {
+    const r = parseOrgsCsv(read('orgs.csv'));
+    expect(r.ok && r.warnings).toEqual([]);
+    for (const o of seedOrgs()) expect(RESERVED_IDS, o.id).not.toContain(o.id);
   });
 
   it('has the Bureau and the Centre with 魏洪 / 0791-86612885', () => {

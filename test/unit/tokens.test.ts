@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { jwtVerify, SignJWT } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../../functions/shared/errors.js';
 import { type Grant, SESSION_TTL_SECONDS, signingKeySource, tokenSigner } from '../../functions/shared/tokens.js';
@@ -140,6 +141,95 @@ describe('tokenSigner', () => {
     const { exp: _e, ...noExp } = good;
     await rejectsWith(signer.verify(await handSigned(noExp), 'link'), 'LINK_INVALID'); // a token must expire
     await rejectsWith(signer.verify(await handSigned({ ...good, exp: nowSeconds() - 1 }), 'link'), 'LINK_EXPIRED');
+  });
+});
+
+describe('tokenSigner against jose (an independent HS256 implementation)', () => {
+  const claims = { sub: 'dh-school-1', cmp: '2019-plans', role: 'school', v: 3, typ: 'link' };
+  const joseLink = (c: Record<string, unknown> = claims, ttl = '1h') =>
+    new SignJWT(c).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt().setExpirationTime(ttl).sign(keyBytes());
+
+  it('accepts a token signed by jose, and jose verifies ours', async () => {
+    expect(await signer.verify(await joseLink(), 'link')).toEqual(grant);
+    const { payload, protectedHeader } = await jwtVerify(await signer.link(grant, 60), keyBytes(), { algorithms: ['HS256'] });
+    expect(protectedHeader).toEqual({ alg: 'HS256', typ: 'JWT' });
+    expect(payload).toMatchObject({ ...claims, exp: expect.any(Number), iat: expect.any(Number) });
+  });
+
+  /** jose-signed links whose signature contains each of "-" and "_" (base64url's own characters). */
+  async function linksWithUrlAlphabet() {
+    const found: Record<'-' | '_', string | undefined> = { '-': undefined, _: undefined };
+    for (let i = 0; i < 200 && (!found['-'] || !found._); i += 1) {
+      const t = await joseLink({ ...claims, cmp: `c-${i}` });
+      const sig = parts(t)[2];
+      for (const ch of ['-', '_'] as const) if (!found[ch] && sig.includes(ch)) found[ch] = t;
+    }
+    expect(found['-'] && found._).toBeTruthy();
+    return found as Record<'-' | '_', string>;
+  }
+
+  it('refuses a signature that only decodes to the right bytes: extra characters, padding, the +/ alphabet, whitespace, unused bits', async () => {
+    const token = await joseLink();
+    const [h, p, s] = parts(token);
+    expect(s).toHaveLength(43); // 32 bytes, unpadded: the last character carries 2 unused bits
+    expect(await signer.verify(token, 'link')).toEqual(grant); // control
+
+    const last = s.at(-1) as string;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const sameBits = [1, 2, 3].map((x) => alphabet[alphabet.indexOf(last) ^ x] as string);
+    const { '-': withDash, _: withUnderscore } = await linksWithUrlAlphabet();
+    const swap = (t: string, from: string, to: string) => {
+      const [th, tp, ts] = parts(t);
+      return `${th}.${tp}.${ts.replaceAll(from, to)}`;
+    };
+
+    const tampered: Record<string, string> = {
+      'trailing ~': `${token}~`,
+      'a ~ inside': `${h}.${p}.${s.slice(0, 10)}~${s.slice(10)}`,
+      'trailing !': `${token}!`,
+      'padding =': `${token}=`,
+      'padding ==': `${token}==`,
+      'trailing space': `${token} `,
+      'trailing newline': `${token}\n`,
+      'trailing tab': `${token}\t`,
+      'a space inside': `${h}.${p}.${s.slice(0, 20)} ${s.slice(20)}`,
+      'leading space in the signature': `${h}.${p}. ${s}`,
+      '+ for -': swap(withDash, '-', '+'),
+      '/ for _': swap(withUnderscore, '_', '/'),
+      'last character, other unused bits (1)': `${h}.${p}.${s.slice(0, -1)}${sameBits[0]}`,
+      'last character, other unused bits (2)': `${h}.${p}.${s.slice(0, -1)}${sameBits[1]}`,
+      'last character, other unused bits (3)': `${h}.${p}.${s.slice(0, -1)}${sameBits[2]}`,
+      'payload with a trailing ~': `${h}.${p}~.${s}`,
+      'payload with padding': `${h}.${p}=.${s}`,
+      'header with padding': `${h}=.${p}.${s}`,
+      'a fourth part': `${token}.`,
+    };
+    // Each decodes (leniently) to the very bytes of the real signature: only the exact string tells them apart.
+    for (const name of ['trailing ~', 'padding =', 'trailing space', 'last character, other unused bits (1)']) {
+      expect(Buffer.from(parts(tampered[name] as string)[2], 'base64url').equals(Buffer.from(s, 'base64url')), name).toBe(true);
+    }
+    for (const [name, t] of Object.entries(tampered)) {
+      await rejectsWith(signer.verify(t, 'link'), 'LINK_INVALID').catch((e: unknown) => {
+        throw new Error(`${name}: ${(e as Error).message}`);
+      });
+    }
+    // The untampered tokens with - and _ are fine.
+    expect(await signer.verify(withDash, 'link')).toMatchObject({ orgId: 'dh-school-1' });
+    expect(await signer.verify(withUnderscore, 'link')).toMatchObject({ orgId: 'dh-school-1' });
+    // Sessions: the same check (NO_SESSION).
+    const session = await signer.session(grant);
+    await rejectsWith(signer.verify(`${session}~`, 'session'), 'NO_SESSION');
+    await rejectsWith(signer.verify(`${session}=`, 'session'), 'NO_SESSION');
+  });
+
+  it('refuses a jose token with another header (alg none, HS512, no typ) even with a right signature for it', async () => {
+    const { typ: _t, ...rest } = claims;
+    const hs512 = await new SignJWT(claims).setProtectedHeader({ alg: 'HS512', typ: 'JWT' }).setExpirationTime('1h').sign(keyBytes());
+    await rejectsWith(signer.verify(hs512, 'link'), 'LINK_INVALID');
+    const noTyp = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(keyBytes());
+    await rejectsWith(signer.verify(noTyp, 'link'), 'LINK_INVALID');
+    // A jose token without the typ claim: signed right, but not a link.
+    await rejectsWith(signer.verify(await joseLink(rest), 'link'), 'LINK_INVALID');
   });
 });
 
