@@ -260,7 +260,7 @@ async function warm(): Promise<WarmRow[]> {
   const { putItem } = await import('../functions/shared/clients/dynamodb.js');
   const { s3Client } = await import('../functions/shared/clients/s3.js');
   const { systemClock } = await import('../functions/shared/clock.js');
-  const { cookie, httpRoute, json } = await import('../functions/shared/http.js');
+  const { cookie, httpRoute, json, jsonBody } = await import('../functions/shared/http.js');
   const { signingKeySource, tokenSigner, SESSION_COOKIE } = await import('../functions/shared/tokens.js');
   const { s3Presigner } = await import('../functions/plans/s3.js');
   const { authenticate, createUpload } = await import('../functions/plans/service.js');
@@ -345,7 +345,7 @@ async function warm(): Promise<WarmRow[]> {
       check(r);
       return json(201, r);
     },
-    { errors: 'json', body: CreateUploadBody },
+    { errors: 'json', body: jsonBody(CreateUploadBody) },
   );
   const context = () => {
     const deadline = Date.now() + 10_000;

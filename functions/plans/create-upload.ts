@@ -2,7 +2,7 @@ import { CreateUploadBody } from '../../schemas/plans.js';
 import { s3Client } from '../shared/clients/s3.js';
 import { readEnv } from '../shared/env.js';
 import { forbidden } from '../shared/errors.js';
-import { cookie, httpRoute, json } from '../shared/http.js';
+import { cookie, httpRoute, json, jsonBody } from '../shared/http.js';
 import { SESSION_COOKIE } from '../shared/tokens.js';
 import { plansDeps, requireBucket } from './deps.js';
 import { s3Presigner } from './s3.js';
@@ -20,5 +20,5 @@ export const handler = httpRoute(
     const session = await authenticate(deps, cookie(event, SESSION_COOKIE));
     return json(201, await createUpload(deps, session, event.body));
   },
-  { errors: 'json', body: CreateUploadBody },
+  { errors: 'json', body: jsonBody(CreateUploadBody) },
 );

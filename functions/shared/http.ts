@@ -3,7 +3,7 @@
  * middlewares where they fit and two small ones of ours.
  *
  *   before   @middy/http-header-normalizer   request header names in lower case
- *            jsonBody(schema)                  415 / 413 / 400 BAD_JSON around @middy/http-json-body-parser, then zod
+ *            jsonBody(Schema) (option `body`)  415 / 413 / 400 BAD_JSON around @middy/http-json-body-parser, then zod
  *   onError  errorResponse                     AppError → its 4xx; anything else → logged (JSON), 500 fallback only
  *   after    @middy/http-security-headers      Referrer-Policy: no-referrer, X-Content-Type-Options: nosniff, …
  *            responseHeaders                   header names in lower case, Cache-Control: no-store by default
@@ -51,9 +51,14 @@ export const FALLBACK: ErrorBody = { error: { code: 'INTERNAL', message: '服务
 export type ErrorPage = (status: number, body: ErrorBody) => HttpResult | Promise<HttpResult>;
 export type ErrorFormat = 'json' | 'page';
 
-export type RouteOptions<S> = {
-  /** The JSON body's schema: the body must be `application/json`, ≤ 16 KB, and valid; the handler gets it parsed. */
-  body?: S;
+/** A JSON body middleware made by `jsonBody(schema)`; the type parameter is the parsed body the handler gets. */
+export interface BodyParser<B> extends middy.MiddlewareObj<HttpEvent, HttpResult> {
+  readonly parses?: (body: B) => void;
+}
+
+export type RouteOptions<B> = {
+  /** `jsonBody(Schema)`: the body must be `application/json`, ≤ 16 KB and valid; the handler gets it parsed. */
+  body?: BodyParser<B>;
 } & (
   | { errors: 'json' }
   | {
@@ -63,25 +68,26 @@ export type RouteOptions<S> = {
     }
 );
 
-/** The event as the handler sees it: with a schema, `body` is the parsed and validated body. */
+/** The event as the handler sees it: with `body: jsonBody(Schema)`, `body` is the parsed and validated body. */
 export type RouteEvent<B> = Omit<HttpEvent, 'body'> & { body: B };
-type BodyOf<S> = S extends z.ZodMiniType ? z.infer<S> : string | undefined;
 
 /**
  * An HTTP handler with the project's middleware chain (see the top of this file):
  *
- *   export const handler = httpRoute(async (event) => json(201, await doIt(deps, event.body)), { errors: 'json', body: DoItBody });
+ *   export const handler = httpRoute(async (event) => json(201, await doIt(deps, event.body)), { errors: 'json', body: jsonBody(DoItBody) });
+ *   export const handler = httpRoute(async (event) => htmlPage(200, …), { errors: 'page', page: errorPage(deps.campaigns) });
  */
-export function httpRoute<S extends z.ZodMiniType | undefined = undefined>(
-  handler: (event: RouteEvent<BodyOf<S>>, context: Context) => Promise<HttpResult>,
-  options: RouteOptions<S>,
+export function httpRoute<B = string | undefined>(
+  handler: (event: RouteEvent<B>, context: Context) => Promise<HttpResult>,
+  options: RouteOptions<B>,
 ): HttpHandler {
   const chain = middy(handler as unknown as (event: HttpEvent, context: Context) => Promise<HttpResult>)
     .use(httpHeaderNormalizer())
     .use(responseHeaders)
     .use(httpSecurityHeaders(SECURITY_HEADERS))
     .use(errorResponse(options));
-  if (options.body) chain.use(jsonBody(options.body));
+  // Only handlers that take a body import the parser (jsonBody): the others' bundles stay without it.
+  if (options.body) chain.use(options.body);
   return chain as unknown as HttpHandler;
 }
 
@@ -130,7 +136,7 @@ function tidyHeaders(response: HttpResult | null | undefined) {
 
 export const errorBody = (e: AppError): ErrorBody => ({ error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } });
 
-function errorResponse(options: RouteOptions<unknown>): middy.MiddlewareObj<HttpEvent, HttpResult> {
+function errorResponse(options: RouteOptions<never>): middy.MiddlewareObj<HttpEvent, HttpResult> {
   return {
     onError: async (request) => {
       const e = request.error;
@@ -164,11 +170,12 @@ function errorResponse(options: RouteOptions<unknown>): middy.MiddlewareObj<Http
 
 export const MAX_BODY_BYTES = 16 * 1024;
 const JSON_TYPE = /^application\/json\b/i;
-/** middy's parser (base64 aware); we check the content type ourselves, to answer in Chinese. */
-const parseJsonBody = httpJsonBodyParser({ disableContentTypeCheck: true } as Parameters<typeof httpJsonBodyParser>[0]).before!;
-
-/** Before the handler: content type, size, JSON, schema — each failure a 4xx with a code and a zh-CN message. */
-function jsonBody(schema: z.ZodMiniType): middy.MiddlewareObj<HttpEvent, HttpResult> {
+/**
+ * Before the handler: content type, size, JSON (middy's parser, base64 aware; we check the content type
+ * ourselves, to answer in Chinese), then the zod schema — each failure a 4xx with a code and a zh-CN message.
+ */
+export function jsonBody<S extends z.ZodMiniType>(schema: S): BodyParser<z.infer<S>> {
+  const parse = httpJsonBodyParser({ disableContentTypeCheck: true } as Parameters<typeof httpJsonBodyParser>[0]).before!;
   return {
     before: async (request) => {
       const { headers, body, isBase64Encoded } = request.event;
@@ -176,7 +183,7 @@ function jsonBody(schema: z.ZodMiniType): middy.MiddlewareObj<HttpEvent, HttpRes
       const bytes = body === undefined ? 0 : isBase64Encoded ? Buffer.byteLength(body, 'base64') : Buffer.byteLength(body);
       if (bytes > MAX_BODY_BYTES) throw new AppError(413, 'BODY_TOO_LARGE', '请求内容过大。');
       try {
-        await parseJsonBody(request as Parameters<typeof parseJsonBody>[0]);
+        await parse(request as Parameters<typeof parse>[0]);
       } catch {
         throw badRequest('BAD_JSON', '请求内容不是有效的 JSON。');
       }
