@@ -105,6 +105,13 @@ export const routes: Route[] = [
   { method: 'GET', path: '/api/exports', fn: 'files' },
 ];
 
+/**
+ * The HTTP API's `$default` route: every request that no route above matches (unknown path or method).
+ * Without it API Gateway answers an English `{"message":"Not Found"}`; `web` answers a Chinese 404 page,
+ * or a JSON 404 under /api/. The local router mimics it with the same route key.
+ */
+export const defaultRoute = { routeKey: '$default', fn: 'web' } as const satisfies { routeKey: '$default'; fn: FunctionName };
+
 /** Functions triggered by S3 ObjectCreated under this prefix. */
 export const s3Triggers: { fn: FunctionName; prefix: string }[] = [
   { fn: 'validate-upload', prefix: 'incoming/' },

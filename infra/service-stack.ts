@@ -10,7 +10,7 @@ import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { type FunctionName, functions, routes, s3Triggers } from '../functions/routes.js';
+import { defaultRoute, type FunctionName, functions, routes, s3Triggers } from '../functions/routes.js';
 import { TABLE_DESIGN } from '../schemas/table.js';
 import type { LambdaFunction } from './lambda-function.js';
 import { constructIdOf, Plans } from './plans.js';
@@ -182,17 +182,26 @@ export class ServiceStack extends Stack {
 
     // --- Routes, generated from the one route table: one integration per function.
     const integrations = new Map<FunctionName, HttpLambdaIntegration>();
-    for (const route of routes) {
-      const fn = this.fn(route.fn);
-      let integration = integrations.get(route.fn);
+    const integrationOf = (name: FunctionName) => {
+      let integration = integrations.get(name);
       if (!integration) {
-        integration = new HttpLambdaIntegration(`${constructIdOf(route.fn)}Integration`, fn, {
+        integration = new HttpLambdaIntegration(`${constructIdOf(name)}Integration`, this.fn(name), {
           payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
         });
-        integrations.set(route.fn, integration);
+        integrations.set(name, integration);
       }
-      this.httpApi.addRoutes({ path: route.path, methods: [apigwv2.HttpMethod[route.method]], integration });
+      return integration;
+    };
+    for (const route of routes) {
+      this.httpApi.addRoutes({ path: route.path, methods: [apigwv2.HttpMethod[route.method]], integration: integrationOf(route.fn) });
     }
+    // The catch-all: unknown paths and methods get our Chinese 404 instead of API Gateway's English one.
+    // A child of the API, like the routes addRoutes makes (infra/nag.ts reviews the API's routes).
+    new apigwv2.HttpRoute(this.httpApi, 'DefaultRoute', {
+      httpApi: this.httpApi,
+      routeKey: apigwv2.HttpRouteKey.DEFAULT,
+      integration: integrationOf(defaultRoute.fn),
+    });
 
     // --- S3 triggers. S3 invokes asynchronously: after the retries, the event goes to a queue
     // instead of being dropped (the handlers are idempotent, so a redrive is safe).

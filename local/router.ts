@@ -6,8 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { type FunctionName, functions, routes } from '../functions/routes.js';
+import { defaultRoute, type FunctionName, type FunctionSpec, functions, routes } from '../functions/routes.js';
 import type { HttpResult } from '../functions/shared/http.js';
+import { messagePage } from '../web/pages.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 /** API Gateway's own payload limit. */
@@ -33,25 +34,45 @@ const safeDecode = (s: string) => {
   }
 };
 
-function match(method: string, path: string) {
+/** The matching route, or — like API Gateway — the `$default` route for any other method or path. */
+function match(method: string, path: string): { routeKey: string; fn: FunctionName; params: Record<string, string> } {
   for (const r of compiled) {
     const m = r.method === method ? r.re.exec(path) : null;
-    if (m) return { route: r, params: Object.fromEntries(r.names.map((n, i) => [n, safeDecode(m[i + 1] as string)])) };
+    if (m) return { routeKey: `${r.method} ${r.path}`, fn: r.fn, params: Object.fromEntries(r.names.map((n, i) => [n, safeDecode(m[i + 1] as string)])) };
   }
-  return undefined;
+  return { routeKey: defaultRoute.routeKey, fn: defaultRoute.fn, params: {} };
 }
 
-export const lambdaContext = (name: string): Context =>
-  ({
+const STARTING = '正在启动，请稍候刷新';
+
+/** Until every handler is imported: 503 with Retry-After, a Chinese page (or JSON under /api/). */
+function starting(res: ServerResponse, path: string) {
+  const common = { 'retry-after': '2', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' };
+  if (/^\/api(\/|$)/.test(path)) {
+    res.writeHead(503, { ...common, 'content-type': 'application/json; charset=utf-8' });
+    res.end(JSON.stringify({ error: { code: 'STARTING', message: `${STARTING}。` } }));
+    return;
+  }
+  res.writeHead(503, { ...common, 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" });
+  res.end(messagePage(503, STARTING, '本地服务正在启动，几秒钟后刷新本页即可。'));
+}
+
+/** A Lambda context as the runtime gives it: the remaining time counts down from the function's timeout. */
+export const lambdaContext = (name: FunctionName): Context => {
+  const spec: FunctionSpec = functions[name];
+  const deadline = Date.now() + (spec.timeoutSeconds ?? 10) * 1000;
+  return {
     functionName: name,
     functionVersion: '$LATEST',
     awsRequestId: randomUUID(),
-    memoryLimitInMB: '512',
-    getRemainingTimeInMillis: () => 30_000,
-  }) as unknown as Context;
+    memoryLimitInMB: String(spec.memoryMb ?? 512),
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  } as unknown as Context;
+};
 
 export async function startRouter() {
   const handlers = new Map<FunctionName, Handler>();
+  let ready = false;
   const invoke = async (fn: FunctionName, event: unknown) => {
     const h = handlers.get(fn);
     if (!h) throw new Error(`function ${fn} not loaded`);
@@ -61,11 +82,12 @@ export async function startRouter() {
   async function serve(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://local');
     const method = req.method ?? 'GET';
-    const found = match(method, url.pathname);
-    if (!found) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Not Found' }));
+    if (!ready) {
+      req.resume();
+      starting(res, url.pathname);
       return;
     }
+    const found = match(method, url.pathname);
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of req) {
@@ -84,7 +106,7 @@ export async function startRouter() {
     for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
     const event: APIGatewayProxyEventV2 = {
       version: '2.0',
-      routeKey: `${found.route.method} ${found.route.path}`,
+      routeKey: found.routeKey,
       rawPath: url.pathname,
       rawQueryString: url.search.slice(1),
       headers,
@@ -100,7 +122,7 @@ export async function startRouter() {
         domainPrefix: 'local',
         http: { method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
         requestId: randomUUID(),
-        routeKey: `${found.route.method} ${found.route.path}`,
+        routeKey: found.routeKey,
         stage: '$default',
         time: new Date().toUTCString(),
         timeEpoch: Date.now(),
@@ -108,10 +130,10 @@ export async function startRouter() {
     };
     let result: HttpResult;
     try {
-      result = (await invoke(found.route.fn, event)) as HttpResult;
+      result = (await invoke(found.fn, event)) as HttpResult;
     } catch (e) {
       // In the cloud an unhandled error is API Gateway's 500 "Internal Server Error".
-      console.error(`[${found.route.fn}]`, e);
+      console.error(`[${found.fn}]`, e);
       res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Internal Server Error' }));
       return;
     }
@@ -137,6 +159,7 @@ export async function startRouter() {
         const mod = (await import(resolve(ROOT, spec.entry))) as { handler: Handler };
         handlers.set(name, mod.handler);
       }
+      ready = true;
     },
   };
 }

@@ -31,6 +31,17 @@ export const APP_JS = `(function () {
     if (status === 0) return '网络连接失败，请检查网络后重试。';
     return '上传失败（' + status + '），请稍后重试。';
   }
+  // The file goes straight to S3 with a short-lived upload permission (the pre-signed POST). S3 answers 403
+  // when that permission has expired or was refused: the file must be chosen and sent again, which asks for
+  // a new permission. Anything else is a failure worth retrying later.
+  function s3Failed(form, input, status) {
+    if (status === 403) {
+      input.value = '';
+      say(form, '上传许可已过期，文件未上传。请重新选择文件，再点击上传。', true);
+    } else {
+      say(form, '上传未成功（' + status + '），请稍后重试；如仍不成功，请联系市未成年人心理健康辅导中心。', true);
+    }
+  }
   function poll(form, doc, uploadId, tries) {
     req('GET', '/api/plans', null, function (status, data) {
       if (status === 200 && data && data.rows && data.rows[0]) {
@@ -66,7 +77,7 @@ export const APP_JS = `(function () {
       if (x.upload) x.upload.onprogress = function (e) { if (e.lengthComputable) bar.value = Math.round(e.loaded * 100 / e.total); };
       x.onload = function () {
         if (x.status >= 200 && x.status < 300) { say(form, '上传完成，正在检查文件…', false); poll(form, doc, data.uploadId, 0); }
-        else { button.disabled = false; bar.hidden = true; say(form, '上传未成功（' + x.status + '），请重试；链接有效期为 10 分钟。', true); }
+        else { button.disabled = false; bar.hidden = true; s3Failed(form, input, x.status); }
       };
       x.onerror = function () { button.disabled = false; bar.hidden = true; say(form, '网络连接失败，请检查网络后重试。', true); };
       x.send(fd);

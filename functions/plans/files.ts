@@ -2,11 +2,12 @@ import { FileParams, FileQuery } from '../../schemas/plans.js';
 import { exportRequestOf } from '../../schemas/exports.js';
 import { s3Client } from '../shared/clients/s3.js';
 import { readEnv } from '../shared/env.js';
-import { cookie, httpHandler, json, query, redirect } from '../shared/http.js';
+import { notFound } from '../shared/errors.js';
+import { cookie, httpRoute, json, query, redirect } from '../shared/http.js';
 import { SESSION_COOKIE } from '../shared/tokens.js';
 import { exportBuildingPage } from '../../web/pages.js';
 import { manifestCsv, zipPaths } from './export.js';
-import { htmlError, htmlPage } from './page-response.js';
+import { errorPage, htmlPage } from './page-response.js';
 import { plansDeps, requireBucket } from './deps.js';
 import { versionFileName } from './rules.js';
 import { putJson, s3Downloads } from './s3.js';
@@ -52,7 +53,8 @@ async function zipFor(s: Session) {
  * GET /files/zip — the scope's zip: a 302 to it when built, else a page that refreshes until it is.
  * GET /api/exports — the same as JSON (for the CLI and scripts).
  */
-export const handler = httpHandler(async (event) => {
+export const handler = httpRoute(
+  async (event) => {
   const s = await authenticate(deps, cookie(event, SESSION_COOKIE));
   if (event.routeKey === 'GET /api/exports') return json(200, await zipFor(s));
   if (event.routeKey === 'GET /files/zip') {
@@ -62,7 +64,7 @@ export const handler = httpHandler(async (event) => {
   const p = FileParams.safeParse(event.pathParameters ?? {});
   const { open } = query(event, FileQuery);
   const found = p.success ? await findVersion(deps, s, p.data.org, p.data.document, p.data.version) : undefined;
-  if (!found) return htmlError(404, { error: { code: 'FILE_NOT_FOUND', message: '没有找到这个文件，或您没有查看它的权限。' } });
+  if (!found) throw notFound('FILE_NOT_FOUND', '没有找到这个文件，或您没有查看它的权限。');
   const { org, district, document, upload } = found;
   const url = await downloads.presignGet(upload.acceptedKey, {
     fileName: versionFileName(org, district, document.title, upload.version, upload.ext),
@@ -72,4 +74,6 @@ export const handler = httpHandler(async (event) => {
     expiresSeconds: URL_SECONDS,
   });
   return redirect(url);
-}, htmlError);
+  },
+  { errors: (event) => (event.routeKey === 'GET /api/exports' ? 'json' : 'page'), page: errorPage(deps.campaigns) },
+);

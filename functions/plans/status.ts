@@ -1,9 +1,9 @@
 import { StatusPageQuery, StatusQuery } from '../../schemas/plans.js';
 import { readEnv } from '../shared/env.js';
 import { Errors } from '../shared/errors.js';
-import { cookie, type HttpEvent, httpHandler, json, query, text } from '../shared/http.js';
+import { cookie, httpRoute, json, query, type RouteEvent, text } from '../shared/http.js';
 import { statusPage } from '../../web/pages.js';
-import { htmlError, htmlPage } from './page-response.js';
+import { errorPage, htmlPage } from './page-response.js';
 import { SESSION_COOKIE } from '../shared/tokens.js';
 import { plansDeps } from './deps.js';
 import { filterRows, statusCsv } from './rules.js';
@@ -11,15 +11,17 @@ import { authenticate, ownStatus, statusFor } from './service.js';
 
 const deps = plansDeps(readEnv());
 
-const statusPageHandler = httpHandler(async (event) => {
+const PAGE = 'GET /status';
+
+async function statusPageRoute(event: RouteEvent<string | undefined>) {
   const s = await authenticate(deps, cookie(event, SESSION_COOKIE));
   if (s.grant.role === 'school') throw Errors.forbidden();
   const filter = query(event, StatusPageQuery);
   const status = await statusFor(deps, s);
   return htmlPage(200, statusPage(s.org, s.campaign, status.rows, status.totals, deps.clock.now(), filter));
-}, htmlError);
+}
 
-const statusApiHandler = httpHandler(async (event) => {
+async function statusApiRoute(event: RouteEvent<string | undefined>) {
   const session = await authenticate(deps, cookie(event, SESSION_COOKIE));
   if (event.routeKey === 'GET /api/plans') {
     const own = await ownStatus(deps, session);
@@ -34,11 +36,14 @@ const statusApiHandler = httpHandler(async (event) => {
     });
   }
   return json(200, { campaign: status.campaign, org: { id: session.org.id, name: session.org.name }, rows, totals: status.totals });
-});
+}
 
 /**
  * GET /status — the status page (District offices, the Bureau and the Centre).
  * GET /api/plans — the session's own org, per document (the upload page polls it).
  * GET /api/status — per org × document within the session's scope, JSON or CSV (UTF-8 with BOM).
  */
-export const handler = (event: HttpEvent) => (event.routeKey === 'GET /status' ? statusPageHandler(event) : statusApiHandler(event));
+export const handler = httpRoute((event) => (event.routeKey === PAGE ? statusPageRoute(event) : statusApiRoute(event)), {
+  errors: (event) => (event.routeKey === PAGE ? 'page' : 'json'),
+  page: errorPage(deps.campaigns),
+});

@@ -1,9 +1,10 @@
 import { readEnv } from '../shared/env.js';
-import { cookie, httpHandler, redirect, text } from '../shared/http.js';
+import { notFound } from '../shared/errors.js';
+import { cookie, type HttpEvent, httpRoute, redirect, text } from '../shared/http.js';
 import { SESSION_COOKIE, SESSION_TTL_SECONDS } from '../shared/tokens.js';
 import { APP_JS } from '../../web/app-script.js';
 import { messagePage, uploadPage } from '../../web/pages.js';
-import { htmlPage, htmlError } from './page-response.js';
+import { errorPage, htmlPage } from './page-response.js';
 import { plansDeps } from './deps.js';
 import { routingOf } from './routing.js';
 import { authenticate, openLink, ownStatus } from './service.js';
@@ -15,8 +16,14 @@ const secure = new URL(env.SITE_ORIGIN).protocol === 'https:';
 const sessionCookie = (token: string) =>
   `${SESSION_COOKIE}=${token}; Path=/; Max-Age=${SESSION_TTL_SECONDS}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
 
-/** Pages: the link exchange, the upload page and the client script. */
-export const handler = httpHandler(
+/** /api and /api/… are the JSON API: errors there are JSON, everywhere else a page. */
+const isApiPath = (event: HttpEvent) => /^\/api(\/|$)/.test(event.rawPath ?? event.requestContext?.http?.path ?? '');
+
+/**
+ * Pages: the link exchange, the landing and upload pages, the client script — and the HTTP API's `$default`
+ * route (every request no other route matches): a Chinese 404 page, or a JSON 404 under /api/.
+ */
+export const handler = httpRoute(
   async (event) => {
     switch (event.routeKey) {
       case 'GET /l/{token}': {
@@ -33,13 +40,17 @@ export const handler = httpHandler(
       }
       case 'GET /assets/app.js':
         return text(200, APP_JS, 'application/javascript; charset=utf-8', { 'cache-control': 'public, max-age=300' });
-      default: {
+      case 'GET /': {
         const token = cookie(event, SESSION_COOKIE);
         const s = token ? await authenticate(deps, token).catch(() => undefined) : undefined;
         if (s) return redirect(s.grant.role === 'city' ? '/status' : '/upload');
         return htmlPage(200, messagePage(200, '请通过邮件中的链接进入', '本系统用于接收各县区和学校的报送材料。请点击市未成年人心理健康辅导中心发给您单位的邮件中的链接。'));
       }
+      default: // '$default'
+        throw isApiPath(event as HttpEvent)
+          ? notFound('NOT_FOUND', '没有这个接口，请从报送页面操作。')
+          : notFound('NOT_FOUND', '您访问的页面不存在。请通过邮件中的链接进入报送页面。');
     }
   },
-  htmlError,
+  { errors: (event) => (isApiPath(event) ? 'json' : 'page'), page: errorPage(deps.campaigns) },
 );

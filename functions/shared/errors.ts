@@ -1,6 +1,16 @@
-/** The one error a request can fail with on purpose: an HTTP status, a machine code and a plain zh-CN message. */
+/**
+ * The one error a request can fail with on purpose: an HTTP status, a machine code and a plain zh-CN message.
+ *
+ * It follows middy's HTTP error convention (`statusCode`, `expose`, as @middy/util's createError makes them), so
+ * every middy middleware treats it as an HTTP error: `expose` is true for a 4xx only, and a 5xx never shows its
+ * message. functions/shared/http.ts formats it as `{error:{code,message}}` or as a page.
+ */
 export class AppError extends Error {
   override readonly name = 'AppError';
+  /** middy's name for the status (http-error-handler and friends read this). */
+  readonly statusCode: number;
+  /** Whether the message may be shown to the caller: only for a 4xx. */
+  readonly expose: boolean;
   constructor(
     readonly status: number,
     readonly code: string,
@@ -8,6 +18,8 @@ export class AppError extends Error {
     readonly details?: unknown,
   ) {
     super(message);
+    this.statusCode = status;
+    this.expose = status >= 400 && status < 500;
   }
 }
 

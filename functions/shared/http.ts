@@ -1,77 +1,199 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+/**
+ * Every HTTP handler is `httpRoute(handler, options)`: a middy (@middy/core) handler with the official
+ * middlewares where they fit and two small ones of ours.
+ *
+ *   before   @middy/http-header-normalizer   request header names in lower case
+ *            jsonBody(Schema) (option `body`)  415 / 413 / 400 BAD_JSON around @middy/http-json-body-parser, then zod
+ *   onError  errorResponse                     AppError → its 4xx; anything else → logged (JSON), 500 fallback only
+ *   after    @middy/http-security-headers      Referrer-Policy: no-referrer, X-Content-Type-Options: nosniff, …
+ *            responseHeaders                   header names in lower case, Cache-Control: no-store by default
+ *
+ * Errors: @middy/http-error-handler is not in the chain. It turns an error with a `statusCode` into a response
+ * whose body is the bare message (text/plain) and cannot render a page; we need `{error:{code,message}}` for
+ * the API and a Chinese page for page routes. So AppError carries middy's `statusCode`/`expose` (errors.ts) and
+ * `errorResponse` below formats our body, with http-error-handler's rule: only an exposed 4xx shows its
+ * message, every other error is a 500 with the fallback message and nothing else.
+ */
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import httpSecurityHeaders from '@middy/http-security-headers';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { AppError, badRequest } from './errors.js';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2 & { headers: Record<string, string> };
-
-/** Headers on every response: no referrer (capability links), no sniffing, no caching of personal pages. */
-const BASE_HEADERS = {
-  'referrer-policy': 'no-referrer',
-  'x-content-type-options': 'nosniff',
-  'cache-control': 'no-store',
-};
+/** What every HTTP entry exports as `handler`. */
+export type HttpHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
 
 export const json = (status: number, body: unknown, headers: Record<string, string> = {}): HttpResult => ({
   statusCode: status,
-  headers: { ...BASE_HEADERS, 'content-type': 'application/json; charset=utf-8', ...headers },
+  headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
   body: JSON.stringify(body),
 });
 
 export const text = (status: number, body: string, contentType: string, headers: Record<string, string> = {}): HttpResult => ({
   statusCode: status,
-  headers: { ...BASE_HEADERS, 'content-type': contentType, ...headers },
+  headers: { 'content-type': contentType, ...headers },
   body,
 });
 
-export const redirect = (location: string, cookies: string[] = []): HttpResult => ({
-  statusCode: 302,
-  headers: { ...BASE_HEADERS, location },
-  cookies,
-});
+export const redirect = (location: string, cookies: string[] = []): HttpResult => ({ statusCode: 302, headers: { location }, cookies });
 
-export const errorBody = (e: AppError) => ({ error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } });
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
 
-const FALLBACK = { error: { code: 'INTERNAL', message: '服务暂时不可用，请稍后再试；如持续出现，请联系市未成年人心理健康辅导中心。' } };
+export const FALLBACK: ErrorBody = { error: { code: 'INTERNAL', message: '服务暂时不可用，请稍后再试；如持续出现，请联系市未成年人心理健康辅导中心。' } };
+
+/** Renders an error as a page (functions/plans/page-response.ts); must not throw. */
+export type ErrorPage = (status: number, body: ErrorBody) => HttpResult | Promise<HttpResult>;
+export type ErrorFormat = 'json' | 'page';
+
+/** A JSON body middleware made by `jsonBody(schema)`; the type parameter is the parsed body the handler gets. */
+export interface BodyParser<B> extends middy.MiddlewareObj<HttpEvent, HttpResult> {
+  readonly parses?: (body: B) => void;
+}
+
+export type RouteOptions<B> = {
+  /** `jsonBody(Schema)`: the body must be `application/json`, ≤ 16 KB and valid; the handler gets it parsed. */
+  body?: BodyParser<B>;
+} & (
+  | { errors: 'json' }
+  | {
+      /** Per request when a function (one Lambda serving pages and JSON). */
+      errors: ErrorFormat | ((event: HttpEvent) => ErrorFormat);
+      page: ErrorPage;
+    }
+);
+
+/** The event as the handler sees it: with `body: jsonBody(Schema)`, `body` is the parsed and validated body. */
+export type RouteEvent<B> = Omit<HttpEvent, 'body'> & { body: B };
 
 /**
- * Wraps a request handler: an AppError becomes its 4xx with code and zh-CN message; anything else is
- * logged and answered with a 500 that carries only the fallback message.
+ * An HTTP handler with the project's middleware chain (see the top of this file):
+ *
+ *   export const handler = httpRoute(async (event) => json(201, await doIt(deps, event.body)), { errors: 'json', body: jsonBody(DoItBody) });
+ *   export const handler = httpRoute(async (event) => htmlPage(200, …), { errors: 'page', page: errorPage(deps.campaigns) });
  */
-export function httpHandler(
-  fn: (event: HttpEvent) => Promise<HttpResult>,
-  renderError: (status: number, body: { error: { code: string; message: string } }) => HttpResult = (s, b) => json(s, b),
-) {
-  return async (event: HttpEvent): Promise<HttpResult> => {
-    try {
-      return await fn(event);
-    } catch (e) {
-      if (e instanceof AppError) return renderError(e.status, errorBody(e));
-      console.error(JSON.stringify({ level: 'ERROR', msg: 'unhandled', route: event.routeKey, error: String(e), stack: (e as Error)?.stack }));
-      return renderError(500, FALLBACK);
-    }
+export function httpRoute<B = string | undefined>(
+  handler: (event: RouteEvent<B>, context: Context) => Promise<HttpResult>,
+  options: RouteOptions<B>,
+): HttpHandler {
+  const chain = middy(handler as unknown as (event: HttpEvent, context: Context) => Promise<HttpResult>)
+    .use(httpHeaderNormalizer())
+    .use(responseHeaders)
+    .use(httpSecurityHeaders(SECURITY_HEADERS))
+    .use(errorResponse(options));
+  // Only handlers that take a body import the parser (jsonBody): the others' bundles stay without it.
+  if (options.body) chain.use(options.body);
+  return chain as unknown as HttpHandler;
+}
+
+// ── Response headers ──────────────────────────────────────────────────────────────────────────────
+
+/**
+ * @middy/http-security-headers, trimmed to what fits: no-referrer (capability links), nosniff, frame denial and
+ * COOP/CORP on pages, HSTS without preload. Off: its CSP (pages send their own, page-response.ts), COEP, its long
+ * Permissions-Policy (features browsers don't know print console warnings), Report-To/Reporting-Endpoints (no
+ * endpoint), the deprecated X-XSS-Protection, and poweredBy (it writes undefined header values).
+ */
+const SECURITY_HEADERS = {
+  referrerPolicy: { policy: 'no-referrer' },
+  contentTypeOptions: { action: 'nosniff' },
+  frameOptions: { action: 'deny' },
+  strictTransportSecurity: { maxAge: 180 * 24 * 60 * 60, includeSubDomains: false, preload: false },
+  crossOriginOpenerPolicy: { policy: 'same-origin' },
+  crossOriginResourcePolicy: { policy: 'same-origin' },
+  contentSecurityPolicy: false,
+  crossOriginEmbedderPolicy: false,
+  permissionsPolicy: false,
+  reportTo: false,
+  reportingEndpoints: false,
+  xssProtection: false,
+  poweredBy: false,
+} as Parameters<typeof httpSecurityHeaders>[0];
+
+/**
+ * Runs last: one spelling per header (lower case, as HTTP/2 sends them; our builders and middy's middlewares
+ * differ in case), no empty values, and `Cache-Control: no-store` unless the handler chose (personal pages).
+ */
+const responseHeaders: middy.MiddlewareObj<HttpEvent, HttpResult> = {
+  after: (request) => tidyHeaders(request.response),
+  onError: (request) => tidyHeaders(request.response),
+};
+
+function tidyHeaders(response: HttpResult | null | undefined) {
+  if (!response) return;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(response.headers ?? {})) if (v !== undefined && v !== null) out[k.toLowerCase()] = String(v);
+  out['cache-control'] ??= 'no-store';
+  response.headers = out;
+}
+
+// ── Errors ────────────────────────────────────────────────────────────────────────────────────────
+
+export const errorBody = (e: AppError): ErrorBody => ({ error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } });
+
+function errorResponse(options: RouteOptions<never>): middy.MiddlewareObj<HttpEvent, HttpResult> {
+  return {
+    onError: async (request) => {
+      const e = request.error;
+      let status: number;
+      let body: ErrorBody;
+      if (e instanceof AppError && e.expose) {
+        status = e.statusCode;
+        body = errorBody(e);
+      } else {
+        // The log line names the route key, never the path (capability tokens travel in paths).
+        console.error(
+          JSON.stringify({
+            level: 'ERROR',
+            msg: 'unhandled',
+            route: request.event.routeKey,
+            requestId: request.context.awsRequestId,
+            error: String(e),
+            stack: (e as Error | null)?.stack,
+          }),
+        );
+        status = 500;
+        body = FALLBACK;
+      }
+      const format = options.errors === 'json' ? 'json' : typeof options.errors === 'function' ? options.errors(request.event) : options.errors;
+      request.response = format === 'page' && 'page' in options ? await options.page(status, body) : json(status, body);
+    },
   };
 }
 
-export const MAX_BODY_BYTES = 16 * 1024;
+// ── JSON bodies ───────────────────────────────────────────────────────────────────────────────────
 
-/** Parses and validates a JSON body; every failure is a 4xx with a code and a zh-CN message. */
-export function jsonBody<S extends z.ZodMiniType>(event: HttpEvent, schema: S): z.infer<S> {
-  const type = event.headers?.['content-type'] ?? '';
-  if (!/^application\/json\b/i.test(type)) throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', '请求格式不正确（需要 JSON）。');
-  const raw = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
-  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) throw new AppError(413, 'BODY_TOO_LARGE', '请求内容过大。');
-  let data: unknown;
-  try {
-    data = JSON.parse(raw);
-  } catch {
-    throw badRequest('BAD_JSON', '请求内容不是有效的 JSON。');
-  }
-  return parseWith(schema, data);
+export const MAX_BODY_BYTES = 16 * 1024;
+const JSON_TYPE = /^application\/json\b/i;
+/**
+ * Before the handler: content type, size, JSON (middy's parser, base64 aware; we check the content type
+ * ourselves, to answer in Chinese), then the zod schema — each failure a 4xx with a code and a zh-CN message.
+ */
+export function jsonBody<S extends z.ZodMiniType>(schema: S): BodyParser<z.infer<S>> {
+  const parse = httpJsonBodyParser({ disableContentTypeCheck: true } as Parameters<typeof httpJsonBodyParser>[0]).before!;
+  return {
+    before: async (request) => {
+      const { headers, body, isBase64Encoded } = request.event;
+      if (!JSON_TYPE.test(headers?.['content-type'] ?? '')) throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', '请求格式不正确（需要 JSON）。');
+      const bytes = body === undefined ? 0 : isBase64Encoded ? Buffer.byteLength(body, 'base64') : Buffer.byteLength(body);
+      if (bytes > MAX_BODY_BYTES) throw new AppError(413, 'BODY_TOO_LARGE', '请求内容过大。');
+      try {
+        await parse(request as Parameters<typeof parse>[0]);
+      } catch {
+        throw badRequest('BAD_JSON', '请求内容不是有效的 JSON。');
+      }
+      (request.event as RouteEvent<unknown>).body = parseWith(schema, request.event.body);
+    },
+  };
 }
 
 /** Validates the query string against a strict schema. */
-export function query<S extends z.ZodMiniType>(event: HttpEvent, schema: S): z.infer<S> {
+export function query<S extends z.ZodMiniType>(event: Pick<HttpEvent, 'queryStringParameters'>, schema: S): z.infer<S> {
   return parseWith(schema, { ...(event.queryStringParameters ?? {}) });
 }
 
@@ -102,8 +224,10 @@ function zhIssue(i: z.core.$ZodIssue): string {
   }
 }
 
+// ── Cookies ───────────────────────────────────────────────────────────────────────────────────────
+
 /** Reads a cookie from an HTTP API (payload 2.0) event. */
-export function cookie(event: HttpEvent, name: string): string | undefined {
+export function cookie(event: Pick<HttpEvent, 'cookies' | 'headers'>, name: string): string | undefined {
   const all = event.cookies ?? (event.headers?.cookie ? event.headers.cookie.split(/;\s*/) : []);
   for (const c of all) {
     const i = c.indexOf('=');

@@ -5,7 +5,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type FunctionName, type FunctionSpec, functions, routes, s3Triggers } from '../../functions/routes.js';
+import { defaultRoute, type FunctionName, type FunctionSpec, functions, routes, s3Triggers } from '../../functions/routes.js';
 import { buildApp, parseMailFrom } from '../../infra/app-builder.js';
 import { assertNoNagFindings, formatFindings, nagFindings } from '../../infra/nag.js';
 import type { ServiceStack } from '../../infra/service-stack.js';
@@ -166,12 +166,13 @@ describe('service stack template', SLOW, () => {
   it('has exactly one route per route-table entry, each on its function, payload 2.0', () => {
     const routeResources = Object.values(resources).filter((r: Json) => r.Type === 'AWS::ApiGatewayV2::Route') as Json[];
     const actual = routeResources.map((r) => r.Properties.RouteKey).sort();
-    const expected = routes.map((r) => `${r.method} ${r.path}`).sort();
+    const expected = [...routes.map((r) => `${r.method} ${r.path}`), defaultRoute.routeKey].sort();
     expect(actual).toEqual(expected);
     expect(actual).toContain('GET /l/{token}');
+    expect(actual).toContain('$default');
 
-    for (const route of routes) {
-      const res = routeResources.find((r) => r.Properties.RouteKey === `${route.method} ${route.path}`)!;
+    for (const route of [...routes.map((r) => ({ key: `${r.method} ${r.path}`, fn: r.fn })), { key: defaultRoute.routeKey, fn: defaultRoute.fn }]) {
+      const res = routeResources.find((r) => r.Properties.RouteKey === route.key)!;
       const integrationId = res.Properties.Target['Fn::Join'][1][1].Ref as string;
       const integration = resources[integrationId].Properties;
       expect(integration.IntegrationUri, res.Properties.RouteKey).toEqual(getAtt(stack.functions.get(route.fn)!));

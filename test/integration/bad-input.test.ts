@@ -324,21 +324,45 @@ describe('GET /api/status and unknown routes', () => {
       expect((await call(rt, '/api/status?format=json', { cookie })).status).toBe(200);
     }));
 
-  it('unknown routes and methods → 404', () =>
+  it('unknown routes and methods → 404 through the $default route: a Chinese page, or JSON NOT_FOUND under /api/', () =>
     unchanged(async () => {
-      for (const [method, path] of [
+      const pages = [
         ['GET', '/nope'],
-        ['GET', '/api/uploads'],
         ['POST', '/upload'],
-        ['POST', '/api/plans'],
-        ['PUT', '/api/uploads'],
-        ['DELETE', '/api/status'],
         ['GET', '/l/'],
         ['GET', '/l/a/b'],
         ['GET', '/upload/../../etc/passwd'],
-      ] as const) {
+        ['GET', '/apix'],
+      ] as const;
+      for (const [method, path] of pages) {
         const r = await call(rt, path, { method: method as Call['method'], cookie, ...(method === 'GET' ? {} : { json: good() }) });
-        expect(r.status, `${method} ${path}`).toBe(404);
+        expectHtmlError(r, 404, '页面不存在');
+        expect(r.headers.get('referrer-policy')).toBe('no-referrer');
+        expect(r.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+        expect(r.text).not.toContain('Not Found');
+      }
+      const api = [
+        ['GET', '/api/uploads'],
+        ['POST', '/api/plans'],
+        ['PUT', '/api/uploads'],
+        ['DELETE', '/api/status'],
+        ['GET', '/api/nope'],
+        ['GET', '/api'],
+      ] as const;
+      for (const [method, path] of api) {
+        const r = await call(rt, path, { method: method as Call['method'], cookie, ...(method === 'GET' ? {} : { json: good() }) });
+        expectJsonError(r, 404, 'NOT_FOUND');
       }
     }));
+});
+
+describe('error pages say whom to call', () => {
+  it('a bad link page shows the contact person and phone of the seeded campaign, and no error code', async () => {
+    const r = await openLink(`${rt.baseUrl}/l/garbage`);
+    expectHtmlError(r, 401, '链接无效');
+    expect(r.text).toContain(`联系人：${seeded.contact.name}`);
+    expect(r.text).toContain(`<a href="tel:${seeded.contact.phone.replace(/[^0-9+]/g, '')}">${seeded.contact.phone}</a>`);
+    const notFound = await call(rt, '/nope');
+    expect(notFound.text).toContain(`联系人：${seeded.contact.name}`);
+  });
 });

@@ -1,10 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { checkBudget, esbuildOptions, floorSource, KB, MAX_FLOOR_RATIO, MAX_GZIP_BYTES, packageOf, percentile } from '../../bench/bench.js';
+import { checkBudget, esbuildOptions, FIGURE_COLUMNS, figureRows, floorSource, KB, MAX_FLOOR_RATIO, MAX_GZIP_BYTES, packageOf, percentile } from '../../bench/bench.js';
+import { functions } from '../../functions/routes.js';
 import { LAMBDA_ESBUILD } from '../../infra/bundling.js';
 
 describe('bench budget', () => {
   it('passes a handler within both limits', () => {
     expect(checkBudget([{ fn: 'a', gzipBytes: 120 * KB, floorGzipBytes: 100 * KB }])).toEqual([]);
+  });
+
+  it('allows 1.30× the floor (middy in every HTTP handler), not more', () => {
+    expect(MAX_FLOOR_RATIO).toBe(1.3);
+    expect(checkBudget([{ fn: 'web', gzipBytes: 129 * KB, floorGzipBytes: 100 * KB }])).toEqual([]);
+    expect(checkBudget([{ fn: 'web', gzipBytes: 130 * KB, floorGzipBytes: 100 * KB }])).toEqual([]);
+    expect(checkBudget([{ fn: 'web', gzipBytes: 130 * KB + 1, floorGzipBytes: 100 * KB }])).toEqual([
+      'web: gzip 130.0 KB = 1.30× its floor 100.0 KB > 1.3× = 130.0 KB (over by 0.0 KB)',
+    ]);
   });
 
   it('names the function and the limit it exceeds', () => {
@@ -49,5 +59,37 @@ describe('bench floor and bundling', () => {
     expect(percentile(xs, 50)).toBe(3);
     expect(percentile(xs, 95)).toBe(5);
     expect(percentile([...Array(100).keys()], 95)).toBe(94);
+  });
+});
+
+describe('bench figures', () => {
+  const names = Object.keys(functions);
+  const measured = names.map((fn, i) => ({
+    fn,
+    clients: functions[fn as keyof typeof functions].clients,
+    handler: { file: `/b/${fn}.mjs`, minBytes: 400 * KB, gzipBytes: (120 + i) * KB },
+    floor: { file: '/b/floor.mjs', gzipBytes: 100 * KB },
+  }));
+  const init = new Map([...names.map((fn, i) => [`/b/${fn}.mjs`, 70 + i] as const), ['/b/floor.mjs', 50]]);
+
+  it('reports, for every handler, its init time beside its size, each next to its floor', () => {
+    const rows = figureRows(measured, init);
+    expect(rows.map((r) => r[0])).toEqual(names);
+    const col = (name: (typeof FIGURE_COLUMNS)[number]) => FIGURE_COLUMNS.indexOf(name);
+    rows.forEach((r, i) => {
+      expect(r).toHaveLength(FIGURE_COLUMNS.length);
+      expect(r[col('gzip KB')]).toBe(`${120 + i}.0`);
+      expect(r[col('ratio')]).toBe(`${((120 + i) / 100).toFixed(2)}×`);
+      expect(r[col('init ms')]).toBe(`${70 + i}.0`);
+      expect(r[col('floor init ms')]).toBe('50.0');
+      expect(r[col('init ratio')]).toBe(`${((70 + i) / 50).toFixed(2)}×`);
+      expect(r[col('budget')]).toBe('ok');
+    });
+  });
+
+  it('refuses a handler without an init time', () => {
+    const partial = new Map(init);
+    partial.delete(`/b/${names[0]}.mjs`);
+    expect(() => figureRows(measured, partial)).toThrow(`no init time for ${names[0]}`);
   });
 });

@@ -16,9 +16,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, type GetObjectCommandOutput, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { FALLBACK } from '../../functions/shared/http.js';
 import { type Grant, tokenSigner } from '../../functions/shared/tokens.js';
 import type { Campaign } from '../../schemas/campaigns.js';
 import { type Org, routeKeyOf } from '../../schemas/orgs.js';
@@ -55,6 +56,28 @@ const ddb = mockClient(DynamoDBClient);
 const s3 = mockClient(S3Client);
 
 type HttpHandler = (e: APIGatewayProxyEventV2) => Promise<{ statusCode?: number; headers: Record<string, string>; body?: string; cookies?: string[] }>;
+type LambdaHandler = (e: APIGatewayProxyEventV2, c: Context) => ReturnType<HttpHandler>;
+
+/** A Lambda context as the runtime passes it (middy reads getRemainingTimeInMillis to time out early). */
+const lambdaContext = (remainingMs = 10_000): Context => {
+  const deadline = performance.now() + remainingMs;
+  return {
+    functionName: 'unit',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:cn-northwest-1:123456789012:function:unit',
+    memoryLimitInMB: '512',
+    awsRequestId: 'aws-req-1',
+    logGroupName: '/aws/lambda/unit',
+    logStreamName: 'unit',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - performance.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+};
+const withContext = (h: LambdaHandler): HttpHandler => (e) => h(e, lambdaContext());
+let rawHandlers: { createUpload: LambdaHandler; status: LambdaHandler; web: LambdaHandler };
 let createUploadHandler: HttpHandler;
 let statusHandler: HttpHandler;
 let webHandler: HttpHandler;
@@ -68,9 +91,14 @@ beforeAll(async () => {
     else process.env[k] = v;
   }
   // The handlers parse the environment and build their clients at module init.
-  createUploadHandler = (await import('../../functions/plans/create-upload.js')).handler;
-  statusHandler = (await import('../../functions/plans/status.js')).handler;
-  webHandler = (await import('../../functions/plans/web.js')).handler;
+  rawHandlers = {
+    createUpload: (await import('../../functions/plans/create-upload.js')).handler,
+    status: (await import('../../functions/plans/status.js')).handler,
+    web: (await import('../../functions/plans/web.js')).handler,
+  };
+  createUploadHandler = withContext(rawHandlers.createUpload);
+  statusHandler = withContext(rawHandlers.status);
+  webHandler = withContext(rawHandlers.web);
   validateHandler = (await import('../../functions/plans/validate-upload.js')).handler;
 });
 
@@ -128,6 +156,9 @@ function httpEvent(routeKey: string, over: Partial<APIGatewayProxyEventV2> = {})
 }
 
 const HAN = /[\u4e00-\u9fff]/;
+/** The Query CampaignStore.list() sends (the error pages' contact lookup). */
+const isCampaignList = (input: QueryCommandInput) =>
+  input.IndexName === 'gsi1' && (unmarshall(input.ExpressionAttributeValues ?? {}) as Record<string, unknown>)[':p'] === 'CAMPAIGNS';
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['Date'] });
@@ -142,6 +173,8 @@ beforeEach(() => {
   });
   ddb.on(PutItemCommand).resolves({});
   ddb.on(UpdateItemCommand).resolves({});
+  // CampaignStore.list(): the error pages' contact lookup (the status tests answer other Queries themselves).
+  ddb.on(QueryCommand).callsFake((input: QueryCommandInput) => (isCampaignList(input) ? { Items: [wire(campaignItem(campaign))] } : { Items: [] }));
 });
 
 afterEach(() => {
@@ -485,6 +518,7 @@ describe('status handler (GET /api/status, GET /api/plans)', () => {
   ];
   beforeEach(() => {
     ddb.on(QueryCommand).callsFake((input: QueryCommandInput) => {
+      if (isCampaignList(input)) return { Items: [wire(campaignItem(campaign))] };
       if (input.IndexName === 'gsi1') return { Items: [orgs.dh, orgs.dhSchool1, orgs.dhSchool2].map((o) => wire(orgItem(o))) };
       // uploads: two pages, to show every page is read
       return input.ExclusiveStartKey ? { Items: [wire(dhUploads[1]!)] } : { Items: [wire(dhUploads[0]!)], LastEvaluatedKey: marshall({ pk: 'CAMPAIGN#2019-plans', sk: dhUploads[0]?.sk }) };
@@ -572,8 +606,9 @@ describe('status handler (GET /api/status, GET /api/plans)', () => {
     expect(r.body).toContain('<html lang="zh-CN">');
     expect(r.body).toContain('<title>没有权限</title>');
     expect(r.body).toContain('您没有查看该内容的权限。');
-    expect(r.body).toContain('错误代码：403');
-    expect(ddb).not.toHaveReceivedCommand(QueryCommand);
+    expect(r.body).not.toContain('错误代码');
+    // Nothing of the status was read: the only Query is the error page's contact lookup (the campaign list).
+    expect(ddb.commandCalls(QueryCommand).filter((c) => !isCampaignList(c.args[0].input))).toEqual([]);
   });
 
   it('a District on the GET /status page gets its jurisdiction as an HTML page', async () => {
@@ -620,5 +655,206 @@ describe('web handler (pages)', () => {
     expect(r.cookies).toBeUndefined();
     expect(r.body).toContain('<title>无法打开页面</title>');
     expect(r.body).toContain('链接无效，请确认复制完整');
+  });
+});
+
+// ==================================================================================== the middy chain (httpRoute)
+
+describe('every HTTP handler runs the middy chain', () => {
+  const validBody = { document: 'service-plan', fileName: '实施方案.pdf', size: 123_456 };
+  const uploadEvent = async (over: Partial<APIGatewayProxyEventV2> = {}) =>
+    httpEvent('POST /api/uploads', {
+      headers: { 'content-type': 'application/json', origin: SITE },
+      cookies: [await sessionCookie(orgs.dhSchool1)],
+      body: JSON.stringify(validBody),
+      ...over,
+    });
+  const lowerCaseOnly = (headers: Record<string, string>) => expect(Object.keys(headers).filter((k) => k !== k.toLowerCase())).toEqual([]);
+
+
+  it('security headers on every kind of response, one spelling each; pages keep their own CSP', async () => {
+    const api = await createUploadHandler(await uploadEvent());
+    const page = await webHandler(httpEvent('GET /'));
+    const hop = await webHandler(httpEvent('GET /l/{token}', { pathParameters: { token: await signer.link(grant(orgs.dhSchool1), 60) } }));
+    const asset = await webHandler(httpEvent('GET /assets/app.js'));
+    const errorPage = await statusHandler(httpEvent('GET /status'));
+    expect([api.statusCode, page.statusCode, hop.statusCode, asset.statusCode, errorPage.statusCode]).toEqual([201, 200, 302, 200, 401]);
+    for (const r of [api, page, hop, asset, errorPage]) {
+      lowerCaseOnly(r.headers);
+      expect(r.headers['referrer-policy']).toBe('no-referrer');
+      expect(r.headers['x-content-type-options']).toBe('nosniff');
+      expect(r.headers['strict-transport-security']).toBe('max-age=15552000');
+      expect(Object.values(r.headers).every((v) => typeof v === 'string' && v !== '')).toBe(true);
+    }
+    for (const r of [api, page, hop, errorPage]) expect(r.headers['cache-control']).toBe('no-store');
+    expect(asset.headers['cache-control']).toBe('public, max-age=300');
+    for (const r of [page, errorPage]) {
+      expect(r.headers['content-security-policy']).toMatch(/^default-src 'self'; script-src 'self';.*frame-ancestors 'none'/);
+      expect(r.headers['x-frame-options']).toBe('DENY');
+    }
+    expect(api.headers['content-security-policy']).toBeUndefined();
+    expect(api.headers['x-frame-options']).toBeUndefined();
+    expect(api.headers['content-type']).toBe('application/json; charset=utf-8');
+  });
+
+  it('request header names in any case are understood (http-header-normalizer)', async () => {
+    const r = await createUploadHandler(await uploadEvent({ headers: { 'Content-Type': 'application/json; charset=UTF-8', Origin: SITE } }));
+    expect(r.statusCode).toBe(201);
+    const evil = await createUploadHandler(await uploadEvent({ headers: { 'Content-Type': 'application/json', ORIGIN: 'https://evil.example.com' } }));
+    expect(evil.statusCode).toBe(403);
+    expect(ddb).toHaveReceivedCommandTimes(PutItemCommand, 1);
+  });
+
+  it('a base64-encoded JSON body is parsed like a plain one', async () => {
+    const r = await createUploadHandler(await uploadEvent({ body: Buffer.from(JSON.stringify(validBody)).toString('base64'), isBase64Encoded: true }));
+    expect(r.statusCode).toBe(201);
+    expect(ddb).toHaveReceivedCommandTimes(PutItemCommand, 1);
+  });
+
+  it('a handler about to run out of time answers 500 with the fallback only (middy reads the Lambda context)', async () => {
+    const log = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    ddb.on(GetItemCommand).callsFake(() => new Promise(() => undefined)); // DynamoDB never answers
+    const r = await rawHandlers.createUpload(await uploadEvent(), lambdaContext(60));
+    expect(r.statusCode).toBe(500);
+    expect(JSON.parse(r.body ?? '')).toEqual(FALLBACK);
+    expect(r.headers['referrer-policy']).toBe('no-referrer');
+    expect(ddb).not.toHaveReceivedCommand(PutItemCommand);
+    expect(log).toHaveBeenCalledTimes(1);
+    expect(JSON.parse(String(log.mock.calls[0]?.[0]))).toMatchObject({ level: 'ERROR', msg: 'unhandled', route: 'POST /api/uploads', error: expect.stringContaining('TimeoutError') });
+  });
+
+  it('an unexpected error on a page route → 500 Chinese page with the fallback only, logged as one JSON line naming the route, not the path', async () => {
+    const log = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    ddb.on(GetItemCommand).rejects(new Error('connect ECONNREFUSED 10.0.0.7:443 (internal detail)'));
+    const link = await signer.link(grant(orgs.dhSchool1), 60);
+    const r = await webHandler(httpEvent('GET /l/{token}', { rawPath: `/l/${link}`, pathParameters: { token: link } }));
+    expect(r.statusCode).toBe(500);
+    expect(r.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(r.body).toContain('<title>服务暂时不可用</title>');
+    expect(r.body).toContain(FALLBACK.error.message);
+    expect(r.body).not.toContain('ECONNREFUSED');
+    expect(r.body).not.toMatch(/\bat .*\.(ts|js):\d+/);
+    expect(r.body).not.toContain('错误代码');
+    expect(r.cookies ?? []).toEqual([]);
+    expect(log).toHaveBeenCalledTimes(1);
+    const line = String(log.mock.calls[0]?.[0]);
+    expect(JSON.parse(line)).toMatchObject({ level: 'ERROR', route: 'GET /l/{token}', requestId: 'aws-req-1', error: expect.stringContaining('ECONNREFUSED') });
+    expect(line).not.toContain(link);
+  });
+});
+
+// ==================================================================================== $default route
+
+describe('web handler as the $default route (unknown path or method)', () => {
+  const unknown = (method: string, path: string) =>
+    webHandler(httpEvent('$default', { rawPath: path, requestContext: { ...httpEvent('$default').requestContext, http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'vitest' } } }));
+
+  it('a page path → 404 Chinese page with CSP, no error code', async () => {
+    for (const [method, path] of [['GET', '/nope'], ['POST', '/upload'], ['GET', '/l/'], ['GET', '/apix']] as const) {
+      const r = await unknown(method, path);
+      expect(r.statusCode, `${method} ${path}`).toBe(404);
+      expect(r.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(r.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(r.body).toContain('<html lang="zh-CN">');
+      expect(r.body).toContain('<title>页面不存在</title>');
+      expect(r.body).toContain('您访问的页面不存在');
+      expect(r.body).not.toContain('错误代码');
+      expect(r.body).not.toContain('Not Found');
+    }
+  });
+
+  it('an /api path → 404 JSON NOT_FOUND in Chinese', async () => {
+    for (const [method, path] of [['GET', '/api/nope'], ['GET', '/api/uploads'], ['DELETE', '/api/status'], ['GET', '/api']] as const) {
+      const r = await unknown(method, path);
+      expect(r.statusCode, `${method} ${path}`).toBe(404);
+      expect(r.headers['content-type']).toBe('application/json; charset=utf-8');
+      const body = JSON.parse(r.body ?? '') as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('NOT_FOUND');
+      expect(body.error.message).toMatch(HAN);
+    }
+  });
+
+  it('reads nothing but (at most) the contact for the page', async () => {
+    await unknown('GET', '/nope');
+    expect(ddb.commandCalls(GetItemCommand)).toEqual([]);
+    expect(ddb.commandCalls(QueryCommand).filter((c) => !isCampaignList(c.args[0].input))).toEqual([]);
+  });
+});
+
+// ==================================================================================== the Centre's phone on error pages
+
+describe('error pages show the contact of the latest campaign', () => {
+  // The lookup is cached per container on the real clock; each test starts later than every earlier one.
+  let day = 0;
+  const later = () => vi.setSystemTime(Date.parse(NOW) + ++day * 86_400_000);
+  const older = { ...campaign, id: '2018-plans', deadline: '2018-06-30T15:59:59.999Z', contact: { name: '旧联系人', phone: '0791-00000000' } };
+  const latest = { ...campaign, id: '2019-plans', contact: { name: '魏洪', phone: '0791-86612885' } };
+  let campaignLists: number;
+  beforeEach(() => {
+    later();
+    campaignLists = 0;
+    ddb.on(QueryCommand).callsFake((input: QueryCommandInput) => {
+      if (!isCampaignList(input)) return { Items: [] };
+      campaignLists++;
+      return { Items: [older, latest].map((c) => wire(campaignItem(c))) }; // ordered by deadline, as the index returns them
+    });
+  });
+  const badLink = () => webHandler(httpEvent('GET /l/{token}', { pathParameters: { token: 'garbage' } }));
+
+  it('a 401 page names the person and a tap-to-call phone, and no error code', async () => {
+    const r = await badLink();
+    expect(r.statusCode).toBe(401);
+    expect(r.body).toContain('链接无效');
+    expect(r.body).toContain('联系人：魏洪');
+    expect(r.body).toContain('电话：<a href="tel:079186612885">0791-86612885</a>');
+    expect(r.body).not.toContain('旧联系人');
+    expect(r.body).not.toContain('错误代码');
+    expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
+      TableName: TABLE,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :p',
+      ExpressionAttributeValues: marshall({ ':p': 'CAMPAIGNS' }),
+    });
+  });
+
+  it('the status page route shows it too (403)', async () => {
+    const r = await statusHandler(httpEvent('GET /status', { cookies: [await sessionCookie(orgs.dhSchool1)] }));
+    expect(r.statusCode).toBe(403);
+    expect(r.body).toContain('联系人：魏洪');
+  });
+
+  it('is looked up once per container for 5 minutes, then again', async () => {
+    for (let i = 0; i < 3; i++) expect((await badLink()).body).toContain('魏洪');
+    expect(campaignLists).toBe(1);
+    vi.setSystemTime(Date.now() + 4 * 60_000);
+    await badLink();
+    expect(campaignLists).toBe(1);
+    vi.setSystemTime(Date.now() + 2 * 60_000);
+    await badLink();
+    expect(campaignLists).toBe(2);
+  });
+
+  it('a failed lookup shows the generic line, keeps the status, and is not retried at once', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    ddb.on(QueryCommand).callsFake(() => {
+      campaignLists++;
+      throw new Error('ProvisionedThroughputExceededException');
+    });
+    const r = await badLink();
+    expect(r.statusCode).toBe(401);
+    expect(r.body).toContain('如有疑问，请联系南昌市未成年人心理健康辅导中心。');
+    expect(r.body).not.toContain('联系人：');
+    expect(warn).toHaveBeenCalled();
+    const tries = campaignLists;
+    await badLink();
+    expect(campaignLists).toBe(tries);
+  });
+
+  it('no campaign yet: the generic line', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    const r = await badLink();
+    expect(r.statusCode).toBe(401);
+    expect(r.body).toContain('如有疑问，请联系南昌市未成年人心理健康辅导中心。');
   });
 });
