@@ -18,7 +18,10 @@ export interface OrgStore {
   bumpTokenVersion(id: string): Promise<number>;
 }
 
-export function orgStore(ddb: Ddb, table: string): OrgStore {
+/** What most functions need: reading the registry (the writing half stays out of their bundles). */
+export type OrgReader = Pick<OrgStore, 'get' | 'list'>;
+
+export function orgReader(ddb: Ddb, table: string): OrgReader {
   return {
     async get(id) {
       const item = await getItem(ddb, { TableName: table, Key: orgKey(id) });
@@ -33,6 +36,12 @@ export function orgStore(ddb: Ddb, table: string): OrgStore {
       });
       return items.map((i) => Org.parse(stripKeys(i)));
     },
+  };
+}
+
+export function orgStore(ddb: Ddb, table: string): OrgStore {
+  return {
+    ...orgReader(ddb, table),
     async upsert(org) {
       const { tokenVersion: _v, id: _id, ...fields } = org;
       const names: Record<string, string> = {};

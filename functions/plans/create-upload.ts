@@ -1,4 +1,5 @@
 import { CreateUploadBody } from '../../schemas/plans.js';
+import { ddbClient } from '../shared/clients/dynamodb.js';
 import { s3Client } from '../shared/clients/s3.js';
 import { readEnv } from '../shared/env.js';
 import { forbidden } from '../shared/errors.js';
@@ -7,9 +8,11 @@ import { SESSION_COOKIE } from '../shared/tokens.js';
 import { plansDeps, requireBucket } from './deps.js';
 import { s3Presigner } from './s3.js';
 import { authenticate, createUpload } from './service.js';
+import { uploadStore } from './store.js';
 
 const env = readEnv();
-const deps = { ...plansDeps(env), presigner: s3Presigner(s3Client(), requireBucket(env)) };
+const ddb = ddbClient();
+const deps = { ...plansDeps(env, ddb), uploads: uploadStore(ddb, env.TABLE_NAME), presigner: s3Presigner(s3Client(), requireBucket(env)) };
 const siteOrigin = new URL(env.SITE_ORIGIN).origin;
 
 /** POST /api/uploads — a pre-signed POST for one required document of the session's org (body checked by httpRoute). */

@@ -1,25 +1,39 @@
 import type { Env } from '../../schemas/env.js';
 import { campaignStore } from '../campaigns/store.js';
-import { orgStore } from '../orgs/store.js';
+import { orgReader, orgStore } from '../orgs/store.js';
 import { ddbClient } from '../shared/clients/dynamodb.js';
 import { anchoredClock, systemClock } from '../shared/clock.js';
 import { signingKeySource, tokenSigner } from '../shared/tokens.js';
-import type { PlansDeps } from './service.js';
-import { summaryStore, uploadStore } from './store.js';
+import type { PlansDeps, ValidateDeps } from './service.js';
+import { summaryReader, summaryStore, uploadReader, uploadStore } from './store.js';
 
-/** The stores and the domain clock, built once per container from the parsed environment. */
-export function storeDeps(env: Env, ddb = ddbClient()): Omit<PlansDeps, 'tokens'> {
+const clockOf = (env: Env) => (env.DOMAIN_CLOCK ? anchoredClock(env.DOMAIN_CLOCK) : systemClock);
+
+/** The stores that write (the validator), built once per container from the parsed environment. */
+export function storeDeps(env: Env, ddb = ddbClient()): Omit<ValidateDeps, 'objects' | 'receipt'> & { orgs: ReturnType<typeof orgStore> } {
   return {
     orgs: orgStore(ddb, env.TABLE_NAME),
     campaigns: campaignStore(ddb, env.TABLE_NAME),
     uploads: uploadStore(ddb, env.TABLE_NAME),
     summaries: summaryStore(ddb, env.TABLE_NAME),
-    clock: env.DOMAIN_CLOCK ? anchoredClock(env.DOMAIN_CLOCK) : systemClock,
+    clock: clockOf(env),
   };
 }
 
-/** The stores plus the token signer: for functions that check links and sessions. */
-export const plansDeps = (env: Env): PlansDeps => ({ ...storeDeps(env), tokens: tokenSigner(signingKeySource(env)) });
+/**
+ * Readers plus the token signer: for the request handlers, which check links and sessions and read
+ * (a handler that writes adds its one writer, as create-upload adds the upload store).
+ */
+export function plansDeps(env: Env, ddb = ddbClient()): PlansDeps {
+  return {
+    orgs: orgReader(ddb, env.TABLE_NAME),
+    campaigns: campaignStore(ddb, env.TABLE_NAME),
+    uploads: uploadReader(ddb, env.TABLE_NAME),
+    summaries: summaryReader(ddb, env.TABLE_NAME),
+    clock: clockOf(env),
+    tokens: tokenSigner(signingKeySource(env)),
+  };
+}
 
 export function requireBucket(env: Env): string {
   if (!env.BUCKET_NAME) throw new Error('Invalid configuration: BUCKET_NAME is required by this function');

@@ -3,7 +3,7 @@ import type { Campaign } from '../../schemas/campaigns.js';
 import { type Org, routeKeyOf } from '../../schemas/orgs.js';
 import { type CreateUploadBody, FILE_TYPES, type IncomingRef, MAX_UPLOAD_BYTES, type OrgSummary, type RejectReason, type Upload, UPLOAD_URL_TTL_SECONDS } from '../../schemas/plans.js';
 import type { CampaignStore } from '../campaigns/store.js';
-import type { OrgStore } from '../orgs/store.js';
+import type { OrgReader } from '../orgs/store.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError, badRequest, Errors, notFound } from '../shared/errors.js';
 import { type Grant, roleOf, type TokenSigner } from '../shared/tokens.js';
@@ -25,7 +25,7 @@ import {
   summarise,
   withAttempts,
 } from './rules.js';
-import type { SummaryStore, UploadStore } from './store.js';
+import type { SummaryReader, SummaryStore, UploadReader, UploadStore } from './store.js';
 import { DIRECT_FOLDER, type ManifestRow, type ZipPathItem } from './export.js';
 
 /** The domain core of plan submission. No AWS here: stores, object storage, signer and clock are ports. */
@@ -45,11 +45,12 @@ export interface ObjectStore {
   exists(key: string): Promise<boolean>;
 }
 
+/** What request handlers read with: readers only (functions granted read access get no writing code). */
 export interface PlansDeps {
-  orgs: OrgStore;
+  orgs: OrgReader;
   campaigns: CampaignStore;
-  uploads: UploadStore;
-  summaries: SummaryStore;
+  uploads: UploadReader;
+  summaries: SummaryReader;
   tokens: TokenSigner;
   clock: Clock;
 }
@@ -94,7 +95,7 @@ export const newUploadId = () => randomBytes(16).toString('hex');
 
 /** Prepares one upload: records the pending attempt and returns a pre-signed POST for a server-chosen key. */
 export async function createUpload(
-  deps: PlansDeps & { presigner: Presigner },
+  deps: PlansDeps & { uploads: UploadStore; presigner: Presigner },
   s: Session,
   body: CreateUploadBody,
   uploadId = newUploadId(),
@@ -135,7 +136,9 @@ export interface AcceptedVersion {
   first?: { at: string; late: boolean };
 }
 
-export type ValidateDeps = Pick<PlansDeps, 'campaigns' | 'orgs' | 'uploads' | 'summaries' | 'clock'> & {
+export type ValidateDeps = Pick<PlansDeps, 'campaigns' | 'orgs' | 'clock'> & {
+  uploads: UploadStore;
+  summaries: SummaryStore;
   objects: ObjectStore;
   /** Sends the receipt of an accepted version exactly once (send ledger); absent where no mail is sent. */
   receipt?: (v: AcceptedVersion) => Promise<unknown>;

@@ -20,6 +20,10 @@ const PENDING_TTL_SECONDS = 7 * 86400;
 
 export type Outcome = Pick<Upload, 'state' | 'receivedAt' | 'size' | 'sha256' | 'late' | 'acceptedKey' | 'reason'>;
 
+/** Reading attempts: what read-only functions get (the writing half stays out of their bundles). */
+export type UploadReader = Pick<UploadStore, 'get' | 'listOrg'>;
+export type SummaryReader = Pick<SummaryStore, 'get' | 'getMany' | 'list'>;
+
 export interface UploadStore {
   create(u: Upload): Promise<void>;
   get(ref: UploadRef): Promise<Upload | undefined>;
@@ -44,18 +48,32 @@ export interface SummaryStore {
   put(next: OrgSummary, prevRev: number | undefined): Promise<boolean>;
 }
 
+export function uploadReader(ddb: Ddb, table: string): UploadReader {
+  return {
+    async get(ref) {
+      const item = await getItem(ddb, { TableName: table, Key: uploadKey(ref), ConsistentRead: true });
+      return item ? Upload.parse(stripKeys(item)) : undefined;
+    },
+    async listOrg(campaignId, orgId) {
+      const items = await queryAll(ddb, {
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+        ExpressionAttributeValues: { ':pk': `CAMPAIGN#${campaignId}`, ':p': `UPLOAD#${orgId}#` },
+      });
+      return items.map((i) => Upload.parse(stripKeys(i)));
+    },
+  };
+}
+
 export function uploadStore(ddb: Ddb, table: string): UploadStore {
   return {
+    ...uploadReader(ddb, table),
     async create(u) {
       await putItem(ddb, {
         TableName: table,
         Item: { ...uploadKey(u), ...u, ttl: Math.floor(Date.now() / 1000) + PENDING_TTL_SECONDS },
         ConditionExpression: 'attribute_not_exists(pk)',
       });
-    },
-    async get(ref) {
-      const item = await getItem(ddb, { TableName: table, Key: uploadKey(ref), ConsistentRead: true });
-      return item ? Upload.parse(stripKeys(item)) : undefined;
     },
     async finish(ref, outcome) {
       const values: Record<string, unknown> = { ':pending': 'pending' };
@@ -92,19 +110,13 @@ export function uploadStore(ddb: Ddb, table: string): UploadStore {
         ExpressionAttributeValues: { ':v': version, ':r': receiptNo, ':accepted': 'accepted' },
       });
     },
-    async listOrg(campaignId, orgId) {
-      const items = await queryAll(ddb, {
-        TableName: table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-        ExpressionAttributeValues: { ':pk': `CAMPAIGN#${campaignId}`, ':p': `UPLOAD#${orgId}#` },
-      });
-      return items.map((i) => Upload.parse(stripKeys(i)));
-    },
   };
 }
 
-export function summaryStore(ddb: Ddb, table: string): SummaryStore {
-  const parse = (i: Record<string, unknown>) => OrgSummary.parse(stripKeys(i));
+const parseSummary = (i: Record<string, unknown>) => OrgSummary.parse(stripKeys(i));
+
+export function summaryReader(ddb: Ddb, table: string): SummaryReader {
+  const parse = parseSummary;
   return {
     async get(campaignId, orgId) {
       const item = await getItem(ddb, { TableName: table, Key: summaryKey(campaignId, orgId), ConsistentRead: true });
@@ -122,6 +134,12 @@ export function summaryStore(ddb: Ddb, table: string): SummaryStore {
       });
       return items.map(parse);
     },
+  };
+}
+
+export function summaryStore(ddb: Ddb, table: string): SummaryStore {
+  return {
+    ...summaryReader(ddb, table),
     async put(next, prevRev) {
       try {
         await putItem(ddb, {
