@@ -213,7 +213,8 @@ export async function validateUpload(
 
 /** Why the object cannot be accepted, or undefined. Security checks use the real clock. */
 async function rejection(upload: Upload, ref: IncomingRef, org: Org | undefined, bytes: Uint8Array | undefined, receivedReal: Date): Promise<RejectReason | undefined> {
-  if (ref.suffix !== `.${upload.ext}`) return 'BAD_KEY';
+  // The exact key the attempt was issued for: not only its suffix (a key may name the attempt and go on, ".pdf/x.exe").
+  if (ref.key !== incomingKey(upload)) return 'BAD_KEY';
   if (!org || (upload.tokenVersion !== undefined && org.tokenVersion !== upload.tokenVersion)) return 'REVOKED';
   if (upload.postExpiresAt && receivedReal.getTime() > Date.parse(upload.postExpiresAt) + LATE_ARRIVAL_GRACE_MS) return 'EXPIRED';
   if (!bytes) return 'MISSING';
@@ -244,7 +245,9 @@ export async function statusFor(deps: PlansDeps, s: Session) {
     scope.kind === 'city'
       ? await deps.summaries.list(s.campaign.id)
       : await deps.summaries.getMany(s.campaign.id, orgs.filter((o) => inAudience(s.campaign, o)).map((o) => o.id));
-  return { campaign: s.campaign, ...summarise(s.campaign, orgs, summaries) };
+  // A school's own row still names its group after its District office, which is not among `orgs`.
+  const district = scope.kind === 'org' && s.org.districtId ? await deps.orgs.get(s.org.districtId) : undefined;
+  return { campaign: s.campaign, ...summarise(s.campaign, orgs, summaries, district ? [district] : []) };
 }
 
 /** The session's own org, per document, with every version, rejection and upload in progress (the upload page). */
