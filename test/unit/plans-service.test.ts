@@ -448,10 +448,29 @@ describe('validateUpload', () => {
     expect(await summary()).toEqual(firstSummary);
     expect(w.uploads.calls.finish).toBe(finishes);
     expect(w.summaries.calls.put).toBe(puts);
+    // The stored object is there: the incoming one is not read again (up to 20 MiB) nor written again.
+    expect(w.objects.reads).toHaveLength(1);
     // The validator cannot know whether an earlier run got as far as the receipt: it hands the same
     // receipt to the port again, which sends it once (send ledger keyed by the attempt).
     expect(w.receipts).toHaveLength(3);
     expect(new Set(w.receipts.map((r) => JSON.stringify(r))).size).toBe(1);
+  });
+
+  it('a re-delivered event does not rewrite accepted/ where the store ignores If-None-Match (s3rver does)', async () => {
+    await pending();
+    w.objects.put(keyFor(), minimalPdf());
+    const lax = { ...w.objects, read: w.objects.read.bind(w.objects), exists: w.objects.exists.bind(w.objects) } as typeof w.objects;
+    const rewrites: string[] = [];
+    lax.writeNew = async (to, bytes, type) => {
+      if (await w.objects.exists(to)) rewrites.push(to); // what s3rver does: overwrite, a new object
+      else await w.objects.writeNew(to, bytes, type);
+      return 'written';
+    };
+    const deps = { ...w, objects: lax };
+    expect(await validateUpload(deps, ref(keyFor()))).toBe('accepted');
+    expect(await validateUpload(deps, ref(keyFor()))).toBe('accepted');
+    expect(rewrites).toEqual([]);
+    expect(w.objects.written).toHaveLength(1);
   });
 
   it('a re-delivered event after a rejection changes nothing either', async () => {
