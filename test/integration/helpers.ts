@@ -196,6 +196,8 @@ export const summaryItem = (rt: Rt, campaignId: string, orgId: string) => itemAt
  * accepted, the version numbered (folded into the status item) — and returns the stored item.
  */
 export async function waitValidated(rt: Rt, campaignId: string, orgId: string, document: string, uploadId: string, timeoutMs = 10_000) {
+  // A call in the old form (…, routeKey, orgId, …) would poll a key that cannot exist: say so at once.
+  if (typeof timeoutMs !== 'number') throw new Error('waitValidated(rt, campaignId, orgId, document, uploadId): attempt keys no longer hold the route key');
   const until = Date.now() + timeoutMs;
   for (;;) {
     const item = await uploadItem(rt, campaignId, orgId, document, uploadId);
