@@ -170,6 +170,7 @@ export async function validateUpload(
   const [campaign, org] = await Promise.all([deps.campaigns.get(ref.campaignId), deps.orgs.get(ref.orgId)]);
   if (!campaign) throw new Error(`validate: campaign ${ref.campaignId} of ${ref.key} does not exist`);
   let bytes: Uint8Array | undefined;
+  let claimed = false;
   if (upload.state === 'pending') {
     bytes = await deps.objects.read(ref.key, ref.versionId);
     // On time or late by when the file arrived (domain time), not when it was checked.
@@ -179,8 +180,10 @@ export async function validateUpload(
     const outcome = reason
       ? ({ state: 'rejected', receivedAt, reason, size: bytes?.byteLength } as const)
       : ({ state: 'accepted', receivedAt, size: bytes?.byteLength, sha256, late: isLate(receivedAt, campaign.deadline), acceptedKey: acceptedKey(upload) } as const);
-    if (await deps.uploads.finish(ref, outcome)) upload = { ...upload, ...outcome };
-    else {
+    if (await deps.uploads.finish(ref, outcome)) {
+      upload = { ...upload, ...outcome };
+      claimed = true;
+    } else {
       // Another run finished it first: what it recorded stands; our bytes are used only if they are the recorded ones.
       upload = (await deps.uploads.get(ref)) ?? upload;
     }
@@ -194,11 +197,15 @@ export async function validateUpload(
   const key = upload.acceptedKey;
   // Only the recorded bytes may go to accepted/, and only once (If-None-Match: a second writer gets 'exists').
   const sha = (b: Uint8Array | undefined) => (b ? createHash('sha256').update(b).digest('hex') : undefined);
-  if (sha(bytes) !== recorded) bytes = await deps.objects.read(ref.key, ref.versionId);
-  if (sha(bytes) === recorded && bytes) await deps.objects.writeNew(key, bytes, FILE_TYPES[upload.ext].contentType);
-  else if (!(await deps.objects.exists(key))) {
-    // The recorded bytes are nowhere to be read: fail loudly (retries, then the failed-event queue).
-    throw new Error(`validate: ${ref.key} is recorded as accepted (sha256 ${recorded}) but those bytes are not available`);
+  // A run that did not claim the attempt resumes: when the object is stored already, it is neither read
+  // nor written again (a re-delivery costs no 20 MiB transfer, and not every S3 honours If-None-Match).
+  if (claimed || !(await deps.objects.exists(key))) {
+    if (sha(bytes) !== recorded) bytes = await deps.objects.read(ref.key, ref.versionId);
+    if (sha(bytes) === recorded && bytes) await deps.objects.writeNew(key, bytes, FILE_TYPES[upload.ext].contentType);
+    else if (!(await deps.objects.exists(key))) {
+      // The recorded bytes are nowhere to be read: fail loudly (retries, then the failed-event queue).
+      throw new Error(`validate: ${ref.key} is recorded as accepted (sha256 ${recorded}) but those bytes are not available`);
+    }
   }
   const accepted = upload;
   const { version, summary } = await fold(deps, (prev) => foldAccepted(prev, accepted), accepted);
@@ -218,7 +225,8 @@ export async function validateUpload(
 
 /** Why the object cannot be accepted, or undefined. Security checks use the real clock. */
 async function rejection(upload: Upload, ref: IncomingRef, org: Org | undefined, bytes: Uint8Array | undefined, receivedReal: Date): Promise<RejectReason | undefined> {
-  if (ref.suffix !== `.${upload.ext}`) return 'BAD_KEY';
+  // The exact key the attempt was issued for: not only its suffix (a key may name the attempt and go on, ".pdf/x.exe").
+  if (ref.key !== incomingKey(upload)) return 'BAD_KEY';
   if (!org || (upload.tokenVersion !== undefined && org.tokenVersion !== upload.tokenVersion)) return 'REVOKED';
   if (upload.postExpiresAt && receivedReal.getTime() > Date.parse(upload.postExpiresAt) + LATE_ARRIVAL_GRACE_MS) return 'EXPIRED';
   if (!bytes) return 'MISSING';

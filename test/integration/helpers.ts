@@ -6,7 +6,10 @@
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Context } from 'aws-lambda';
 import { expect, inject } from 'vitest';
 import { admin } from '../../local/admin.js';
 import { ddbClient, queryAll } from '../../functions/shared/clients/dynamodb.js';
@@ -166,32 +169,40 @@ export async function postToS3(p: Presigned, bytes: Uint8Array, fileName: string
   return { status: res.status, text: await res.text() };
 }
 
-/** The stored upload items of one org in a campaign (a Query on the campaign's item collection). */
-export async function uploadItems(rt: Rt, campaignId: string, routeKey: string, orgId: string) {
+/** The stored upload attempts of one org in a campaign (a Query on the campaign's item collection; keys hold no route). */
+export async function uploadItems(rt: Rt, campaignId: string, orgId: string) {
   return queryAll<Record<string, any>>(rt.ddb, {
     TableName: rt.table,
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-    ExpressionAttributeValues: { ':pk': `CAMPAIGN#${campaignId}`, ':p': `UPLOAD#${routeKey}#${orgId}#` },
+    ExpressionAttributeValues: { ':pk': `CAMPAIGN#${campaignId}`, ':p': `UPLOAD#${orgId}#` },
     ConsistentRead: true,
   });
 }
 
-export async function uploadItem(rt: Rt, campaignId: string, routeKey: string, orgId: string, document: string, uploadId: string) {
-  const items = await queryAll<Record<string, any>>(rt.ddb, {
-    TableName: rt.table,
-    KeyConditionExpression: 'pk = :pk AND sk = :sk',
-    ExpressionAttributeValues: { ':pk': `CAMPAIGN#${campaignId}`, ':sk': `UPLOAD#${routeKey}#${orgId}#${document}#${uploadId}` },
-    ConsistentRead: true,
-  });
-  return items[0];
+/** One stored item by its exact key (GetItem, consistent). */
+async function itemAt(rt: Rt, pk: string, sk: string) {
+  const r = await rt.ddb.send(new GetItemCommand({ TableName: rt.table, Key: { pk: { S: pk }, sk: { S: sk } }, ConsistentRead: true }));
+  return r.Item ? (unmarshall(r.Item) as Record<string, any>) : undefined;
 }
 
-/** Waits (bounded) until the validator has finished with an upload; returns the stored item. */
-export async function waitValidated(rt: Rt, campaignId: string, routeKey: string, orgId: string, document: string, uploadId: string, timeoutMs = 10_000) {
+export const uploadItem = (rt: Rt, campaignId: string, orgId: string, document: string, uploadId: string) =>
+  itemAt(rt, `CAMPAIGN#${campaignId}`, `UPLOAD#${orgId}#${document}#${uploadId}`);
+
+/** The org's status item in a campaign (what the validator folds). */
+export const summaryItem = (rt: Rt, campaignId: string, orgId: string) => itemAt(rt, `CAMPAIGN#${campaignId}`, `STATUS#${orgId}`);
+
+/**
+ * Waits (bounded) until the validator has finished with an upload — its outcome recorded and, when
+ * accepted, the version numbered (folded into the status item) — and returns the stored item.
+ */
+export async function waitValidated(rt: Rt, campaignId: string, orgId: string, document: string, uploadId: string, timeoutMs = 10_000) {
+  // A call in the old form (…, routeKey, orgId, …) would poll a key that cannot exist: say so at once.
+  if (typeof timeoutMs !== 'number') throw new Error('waitValidated(rt, campaignId, orgId, document, uploadId): attempt keys no longer hold the route key');
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const item = await uploadItem(rt, campaignId, routeKey, orgId, document, uploadId);
-    if (item && item.state !== 'pending') return item;
+    const item = await uploadItem(rt, campaignId, orgId, document, uploadId);
+    if (item && item.state === 'rejected') return item;
+    if (item && item.state === 'accepted' && item.version !== undefined) return item;
     if (Date.now() > until) throw new Error(`upload ${uploadId} of ${orgId}/${document} still ${item?.state ?? 'absent'} after ${timeoutMs} ms`);
     await new Promise((ok) => setTimeout(ok, 50));
   }
@@ -244,3 +255,20 @@ export function seedCampaign() {
     contact: { name: string; phone: string };
   };
 }
+
+/** A Lambda context for calling a handler in-process (middy reads the remaining time). */
+export const lambdaContext = (): Context =>
+  ({
+    functionName: 'test',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:test',
+    memoryLimitInMB: '1024',
+    awsRequestId: 'test-request',
+    logGroupName: '/aws/lambda/test',
+    logStreamName: 'test',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => 60_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  }) as Context;

@@ -11,7 +11,9 @@ import { call, expectHtmlError, importOrgs, openLink, postToS3, requestUpload, s
 const rt = useRuntime();
 const seeded = seedCampaign();
 const inAudience = (o: Org) => o.kind === 'district' || o.kind === 'school';
-const groupOf = (o: Org) => routeKeyOf(o);
+/** Route keys as the registry computes them (their spelling is not this file's business). */
+const groupOf = (o: Pick<Org, 'id' | 'kind' | 'districtId'>) => routeKeyOf(o);
+const DIRECT = routeKeyOf({ id: '', kind: 'school' });
 
 let orgs: Org[];
 let district: Org;
@@ -42,7 +44,7 @@ describe('status scope', () => {
     expect(r.status, r.text).toBe(200);
     const body = r.json();
     expect(ids(body.rows)).toEqual([school.id]);
-    expect(body.totals).toEqual([expect.objectContaining({ group: `D#${district.id}`, name: district.name, orgs: 1 })]);
+    expect(body.totals).toEqual([expect.objectContaining({ group: groupOf(district), name: district.name, orgs: 1 })]);
     expect(body.rows[0].documents.map((d: { document: string }) => d.document)).toEqual(seeded.documents.map((d) => d.kind));
     const plans = (await call(rt, '/api/plans', { cookie })).json();
     expect(ids(plans.rows)).toEqual([school.id]);
@@ -56,7 +58,7 @@ describe('status scope', () => {
     expect(ids(body.rows)).toEqual([district.id, ...districtSchools.map((s) => s.id)].sort());
     expect(body.rows[0].orgId).toBe(district.id); // the District office first
     expect(body.totals).toHaveLength(1);
-    expect(body.totals[0]).toMatchObject({ group: `D#${district.id}`, name: district.name, orgs: districtSchools.length + 1 });
+    expect(body.totals[0]).toMatchObject({ group: groupOf(district), name: district.name, orgs: districtSchools.length + 1 });
     // /api/plans stays the District's own row.
     expect(ids((await call(rt, '/api/plans', { cookie })).json().rows)).toEqual([district.id]);
 
@@ -91,21 +93,21 @@ describe('status scope', () => {
     const groups = new Set(body.totals.map((t: { group: string }) => t.group));
     for (const o of before) expect(groups.has(groupOf(o)), groupOf(o)).toBe(true);
     for (const g of groups) expect(after.some((o) => groupOf(o) === g), String(g)).toBe(true);
-    expect(groups.has('DIRECT')).toBe(true);
+    expect(groups.has(DIRECT)).toBe(true);
     expect(groups.size).toBe(body.totals.length);
     // Totals add up to the rows; seeded groups have exactly their seeded orgs.
     expect(body.totals.reduce((n: number, t: { orgs: number }) => n + t.orgs, 0)).toBe(body.rows.length);
     for (const d of orgs.filter((o) => o.kind === 'district')) {
-      const t = body.totals.find((x: { group: string }) => x.group === `D#${d.id}`);
+      const t = body.totals.find((x: { group: string }) => x.group === groupOf(d));
       expect(t, d.id).toMatchObject({ name: d.name, orgs: orgs.filter((o) => o.districtId === d.id).length + 1 });
     }
-    const direct = body.totals.find((t: { group: string }) => t.group === 'DIRECT');
+    const direct = body.totals.find((t: { group: string }) => t.group === DIRECT);
     expect(direct.name).toMatch(/直属/);
 
     const page = await call(rt, '/status', { cookie });
     expect(page.status).toBe(200);
     expect(page.text).toContain(seeded.title);
-    for (const d of orgs.filter((o) => o.kind === 'district')) expect(page.text).toContain(`data-group="D#${d.id}"`);
+    for (const d of orgs.filter((o) => o.kind === 'district')) expect(page.text).toContain(`data-group="${groupOf(d)}"`);
     // The Bureau has nothing to upload: /upload sends it to /status.
     const upload = await call(rt, '/upload', { cookie });
     expect(upload.status).toBe(302);
@@ -119,7 +121,7 @@ describe('status scope', () => {
     expect(r.text).not.toContain(`data-org=`);
   });
 
-  it('GET /api/status?format=csv is UTF-8 CSV with a BOM, a Chinese header and one line per org', async () => {
+  it('GET /api/status?format=csv is UTF-8 CSV with a BOM, a Chinese header, one line per org and a 合计 line', async () => {
     const { cookie } = await sessionFor(rt, district.id);
     const json = (await call(rt, '/api/status', { cookie })).json();
     const r = await call(rt, '/api/status?format=csv', { cookie });
@@ -132,17 +134,22 @@ describe('status scope', () => {
     const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(raw);
     expect(text.startsWith('\uFEFF')).toBe(true);
     const lines = text.slice(1).split('\r\n').filter((l) => l !== '');
-    expect(lines).toHaveLength(json.rows.length + 1);
+    expect(lines).toHaveLength(json.rows.length + 2);
     const header = lines[0] as string;
-    expect(header).toMatch(/^所属,机构编号,机构名称,类型,/);
-    for (const d of seeded.documents) expect(header).toContain(`${d.title}-状态`);
+    expect(header).toMatch(/^所属县区\/类别,直属类别,机构编号,机构名称,类型,联系人,联系电话,联系邮箱,/);
+    for (const d of seeded.documents)
+      for (const c of ['状态', '版本数', '首次提交(北京时间)', '是否逾期', '最后上传(北京时间)', '最新文件名', '说明']) expect(header).toContain(`${d.title}-${c}`);
+    expect(lines.at(-1)).toMatch(new RegExp(`^合计,,,${json.rows.length} 个单位，报齐 \\d+ 个,`));
+    for (const l of lines.slice(1, -1)) expect(l.startsWith(`${district.name},`), l).toBe(true);
     for (const s of districtSchools) expect(lines.some((l) => l.includes(`,${s.id},${s.name},学校,`))).toBe(true);
     expect(lines.filter((l) => l.includes(`,${district.id},`))).toHaveLength(1);
 
-    // A school's CSV: its own line and the header.
+    // A school's CSV: the header, its own line (under its District's name) and the 合计 line.
     const own = await sessionFor(rt, school.id);
     const csv = await call(rt, '/api/status?format=csv', { cookie: own.cookie });
-    expect(csv.text.split('\r\n').filter((l) => l !== '')).toHaveLength(2);
+    const ownLines = csv.text.split('\r\n').filter((l) => l !== '');
+    expect(ownLines).toHaveLength(3);
+    expect(ownLines[1]).toMatch(new RegExp(`^${district.name},,${school.id},`));
   });
 
   it('names are escaped in the status page and defused in the CSV', async () => {
@@ -163,7 +170,7 @@ describe('status scope', () => {
     for (const d of seeded.documents) {
       const up = await requestUpload(rt, school.cookie, { document: d.kind, fileName: `${d.title}.pdf`, size: minimalPdf().length });
       expect((await postToS3(up, minimalPdf(), `${d.title}.pdf`)).status).toBe(204);
-      expect((await waitValidated(rt, seeded.id, 'D#it-st-d', 'it-st-eq', d.kind, up.uploadId)).state).toBe('accepted');
+      expect((await waitValidated(rt, seeded.id, 'it-st-eq', d.kind, up.uploadId)).state).toBe('accepted');
     }
     const { cookie } = await sessionFor(rt, 'it-st-d');
     const all = await call(rt, '/status', { cookie });
@@ -176,7 +183,7 @@ describe('status scope', () => {
     expect(incomplete.text).toContain('data-org="it-st-d"');
     expect(incomplete.text).toContain('data-org="it-st-tag"');
     expect(incomplete.text).not.toContain('data-org="it-st-eq"');
-    expect(incomplete.text).toContain('只显示未报齐的 2 个单位');
+    expect(incomplete.text).toContain('符合条件的 2 个单位');
 
     expectHtmlError(await call(rt, '/status?show=everything', { cookie }), 400, '取值不在允许范围内');
   });

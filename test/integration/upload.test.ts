@@ -4,18 +4,22 @@
  * Orgs: it-up-* (this file only).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { beijingDay } from '../../functions/shared/clock.js';
+import { routeKeyOf } from '../../schemas/orgs.js';
 import { elfExecutable, minimalDocx, minimalPdf, peExecutable, plainZip } from '../fixtures/files.js';
 import {
   CAMPAIGN,
   call,
   HAN,
   importOrgs,
+  lambdaContext,
   listObjects,
   postToS3,
   requestUpload,
   seedCampaign,
   sessionFor,
   sha256,
+  summaryItem,
   uploadItem,
   uploadItems,
   useRuntime,
@@ -27,8 +31,6 @@ const rt = useRuntime();
 const seeded = seedCampaign();
 const [DOC_A, DOC_B] = seeded.documents.map((d) => d.kind) as [string, string];
 const D = 'it-up-d';
-/** The District's route key (routeKeyOf). */
-const RK = `D#${D}`;
 
 beforeAll(async () => {
   await importOrgs(rt, [
@@ -41,16 +43,17 @@ beforeAll(async () => {
     `it-up-s5,集成测试上传五小学,school,${D},,,,`,
     `it-up-s6,集成测试上传六小学,school,${D},,,,`,
     `it-up-s7,集成测试上传七小学,school,${D},,,,`,
+    `it-up-s8,集成测试上传八小学,school,${D},,,,`,
     `it-up-late,集成测试逾期小学,school,${D},,,,`,
   ]);
 });
 
 /** Uploads one file end to end and waits for the validator; returns the request, the stored item and the bytes. */
-async function upload(cookie: string, org: { id: string; routeKey: string }, document: string, fileName: string, bytes: Uint8Array, campaignId = CAMPAIGN, declaredSize = bytes.length) {
+async function upload(cookie: string, org: { id: string }, document: string, fileName: string, bytes: Uint8Array, campaignId = CAMPAIGN, declaredSize = bytes.length) {
   const p = await requestUpload(rt, cookie, { document, fileName, size: declaredSize });
   const s3 = await postToS3(p, bytes, fileName);
   expect(s3.status, s3.text).toBe(204);
-  const item = await waitValidated(rt, campaignId, org.routeKey, org.id, document, p.uploadId);
+  const item = await waitValidated(rt, campaignId, org.id, document, p.uploadId);
   return { p, item };
 }
 
@@ -62,7 +65,7 @@ const plans = async (cookie: string) => {
 
 describe('the real pre-signed POST', () => {
   it('pins key, type, size range and a ≤ 10 minute expiry in the policy, with no checksum fields', async () => {
-    const org = { id: 'it-up-s0', routeKey: RK };
+    const org = { id: 'it-up-s0' };
     const { cookie } = await sessionFor(rt, org.id);
     const r = await call(rt, '/api/uploads', { cookie, json: { document: DOC_A, fileName: '实施方案.pdf', size: 1234 } });
     expect(r.status, r.text).toBe(201);
@@ -86,13 +89,25 @@ describe('the real pre-signed POST', () => {
     expect(JSON.stringify(policy.conditions)).not.toMatch(/starts-with/);
     expect(JSON.stringify(policy.conditions).toLowerCase()).not.toMatch(/checksum/);
 
-    // The pending attempt is recorded under the org's route key.
-    const item = await uploadItem(rt, CAMPAIGN, RK, org.id, DOC_A, p.uploadId);
-    expect(item).toMatchObject({ state: 'pending', orgId: org.id, document: DOC_A, ext: 'pdf', declaredSize: 1234, originalName: '实施方案.pdf' });
+    // The pending attempt is keyed by what never changes (campaign, org, document, attempt): no route.
+    const item = await uploadItem(rt, CAMPAIGN, org.id, DOC_A, p.uploadId);
+    expect(item).toMatchObject({
+      pk: `CAMPAIGN#${CAMPAIGN}`,
+      sk: `UPLOAD#${org.id}#${DOC_A}#${p.uploadId}`,
+      state: 'pending',
+      orgId: org.id,
+      document: DOC_A,
+      ext: 'pdf',
+      declaredSize: 1234,
+      originalName: '实施方案.pdf',
+      postExpiresAt: p.expiresAt,
+      tokenVersion: 1,
+    });
+    expect(item?.routeKey).toBeUndefined();
   });
 
   it('accepts a real PDF posted as multipart form: versions, hash, size and the accepted/ copy', async () => {
-    const org = { id: 'it-up-s1', routeKey: RK };
+    const org = { id: 'it-up-s1' };
     const { cookie } = await sessionFor(rt, org.id);
     const first = minimalPdf('first version');
     const a = await upload(cookie, org, DOC_A, '心理服务体系建设工作实施方案.pdf', first);
@@ -102,6 +117,8 @@ describe('the real pre-signed POST', () => {
       size: first.length,
       late: false,
       acceptedKey: `accepted/${CAMPAIGN}/${org.id}/${DOC_A}/${a.p.uploadId}.pdf`,
+      version: 1,
+      receiptNo: `HJ${beijingDay(a.item.receivedAt)}-${a.p.uploadId.slice(0, 10).toUpperCase()}`,
     });
     expect(a.item.reason).toBeUndefined();
     let docs = await plans(cookie);
@@ -115,24 +132,28 @@ describe('the real pre-signed POST', () => {
     // A second version: nothing overwritten, both accepted objects kept.
     const second = minimalPdf('second version, a little longer');
     const b = await upload(cookie, org, DOC_A, '实施方案-修订.pdf', second);
-    expect(b.item).toMatchObject({ state: 'accepted', sha256: sha256(second), size: second.length, late: false });
+    expect(b.item).toMatchObject({ state: 'accepted', sha256: sha256(second), size: second.length, late: false, version: 2 });
     expect(b.item.acceptedKey).not.toBe(a.item.acceptedKey);
     docs = await plans(cookie);
-    expect(docs[DOC_A]).toMatchObject({ state: 'uploaded', versions: 2, lastFileName: '实施方案-修订.pdf', lastSize: second.length });
+    expect(docs[DOC_A]).toMatchObject({ state: 'uploaded', versions: 2, lastVersion: 2, lastFileName: '实施方案-修订.pdf', lastSize: second.length, lastSha256: sha256(second) });
     const afterSecond = await listObjects(rt, `accepted/${CAMPAIGN}/${org.id}/`);
     expect(afterSecond.map((o) => o.key).sort()).toEqual([a.item.acceptedKey, b.item.acceptedKey].sort());
     expect(afterSecond.find((o) => o.key === a.item.acceptedKey)).toEqual(afterFirst[0]);
     // The first attempt's record is unchanged by the second.
-    expect(await uploadItem(rt, CAMPAIGN, RK, org.id, DOC_A, a.p.uploadId)).toEqual(a.item);
+    expect(await uploadItem(rt, CAMPAIGN, org.id, DOC_A, a.p.uploadId)).toEqual(a.item);
+    // The org's status item holds both versions in order.
+    expect((await summaryItem(rt, CAMPAIGN, org.id))?.docs[DOC_A]).toMatchObject({ ids: [a.p.uploadId, b.p.uploadId], lateVersions: 0 });
 
     const page = await call(rt, '/upload', { cookie });
     expect(page.status).toBe(200);
-    expect(page.text).toContain('共 2 版');
+    expect(page.text).toContain('已提交的版本（2）');
+    expect(page.text).toContain('data-version="2"');
     expect(page.text).toContain('实施方案-修订.pdf');
+    expect(page.text).toContain(`回执号 ${b.item.receiptNo}`);
   });
 
-  it('accepts a real DOCX and a PDF from a Direct school (route key "DIRECT")', async () => {
-    const direct = { id: 'it-up-s2', routeKey: 'DIRECT' };
+  it('accepts a real DOCX and a PDF from a Direct school (grouped with the Direct schools)', async () => {
+    const direct = { id: 'it-up-s2' };
     const { cookie } = await sessionFor(rt, direct.id);
     const docx = minimalDocx();
     const p = await requestUpload(rt, cookie, { document: DOC_B, fileName: '心理危机管理工作方案.docx', size: docx.length });
@@ -140,7 +161,7 @@ describe('the real pre-signed POST', () => {
     const policy = JSON.parse(Buffer.from(p.fields.Policy as string, 'base64').toString('utf8')) as { conditions: unknown[] };
     expect(policy.conditions).toContainEqual(['eq', '$Content-Type', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document']);
     expect((await postToS3(p, docx, '心理危机管理工作方案.docx')).status).toBe(204);
-    const w = await waitValidated(rt, CAMPAIGN, 'DIRECT', direct.id, DOC_B, p.uploadId);
+    const w = await waitValidated(rt, CAMPAIGN, direct.id, DOC_B, p.uploadId);
     expect(w.state, JSON.stringify(w)).toBe('accepted');
     expect(w).toMatchObject({ sha256: sha256(docx), size: docx.length, acceptedKey: `accepted/${CAMPAIGN}/${direct.id}/${DOC_B}/${p.uploadId}.docx` });
 
@@ -150,19 +171,19 @@ describe('the real pre-signed POST', () => {
     const docs = await plans(cookie);
     expect(docs[DOC_A]).toMatchObject({ state: 'uploaded', versions: 1 });
     expect(docs[DOC_B]).toMatchObject({ state: 'uploaded', versions: 1 });
-    const body = (await call(rt, '/api/plans', { cookie })).json();
-    expect(body.rows[0]).toMatchObject({ orgId: direct.id, group: 'DIRECT', complete: true });
+    const status = (await call(rt, '/api/status', { cookie })).json();
+    expect(status.rows).toEqual([expect.objectContaining({ orgId: direct.id, group: routeKeyOf({ id: direct.id, kind: 'school' }), directKind: '局属学校', complete: true })]);
     expect((await listObjects(rt, `accepted/${CAMPAIGN}/${direct.id}/`)).map((o) => o.key).sort()).toEqual([a.item.acceptedKey, w.acceptedKey].sort());
   });
 
   it('an abandoned pre-signed POST (the S3 POST never came) does not keep a later, validated upload "pending"', async () => {
     // What happens when a phone loses the network after POST /api/uploads and the user tries again.
-    const org = { id: 'it-up-s7', routeKey: RK };
+    const org = { id: 'it-up-s7' };
     const { cookie } = await sessionFor(rt, org.id);
     const abandoned = await requestUpload(rt, cookie, { document: DOC_A, fileName: 'plan.pdf', size: 999 });
     const retry = await upload(cookie, org, DOC_A, 'plan.pdf', minimalPdf('retry'));
     expect(retry.item.state).toBe('accepted');
-    expect((await uploadItem(rt, CAMPAIGN, RK, org.id, DOC_A, abandoned.uploadId))?.state).toBe('pending');
+    expect((await uploadItem(rt, CAMPAIGN, org.id, DOC_A, abandoned.uploadId))?.state).toBe('pending');
     // The retry is validated: the page's poller (web/app-script.ts waits for !pending) must be able to stop.
     const body = (await call(rt, '/api/plans', { cookie })).json();
     const doc = body.rows[0].documents.find((d: { document: string }) => d.document === DOC_A);
@@ -171,9 +192,40 @@ describe('the real pre-signed POST', () => {
   });
 });
 
+describe('GET /api/plans: the own history', () => {
+  it('lists every version with its number, receipt number, time, name, size and hash, and every rejection', async () => {
+    const org = { id: 'it-up-s8' };
+    const { cookie } = await sessionFor(rt, org.id);
+    const v1 = await upload(cookie, org, DOC_A, '第一版.pdf', minimalPdf('history one'));
+    const bad = await upload(cookie, org, DOC_A, '病毒.pdf', elfExecutable());
+    const v2 = await upload(cookie, org, DOC_A, '第二版.docx', minimalDocx('history two'));
+    expect([v1.item.state, bad.item.state, v2.item.state]).toEqual(['accepted', 'rejected', 'accepted']);
+
+    const body = await waitPlansSettled(rt, cookie);
+    expect(body.org).toEqual({ id: org.id, name: '集成测试上传八小学' });
+    const doc = (body.rows[0].documents as Record<string, any>[]).find((d) => d.document === DOC_A) as Record<string, any>;
+    const receipt = (item: Record<string, any>) => `HJ${beijingDay(item.receivedAt)}-${(item.uploadId as string).slice(0, 10).toUpperCase()}`;
+    expect(doc).toMatchObject({ state: 'uploaded', versions: 2, lastVersion: 2, lastFileName: '第二版.docx', pending: false });
+    expect(doc.rejected).toBeUndefined(); // the rejection is older than the latest version
+    expect(doc.history).toEqual([
+      { version: 1, uploadId: v1.p.uploadId, at: v1.item.receivedAt, late: false, name: '第一版.pdf', size: v1.item.size, sha256: v1.item.sha256, receiptNo: receipt(v1.item) },
+      { version: 2, uploadId: v2.p.uploadId, at: v2.item.receivedAt, late: false, name: '第二版.docx', size: v2.item.size, sha256: v2.item.sha256, receiptNo: receipt(v2.item) },
+    ]);
+    expect([v1.item.receiptNo, v2.item.receiptNo]).toEqual([receipt(v1.item), receipt(v2.item)]);
+    expect(doc.rejections).toEqual([{ at: bad.item.receivedAt, fileName: '病毒.pdf', message: expect.stringMatching(HAN) }]);
+    const other = (body.rows[0].documents as Record<string, any>[]).find((d) => d.document === DOC_B) as Record<string, any>;
+    expect(other).toMatchObject({ state: 'missing', versions: 0, history: [], rejections: [] });
+
+    // The page shows the same history, newest first.
+    const page = await call(rt, '/upload', { cookie });
+    expect(page.text.indexOf('data-version="2"')).toBeLessThan(page.text.indexOf('data-version="1"'));
+    for (const v of [v1, v2]) expect(page.text).toContain(`回执号 ${v.item.receiptNo}`);
+  });
+});
+
 describe('rejected look-alikes', () => {
   it('rejects an ELF binary and a zip renamed .pdf with TYPE_MISMATCH; the page says why; nothing accepted', async () => {
-    const org = { id: 'it-up-s3', routeKey: RK };
+    const org = { id: 'it-up-s3' };
     const { cookie } = await sessionFor(rt, org.id);
     const elf = await upload(cookie, org, DOC_A, '方案.pdf', elfExecutable());
     const zip = await upload(cookie, org, DOC_B, '危机方案.pdf', plainZip());
@@ -198,7 +250,7 @@ describe('rejected look-alikes', () => {
   });
 
   it('rejects a Windows executable renamed .docx, then accepts the real file afterwards', async () => {
-    const org = { id: 'it-up-s4', routeKey: RK };
+    const org = { id: 'it-up-s4' };
     const { cookie } = await sessionFor(rt, org.id);
     const pe = await upload(cookie, org, DOC_A, '方案.docx', peExecutable());
     expect(pe.item).toMatchObject({ state: 'rejected', reason: 'TYPE_MISMATCH' });
@@ -215,7 +267,7 @@ describe('rejected look-alikes', () => {
   });
 
   it('checks size again after the upload (s3rver, like a tampered client, ignores the policy): over 20 MiB → TOO_LARGE, empty → EMPTY', async () => {
-    const org = { id: 'it-up-s6', routeKey: RK };
+    const org = { id: 'it-up-s6' };
     const { cookie } = await sessionFor(rt, org.id);
     const big = Buffer.concat([minimalPdf('big'), Buffer.alloc(20 * 1024 * 1024, 0x20)]);
     const large = await upload(cookie, org, DOC_A, 'big.pdf', big.subarray(0, 20 * 1024 * 1024 + 1), CAMPAIGN, 1000);
@@ -231,15 +283,16 @@ describe('rejected look-alikes', () => {
 });
 
 describe('idempotent validation', () => {
-  it('a re-delivered ObjectCreated event is ignored: item byte-for-byte unchanged, no new accepted/ object', async () => {
-    const org = { id: 'it-up-s5', routeKey: RK };
+  it('a re-delivered ObjectCreated event changes nothing: items and status byte-for-byte unchanged, no new accepted/ object', async () => {
+    const org = { id: 'it-up-s5' };
     const { cookie } = await sessionFor(rt, org.id);
     const good = await upload(cookie, org, DOC_A, 'plan.pdf', minimalPdf('idempotent'));
     const bad = await upload(cookie, org, DOC_B, 'plan.pdf', elfExecutable());
     expect(good.item.state).toBe('accepted');
     expect(bad.item.state).toBe('rejected');
     const objectsBefore = await listObjects(rt, `accepted/${CAMPAIGN}/${org.id}/`);
-    const itemsBefore = await uploadItems(rt, CAMPAIGN, RK, org.id);
+    const itemsBefore = await uploadItems(rt, CAMPAIGN, org.id);
+    const summaryBefore = await summaryItem(rt, CAMPAIGN, org.id);
 
     // The environment already points at the emulators (useRuntime): the handler talks to the same ones.
     const { handler } = await import('../../functions/plans/validate-upload.js');
@@ -257,15 +310,17 @@ describe('idempotent validation', () => {
     });
     for (const u of [good, bad]) {
       const key = u.p.fields.key as string;
-      const r1 = await handler(event(key, u.item.size));
-      expect(r1).toEqual({ results: [{ key, outcome: 'ignored' }] });
+      // The outcome recorded the first time stands (and the steps after it are found done).
+      const r1 = await handler(event(key, u.item.size), lambdaContext());
+      expect(r1).toEqual({ results: [{ key, outcome: u.item.state }] });
       // As AWS delivers it (URL-encoded) too.
-      const r2 = await handler(event(encodeURIComponent(key).replace(/%2F/g, '/'), u.item.size));
-      expect(r2).toEqual({ results: [{ key, outcome: 'ignored' }] });
+      const r2 = await handler(event(encodeURIComponent(key).replace(/%2F/g, '/'), u.item.size), lambdaContext());
+      expect(r2).toEqual({ results: [{ key, outcome: u.item.state }] });
     }
-    const itemsAfter = await uploadItems(rt, CAMPAIGN, RK, org.id);
+    const itemsAfter = await uploadItems(rt, CAMPAIGN, org.id);
     expect(JSON.stringify(itemsAfter)).toBe(JSON.stringify(itemsBefore));
     expect(itemsAfter).toStrictEqual(itemsBefore);
+    expect(await summaryItem(rt, CAMPAIGN, org.id)).toStrictEqual(summaryBefore);
     expect(await listObjects(rt, `accepted/${CAMPAIGN}/${org.id}/`)).toEqual(objectsBefore);
     const docs = await plans(cookie);
     expect(docs[DOC_A]).toMatchObject({ state: 'uploaded', versions: 1 });
@@ -274,7 +329,7 @@ describe('idempotent validation', () => {
 
 describe('late submissions', () => {
   const LATE = 'it-late-2019';
-  const org = { id: 'it-up-late', routeKey: RK };
+  const org = { id: 'it-up-late' };
 
   beforeAll(async () => {
     await rt.ops.createCampaign(
@@ -309,11 +364,14 @@ describe('late submissions', () => {
     expect(docs[DOC_A]).toMatchObject({ state: 'uploaded', late: true, versions: 1 });
     const status = (await call(rt, '/api/status', { cookie })).json();
     expect(status.campaign.id).toBe(LATE);
-    expect(status.totals).toEqual([expect.objectContaining({ group: RK, orgs: 1, complete: 1, late: 1 })]);
+    expect(status.totals).toEqual([expect.objectContaining({ group: routeKeyOf({ id: org.id, kind: 'school', districtId: D }), name: '集成测试上传县区', orgs: 1, complete: 1, late: 1 })]);
+    expect(status.rows[0].documents[0]).toMatchObject({ late: true, lateVersions: 1, timeliness: expect.stringMatching(/^逾期提交（6月\d+日 \d\d:\d\d）$/) });
     page = await call(rt, '/upload', { cookie });
     expect(page.text).toContain('逾期提交');
     const csv = await call(rt, '/api/status?format=csv', { cookie });
-    expect(csv.text.split('\r\n')[1]).toContain('逾期');
+    const line = csv.text.split('\r\n')[1] as string;
+    expect(line).toContain(`,${org.id},`);
+    expect(line).toMatch(/,已上传,1,2019-06-\d\d \d\d:\d\d,是,2019-06-\d\d \d\d:\d\d,late\.pdf,逾期提交（/);
 
     // The same org in the seeded (open) campaign is unaffected.
     const other = await sessionFor(rt, org.id);

@@ -32,7 +32,7 @@ const BUCKET = 'psy-bucket';
 const SITE = 'https://psy.example.cn';
 const NOW = '2019-06-20T02:00:00.000Z';
 const MiB20 = 20 * 1024 * 1024;
-const DOC_SK = (orgId: string, routeKey: string, doc: string, id: string) => `UPLOAD#${routeKey}#${orgId}#${doc}#${id}`;
+const DOC_SK = (orgId: string, doc: string, id: string) => `UPLOAD#${orgId}#${doc}#${id}`;
 
 const ENV: Record<string, string | undefined> = {
   TABLE_NAME: TABLE,
@@ -81,7 +81,7 @@ let rawHandlers: { createUpload: LambdaHandler; status: LambdaHandler; web: Lamb
 let createUploadHandler: HttpHandler;
 let statusHandler: HttpHandler;
 let webHandler: HttpHandler;
-let validateHandler: (e: unknown) => Promise<{ results: { key: string; outcome: string }[] }>;
+let validateHandler: (e: unknown) => Promise<unknown>;
 const saved: Record<string, string | undefined> = {};
 
 beforeAll(async () => {
@@ -99,7 +99,8 @@ beforeAll(async () => {
   createUploadHandler = withContext(rawHandlers.createUpload);
   statusHandler = withContext(rawHandlers.status);
   webHandler = withContext(rawHandlers.web);
-  validateHandler = (await import('../../functions/plans/validate-upload.js')).handler;
+  const validate = (await import('../../functions/plans/validate-upload.js')).handler;
+  validateHandler = (e) => validate(e, lambdaContext('validate-upload'));
 });
 
 afterAll(() => {
@@ -115,7 +116,7 @@ afterAll(() => {
 let table: Map<string, Record<string, unknown>>;
 const orgItem = (o: Org) => ({ pk: `ORG#${o.id}`, sk: 'ORG', gsi1pk: 'ORGS', gsi1sk: `${routeKeyOf(o)}#${o.id}`, ...o });
 const campaignItem = (c: Campaign) => ({ pk: `CAMPAIGN#${c.id}`, sk: 'CAMPAIGN', gsi1pk: 'CAMPAIGNS', gsi1sk: `${c.deadline}#${c.id}`, ...c });
-const uploadItem = (u: Upload) => ({ pk: `CAMPAIGN#${u.campaignId}`, sk: DOC_SK(u.orgId, u.routeKey, u.document, u.uploadId), ...u });
+const uploadItem = (u: Upload) => ({ pk: `CAMPAIGN#${u.campaignId}`, sk: DOC_SK(u.orgId, u.document, u.uploadId), ...u });
 const put = (item: Record<string, unknown>) => table.set(`${item.pk}|${item.sk}`, item);
 /** A stored item as DynamoDB returns it (the store dropped undefined attributes when writing it). */
 const wire = (item: Record<string, unknown>) => marshall(item, { removeUndefinedValues: true });

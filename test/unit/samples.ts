@@ -5,7 +5,8 @@
  */
 import { Campaign, type CampaignInput } from '../../schemas/campaigns.js';
 import { Org } from '../../schemas/orgs.js';
-import type { Upload } from '../../schemas/plans.js';
+import type { OrgSummary, Upload } from '../../schemas/plans.js';
+import { foldAccepted, foldRejected } from '../../functions/plans/rules.js';
 
 export const SIGNING_KEY = 'unit-test-signing-key-0123456789abcdefghijklmnopqrstuvwxyz';
 export const keyBytes = () => new TextEncoder().encode(SIGNING_KEY);
@@ -48,7 +49,6 @@ export function upload(over: Partial<Upload> = {}): Upload {
   return {
     campaignId: campaign.id,
     orgId: 'dh-school-1',
-    routeKey: 'D#dh',
     document: 'service-plan',
     uploadId: UPLOAD_ID,
     ext: 'pdf',
@@ -59,4 +59,18 @@ export function upload(over: Partial<Upload> = {}): Upload {
     state: 'pending',
     ...over,
   };
+}
+
+/**
+ * The status items the validator would leave after folding these attempts in this order (accepted and
+ * rejected ones; pending ones are not folded), one per org.
+ */
+export function summariesOf(uploads: Upload[]): OrgSummary[] {
+  const byOrg = new Map<string, OrgSummary | undefined>();
+  for (const u of uploads) {
+    const prev = byOrg.get(u.orgId);
+    if (u.state === 'accepted') byOrg.set(u.orgId, foldAccepted(prev, u).next ?? prev);
+    else if (u.state === 'rejected') byOrg.set(u.orgId, foldRejected(prev, u) ?? prev);
+  }
+  return [...byOrg.values()].filter((s): s is OrgSummary => !!s);
 }
