@@ -95,7 +95,7 @@ async function child(mode: Mode): Promise<ChildResult> {
   });
   for (const k of Object.keys(process.env)) if (k.startsWith('AWS_ENDPOINT_URL')) delete process.env[k];
   const { buildZip, manifestCsv } = await import('../functions/plans/export.js');
-  const { s3ExportObjects } = await import('../functions/plans/s3.js');
+  const { s3ExportObjects } = await import('../functions/plans/s3-zip.js');
   const { S3Client } = await import('@aws-sdk/client-s3');
 
   const size = ZIP_OBJECT_MB * MB;

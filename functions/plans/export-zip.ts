@@ -2,7 +2,7 @@ import { ExportZipEnv } from '../../schemas/exports.js';
 import { S3Event } from '../../schemas/plans.js';
 import { s3Client } from '../shared/clients/s3.js';
 import { exportZip } from './export.js';
-import { s3ExportObjects } from './s3.js';
+import { s3ExportObjects } from './s3-zip.js';
 
 /**
  * On ObjectCreated under export-requests/: builds the zip the request describes (functions/plans/export.ts)

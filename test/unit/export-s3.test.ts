@@ -22,7 +22,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { contentDisposition, ExportIntegrityError, ExportRequestError, manifestCsv } from '../../functions/plans/export.js';
-import { exists, s3Downloads, s3ExportObjects, ZIP_PART_BYTES } from '../../functions/plans/s3.js';
+import { exists, s3Downloads } from '../../functions/plans/s3.js';
+import { s3ExportObjects, ZIP_PART_BYTES } from '../../functions/plans/s3-zip.js';
 import { s3Client } from '../../functions/shared/clients/s3.js';
 import { type ExportEntry, exportRequestOf } from '../../schemas/exports.js';
 import { sha256hex, unzipBuffer } from '../fixtures/unzip.js';
