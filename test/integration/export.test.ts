@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { contentDisposition, ExportIntegrityError, manifestCsv, type ManifestRow, zipPaths } from '../../functions/plans/export.js';
 import { s3Downloads } from '../../functions/plans/s3.js';
 import { type ExportEntry, exportRequestOf, MANIFEST_NAME, zipKeyOf } from '../../schemas/exports.js';
+import { lambdaContext } from '../../local/router.js';
 import { minimalPdf } from '../fixtures/files.js';
 import { parseCsv, sha256hex, unzipBuffer } from '../fixtures/unzip.js';
 import { CAMPAIGN, importOrgs, listObjects, postToS3, requestUpload, seedCampaign, sessionFor, useRuntime, waitValidated } from './helpers.js';
@@ -21,9 +22,12 @@ const [DOC_A, DOC_B] = seeded.documents as [{ kind: string; title: string }, { k
 const D = 'it-ex-d';
 
 /** The handler itself, in this process (same emulators): to see what it returns or throws. */
-const exportZipHandler = async () => (await import('../../functions/plans/export-zip.js')).handler;
+const exportZipHandler = async () => {
+  const { handler } = await import('../../functions/plans/export-zip.js');
+  return (event: unknown) => handler(event, lambdaContext('export-zip'));
+};
 const s3Event = (key: string) => ({
-  Records: [{ eventName: 'ObjectCreated:Put', eventTime: new Date().toISOString(), s3: { bucket: { name: rt.bucket }, object: { key } } }],
+  Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', eventTime: new Date().toISOString(), s3: { bucket: { name: rt.bucket }, object: { key } } }],
 });
 
 async function putObject(key: string, body: Uint8Array | string, contentType: string) {

@@ -25,6 +25,7 @@ import { contentDisposition, ExportIntegrityError, ExportRequestError, manifestC
 import { exists, s3Downloads } from '../../functions/plans/s3.js';
 import { s3ExportObjects, ZIP_PART_BYTES } from '../../functions/plans/s3-zip.js';
 import { s3Client } from '../../functions/shared/clients/s3.js';
+import { lambdaContext } from '../../local/router.js';
 import { type ExportEntry, exportRequestOf } from '../../schemas/exports.js';
 import { sha256hex, unzipBuffer } from '../fixtures/unzip.js';
 
@@ -44,7 +45,8 @@ const ENV: Record<string, string | undefined> = {
 
 const s3 = mockClient(S3Client);
 const saved: Record<string, string | undefined> = {};
-let handler: (event: unknown) => Promise<{ results: { key: string; outcome: string }[] }>;
+let exportZipHandler: (typeof import('../../functions/plans/export-zip.js'))['handler'];
+const handler = (event: unknown) => exportZipHandler(event, lambdaContext('export-zip'));
 
 beforeAll(async () => {
   for (const [k, v] of Object.entries(ENV)) {
@@ -52,7 +54,7 @@ beforeAll(async () => {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
-  handler = (await import('../../functions/plans/export-zip.js')).handler;
+  exportZipHandler = (await import('../../functions/plans/export-zip.js')).handler;
 });
 afterAll(() => {
   for (const [k, v] of Object.entries(saved)) {
@@ -186,7 +188,7 @@ describe('export-zip handler', () => {
     return { key, request, objects };
   }
   const event = (key: string) => ({
-    Records: [{ eventName: 'ObjectCreated:Put', eventTime: '2019-07-01T02:00:00.000Z', s3: { bucket: { name: BUCKET }, object: { key: encodeURIComponent(key).replace(/%2F/g, '/') } } }],
+    Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', eventTime: '2019-07-01T02:00:00.000Z', s3: { bucket: { name: BUCKET }, object: { key: encodeURIComponent(key) } } }], // URL-encoded, even the "/" (as some emulators send it)
   });
 
   it('builds the zip of the request under its zipKey (application/zip), every entry as listed', async () => {
