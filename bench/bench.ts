@@ -6,7 +6,8 @@
  *  2. the floor: a bare bundle, built the same way, that only constructs the SDK clients the route
  *     table lists for the function (no util-dynamodb marshalling, no presigner, no project code);
  *  3. module init time of both, each imported in a fresh `node` process (median of INIT_RUNS);
- * then the warm in-process cost of one upload-link request (create-upload) next to its bare presign call.
+ * then the warm in-process cost of one upload-link request (create-upload) next to its bare presign call,
+ * and (not with --check) the zip export's time and peak RSS on a ~300 MB campaign (bench/zip.ts).
  */
 
 // ── Budget (DESIGN.md "Measured, not guessed") ─────────────────────────────────────────────────────
@@ -37,6 +38,7 @@ import { gzipSync } from 'node:zlib';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { LAMBDA_ESBUILD } from '../infra/bundling.js';
 import { type AwsClient, type FunctionName, functions } from '../functions/routes.js';
+import { printZipBench, runZipBench } from './zip.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT_DIR = join(ROOT, '.bench', 'bundles');
@@ -465,6 +467,9 @@ async function main() {
   );
   const load = loadavg().map((l) => l.toFixed(2)).join(' ');
   console.log(`(load average ${load} on ${availableParallelism()} cores: means and p95 include time the process was not scheduled; p50 is the steadier figure)`);
+  // The zip export's time and peak RSS (bench/zip.ts): a measurement, not part of the budget.
+  if (!check) printZipBench(runZipBench());
+
   console.log(`\n(build ${((tBuild - t0) / 1000).toFixed(1)} s, init ${((tInit - tBuild) / 1000).toFixed(1)} s, total ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 
   if (check && violations.length) {

@@ -1,8 +1,10 @@
+import middy from '@middy/core';
+import eventNormalizer from '@middy/event-normalizer';
 import { ExportZipEnv } from '../../schemas/exports.js';
 import { S3Event } from '../../schemas/plans.js';
 import { s3Client } from '../shared/clients/s3.js';
 import { exportZip } from './export.js';
-import { s3ExportObjects } from './s3.js';
+import { s3ExportObjects } from './s3-zip.js';
 
 /**
  * On ObjectCreated under export-requests/: builds the zip the request describes (functions/plans/export.ts)
@@ -22,16 +24,15 @@ function readExportEnv(source: NodeJS.ProcessEnv = process.env): ExportZipEnv {
 const env = readExportEnv();
 const objects = s3ExportObjects(s3Client(), env.BUCKET_NAME);
 
-/** Keys arrive URL-encoded from AWS (spaces as "+") and raw from s3rver: decode both the same way. */
-const decodeKey = (key: string) => decodeURIComponent(key.replace(/\+/g, ' '));
-
-export const handler = async (event: unknown) => {
+// Keys arrive URL-encoded from AWS (spaces as "+") and raw from s3rver; event-normalizer decodes
+// records with eventSource "aws:s3" (both send it), and request keys hold no "%" or "+" anyway.
+async function exportRequested(event: unknown) {
   const parsed = S3Event.safeParse(event);
   if (!parsed.success) throw new Error(`export-zip: not an S3 event (${parsed.error.issues.length} issue(s))`);
   const results: { key: string; outcome: string }[] = [];
   for (const r of parsed.data.Records) {
     if (!r.eventName.startsWith('ObjectCreated')) continue;
-    const key = decodeKey(r.s3.object.key);
+    const key = r.s3.object.key;
     const t0 = Date.now();
     try {
       const result = await exportZip(objects, key);
@@ -43,4 +44,6 @@ export const handler = async (event: unknown) => {
     }
   }
   return { results };
-};
+}
+
+export const handler = middy(exportRequested).use(eventNormalizer());

@@ -1,9 +1,8 @@
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { checkExpiry, contentDisposition, type Downloads, type ExportObjects } from './export.js';
+import { checkExpiry, contentDisposition, type Downloads } from './export.js';
 import type { ObjectStore, Presigner } from './service.js';
 
 /** S3 adapters of the plans ports. */
@@ -78,30 +77,6 @@ export async function openRead(s3: S3Client, bucket: string, key: string): Promi
   const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   if (!r.Body) throw new Error(`GetObject ${key}: no body`);
   return r.Body as Readable;
-}
-
-/** Parts of the zip upload: 8 MiB each, 4 in flight (≈ 40 MB of buffers whatever the zip's size). */
-export const ZIP_PART_BYTES = 8 * 1024 * 1024;
-export const ZIP_PARTS_IN_FLIGHT = 4;
-
-/** S3 adapter of the export-zip ports: objects in, a multipart upload (lib-storage) out. */
-export function s3ExportObjects(s3: S3Client, bucket: string): ExportObjects {
-  const objects = s3Objects(s3, bucket);
-  return {
-    exists: (key) => exists(s3, bucket, key),
-    read: (key) => objects.read(key),
-    openRead: (key) => openRead(s3, bucket, key),
-    async upload(key, body, contentType) {
-      // A body that errors makes done() reject and the multipart upload be aborted (never completed).
-      const upload = new Upload({
-        client: s3,
-        params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },
-        partSize: ZIP_PART_BYTES,
-        queueSize: ZIP_PARTS_IN_FLIGHT,
-      });
-      await upload.done();
-    },
-  };
 }
 
 /**
