@@ -6,7 +6,7 @@ import { notFound } from '../shared/errors.js';
 import { cookie, httpRoute, json, query, redirect } from '../shared/http.js';
 import { SESSION_COOKIE } from '../shared/tokens.js';
 import { exportBuildingPage } from '../../web/pages.js';
-import { manifestCsv, zipPaths } from './export.js';
+import { manifestCsv, zipPaths } from './manifest.js';
 import { errorPage, htmlPage } from './page-response.js';
 import { plansDeps, requireBucket } from './deps.js';
 import { versionFileName } from './rules.js';

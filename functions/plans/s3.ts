@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { checkExpiry, contentDisposition, type Downloads } from './export.js';
+import { checkExpiry, contentDisposition, type Downloads } from './manifest.js';
 import type { ObjectStore, Presigner } from './service.js';
 
 /** S3 adapters of the plans ports. */

@@ -26,7 +26,7 @@ import {
   withAttempts,
 } from './rules.js';
 import type { SummaryReader, SummaryStore, UploadReader, UploadStore } from './store.js';
-import { DIRECT_FOLDER, type ManifestRow, type ZipPathItem } from './export.js';
+import { DIRECT_FOLDER, type ManifestRow, type ZipPathItem } from './manifest.js';
 
 /** The domain core of plan submission. No AWS here: stores, object storage, signer and clock are ports. */
 

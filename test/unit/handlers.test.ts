@@ -100,7 +100,7 @@ beforeAll(async () => {
   statusHandler = withContext(rawHandlers.status);
   webHandler = withContext(rawHandlers.web);
   const validate = (await import('../../functions/plans/validate-upload.js')).handler;
-  validateHandler = (e) => validate(e, lambdaContext('validate-upload'));
+  validateHandler = (e) => validate(e, lambdaContext());
 });
 
 afterAll(() => {
