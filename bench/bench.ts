@@ -6,7 +6,8 @@
  *  2. the floor: a bare bundle, built the same way, that only constructs the SDK clients the route
  *     table lists for the function (no util-dynamodb marshalling, no presigner, no project code);
  *  3. module init time of both, each imported in a fresh `node` process (median of INIT_RUNS);
- * then the warm in-process cost of one upload-link request (create-upload) next to its bare presign call.
+ * then the warm in-process cost of one upload-link request (create-upload) next to its bare presign call;
+ * last (not with --check), the status request at city scale over the local runtime (bench/status-scale.ts).
  */
 
 // ── Budget (DESIGN.md "Measured, not guessed") ─────────────────────────────────────────────────────
@@ -425,6 +426,9 @@ async function main() {
   const load = loadavg().map((l) => l.toFixed(2)).join(' ');
   console.log(`(load average ${load} on ${availableParallelism()} cores: means and p95 include time the process was not scheduled; p50 is the steadier figure)`);
   console.log(`\n(build ${((tBuild - t0) / 1000).toFixed(1)} s, init ${((tInit - tBuild) / 1000).toFixed(1)} s, total ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+
+  // The status request at city scale (bench/status-scale.ts): a report, not part of the budget check.
+  if (!check) await (await import('./status-scale.js')).statusScale();
 
   if (check && violations.length) {
     console.error(`\nbudget: ${violations.length} limit(s) exceeded:\n${violations.map((v) => `  ✗ ${v}`).join('\n')}`);
