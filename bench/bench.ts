@@ -7,7 +7,8 @@
  *     table lists for the function (no util-dynamodb marshalling, no presigner, no project code);
  *  3. module init time of both, each imported in a fresh `node` process (median of INIT_RUNS);
  * then the warm in-process cost of one upload-link request (create-upload) next to its bare presign call,
- * and (not with --check) the zip export's time and peak RSS on a ~300 MB campaign (bench/zip.ts).
+ * and (not with --check) the zip export's time and peak RSS on a ~300 MB campaign (bench/zip.ts) and
+ * the status request at city scale over the local runtime (bench/status-scale.ts).
  */
 
 // ── Budget (DESIGN.md "Measured, not guessed") ─────────────────────────────────────────────────────
@@ -471,6 +472,9 @@ async function main() {
   if (!check) printZipBench(runZipBench());
 
   console.log(`\n(build ${((tBuild - t0) / 1000).toFixed(1)} s, init ${((tInit - tBuild) / 1000).toFixed(1)} s, total ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+
+  // The status request at city scale (bench/status-scale.ts): a report, not part of the budget check.
+  if (!check) await (await import('./status-scale.js')).statusScale();
 
   if (check && violations.length) {
     console.error(`\nbudget: ${violations.length} limit(s) exceeded:\n${violations.map((v) => `  ✗ ${v}`).join('\n')}`);
