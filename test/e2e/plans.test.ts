@@ -173,17 +173,25 @@ async function uploadAndWait(page: Page, title: string, file: { name: string; mi
   expect(await page.evaluate(() => '__beforeUpload' in window), 'the page was not reloaded').toBe(false);
 }
 
-/** A table as rows of {header → cell text}. */
+/**
+ * A table as rows of {header → cell text}; a row's data-org (the status page's org rows) under
+ * `_org`, and `_total` = 'yes' on the 合计 row (class "total").
+ */
 async function tableRows(table: Locator): Promise<Record<string, string>[]> {
   const heads = (await table.locator('thead th').allInnerTexts()).map((t) => t.trim());
   const rows = await table.locator('tbody tr').all();
   return Promise.all(
     rows.map(async (r) => {
       const cells = (await r.locator('td').allInnerTexts()).map((t) => t.trim());
-      return Object.fromEntries(heads.map((h, i) => [h, cells[i] ?? '']));
+      const org = await r.getAttribute('data-org');
+      const total = (await r.getAttribute('class'))?.split(/\s+/).includes('total');
+      return { ...Object.fromEntries(heads.map((h, i) => [h, cells[i] ?? ''])), ...(org ? { _org: org } : {}), ...(total ? { _total: 'yes' } : {}) };
     }),
   );
 }
+
+/** The first line of a cell (the status page puts the contact under the org's name). */
+const firstLine = (cell: string | undefined) => (cell ?? '').split('\n')[0]!.trim();
 
 // ---- tests -----------------------------------------------------------------------------------
 
@@ -204,8 +212,9 @@ describe('plan submission in the browser', () => {
     expect((await bp.goto(bureauLink))?.status()).toBe(200);
     expect(new URL(bp.url()).pathname).toBe('/status');
     await shot(bp, '00-bureau-status-before');
-    const rowBefore = (await tableRows(bp.locator('table#orgs'))).find((r) => r['单位'] === school!.name);
+    const rowBefore = (await tableRows(bp.locator('table#orgs'))).find((r) => r._org === school!.id);
     expect(rowBefore, `${school!.name} is not listed on /status`).toBeDefined();
+    expect(firstLine(rowBefore!['单位'])).toBe(school!.name);
     for (const title of TITLES) expect(rowBefore![title]).toBe('未上传');
     const totalsBefore = (await tableRows(bp.locator('table#totals'))).find((r) => r['县区 / 类别'] === district.name);
     expect(totalsBefore, `no totals row for ${district.name}`).toBeDefined();
@@ -234,14 +243,20 @@ describe('plan submission in the browser', () => {
       const fileName = `南昌市某小学${title}.pdf`;
       await uploadAndWait(page, title, { name: fileName, mimeType: 'application/pdf', buffer: Buffer.from(minimalPdf(`Nanchang school plan ${i + 1}`)) });
       await shot(page, `0${i + 2}-school-upload-after-${i + 1}`);
+      // Page text changed on purpose: 已上传 → 已提交 (+ 按时), the file name moved to the version list.
       const state = await docCard(page, title).locator('.state').innerText();
-      expect(state).toContain('已上传');
-      expect(state).toContain(fileName);
-      expect(state).toContain('共 1 版');
+      expect(state).toContain('已提交');
+      expect(state).toContain('按时');
       expect(state).not.toContain('逾期');
+      const versions = docCard(page, title).locator('table.versions tr[data-version]');
+      expect(await versions.count()).toBe(1);
+      const v1 = await versions.first().innerText();
+      expect(v1).toContain('第 1 版');
+      expect(v1).toContain(fileName);
+      expect(v1).not.toContain('逾期');
     }
-    for (const title of TITLES) expect(await docCard(page, title).locator('.state').innerText()).toContain('已上传');
-    expect(await visibleText(page)).toContain('所有材料均已上传');
+    for (const title of TITLES) expect(await docCard(page, title).locator('.state').innerText()).toContain('已提交');
+    expect(await visibleText(page)).toContain('所有材料均已提交');
     expect(await page.locator('.err').count(), 'an error box is shown').toBe(0);
     expect(problems).toEqual([]);
 
@@ -250,12 +265,14 @@ describe('plan submission in the browser', () => {
     await shot(bp, '04-bureau-status-after');
 
     const detail = await tableRows(bp.locator('table#orgs'));
-    const row = detail.find((r) => r['单位'] === school!.name);
+    const row = detail.find((r) => r._org === school!.id);
     expect(row, `${school!.name} is not listed on /status`).toBeDefined();
     expect(row!['所属']).toBe(district.name);
     for (const title of TITLES) {
-      expect(row![title]).toContain('已上传');
-      expect(row![title]).toContain('1 版');
+      // Page text changed on purpose: 已上传 → 按时提交 / 逾期提交, "共 N 版".
+      expect(row![title]).toContain('按时提交');
+      expect(row![title]).toContain('共 1 版');
+      expect(row![title]).toContain('下载第 1 版');
     }
 
     const totals = await tableRows(bp.locator('table#totals'));
@@ -309,7 +326,7 @@ describe('plan submission in the browser', () => {
     expect(reason).toContain('文件内容与所选类型不符');
     expect(reason).toContain(exeName);
     expect(await card.locator('.state').innerText()).toContain('未上传');
-    expect(await card.locator('.state').innerText()).not.toContain('已上传');
+    expect(await card.locator('.state').innerText()).not.toContain('已提交');
 
     // A .txt: the script refuses it on the phone, nothing is sent.
     const before = apiUploads.length;
@@ -392,7 +409,11 @@ describe('plan submission in the browser', () => {
     expect((await page.goto(url))?.status()).toBe(200);
     await shot(page, '09-bureau-status-order');
     const isDirect = (g: string) => g.startsWith('直属学校');
-    const totals = (await tableRows(page.locator('table#totals'))).map((r) => r['县区 / 类别'] ?? '');
+    // The 合计 row closes the table (it is no group).
+    const totalRows = await tableRows(page.locator('table#totals'));
+    expect(totalRows.at(-1)?._total, 'the totals table ends with 合计').toBe('yes');
+    expect(totalRows.at(-1)?.['县区 / 类别']).toBe('合计');
+    const totals = totalRows.filter((r) => !r._total).map((r) => r['县区 / 类别'] ?? '');
     expect(totals.filter(isDirect), 'one totals row for the Direct schools').toHaveLength(1);
     expect(totals.at(-1), `totals in order: ${totals.join(' | ')}`).toMatch(/^直属学校/);
     const groups = (await tableRows(page.locator('table#orgs'))).map((r) => r['所属'] ?? '');
