@@ -4,44 +4,27 @@
  * on its status page; a renamed executable and a .txt are refused; tampered links and a school
  * on /status get the Chinese error pages. Screenshots of every page: test-results/e2e/*.png.
  */
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page, type Request, type Response } from 'playwright-core';
+import type { Request, Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Admin } from '../../local/admin.js';
 import type { Campaign } from '../../schemas/campaigns.js';
 import type { Org } from '../../schemas/orgs.js';
 import { minimalPdf, peExecutable } from '../fixtures/files.js';
-import { CHROMIUM_ARGS, chromiumPath } from './browser.js';
+import { docCard, e2eBrowser, firstLine, inbox, invitationLink as invitationIn, openPage, type SesMail, shot, tableRows, uploadAndWait, visibleText } from './helpers.js';
 
 const CAMPAIGN = '2019-plans';
 const DEADLINE = '2019年6月30日 23:59（北京时间）';
 const TITLES = ['心理服务体系建设工作实施方案', '心理危机管理工作方案'] as const;
 const CONTACT = '魏洪';
 
-const SHOTS = resolve(import.meta.dirname, '../../test-results/e2e');
-
 const baseUrl = inject('baseUrl');
 const sesUrl = inject('sesUrl');
 
-/** WeChat's built-in browser on an Android phone. */
-const WECHAT_UA =
-  'Mozilla/5.0 (Linux; Android 13; V2227A Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 ' +
-  'Chrome/116.0.0.0 Mobile Safari/537.36 XWEB/1160083 MMWEBSDK/20231202 MMWEBID/2247 MicroMessenger/8.0.47.2560(0x28002F35) ' +
-  'WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64';
-
-interface SesMail {
-  destination: { to: string[] };
-  subject: string;
-  body: { html?: string; text?: string };
-}
-
-let browser: Browser;
+let b: Awaited<ReturnType<typeof e2eBrowser>>;
 let ops: Admin;
 let campaign: Campaign;
 let orgs: Org[];
 let mails: SesMail[];
-const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   // The admin module talks to the same emulators as the runtime: give this worker its environment.
@@ -57,61 +40,18 @@ beforeAll(async () => {
   if (!found) throw new Error(`campaign ${CAMPAIGN} is not seeded`);
   campaign = found;
   orgs = await ops.listOrgs();
-  const store = (await (await fetch(`${sesUrl}/store`)).json()) as { emails: SesMail[] };
-  mails = store.emails;
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
+  mails = await inbox(sesUrl);
+  b = await e2eBrowser();
 });
 
 afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
+  await b?.close();
 });
 
-// ---- helpers ---------------------------------------------------------------------------------
+// ---- helpers (the shared ones are in helpers.ts) ---------------------------------------------
 
-async function phone(): Promise<BrowserContext> {
-  const c = await browser.newContext({
-    viewport: { width: 390, height: 844 },
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
-    userAgent: WECHAT_UA,
-    locale: 'zh-CN',
-    timezoneId: 'Asia/Shanghai',
-  });
-  contexts.push(c);
-  return c;
-}
-
-async function desktop(): Promise<BrowserContext> {
-  const c = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  contexts.push(c);
-  return c;
-}
-
-/** A page that remembers its uncaught script errors and console errors (CSP refusals show there). */
-async function openPage(ctx: BrowserContext) {
-  const page = await ctx.newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    // A failed load is reported below with its address.
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
-  });
-  page.on('response', (r) => {
-    // Browsers ask for /favicon.ico by themselves; the service has none (not a page's own request).
-    if (r.status() >= 400 && new URL(r.url()).pathname !== '/favicon.ico' && r.request().resourceType() !== 'document') {
-      problems.push(`HTTP ${r.status()} ${r.request().method()} ${r.url()}`);
-    }
-  });
-  return { page, problems };
-}
-
-const shot = (page: Page, name: string) => page.screenshot({ path: resolve(SHOTS, `${name}.png`), fullPage: true });
-
-/** The text a user sees (rendered text only, not markup). */
-const visibleText = (page: Page) => page.locator('body').innerText();
+const phone = () => b.phone();
+const desktop = () => b.desktop();
 
 const inAudience = (o: Org) => (campaign.audience === 'all' ? o.kind === 'district' || o.kind === 'school' : campaign.audience.orgIds.includes(o.id));
 
@@ -127,71 +67,7 @@ const orgById = (id: string) => {
 };
 
 /** The invitation mail an org received from this runtime, and the link in its button. */
-function invitationLink(org: Org): string {
-  const addresses = org.contacts.map((c) => c.email.toLowerCase());
-  const received = mails.filter(
-    (m) => m.destination.to.some((t) => addresses.includes(t.toLowerCase())) && (m.body.html ?? '').includes(`${escHtml(org.name)}：`),
-  );
-  expect(received.length, `no invitation mail to ${org.name} <${addresses.join(', ')}>`).toBeGreaterThan(0);
-  const links = received.map((m) => unescHtml(/<a href="([^"]+)"/.exec(m.body.html ?? '')?.[1] ?? ''));
-  const i = links.findIndex((l) => l.startsWith(`${baseUrl}/l/`));
-  expect(i, `the invitation's <a href> does not point at ${baseUrl}/l/…: ${links.join(' ')}`).toBeGreaterThanOrEqual(0);
-  expect(received[i]!.subject).toContain('报送');
-  return links[i]!;
-}
-
-const escHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-const unescHtml = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-
-/** The card of one required document on the upload page, found by its title. */
-const docCard = (page: Page, title: string) => page.locator('section.doc').filter({ has: page.locator('h2', { hasText: title }) });
-
-/**
- * Puts a file on a document's input and taps its button, then waits for what the client script
- * does after the upload: reload the page (checked with a marker that only the old page has), or
- * show an error under the form.
- */
-async function uploadAndWait(page: Page, title: string, file: { name: string; mimeType: string; buffer: Buffer }) {
-  const card = docCard(page, title);
-  await card.locator('input[type=file]').setInputFiles(file);
-  await page.evaluate(() => Object.assign(window, { __beforeUpload: true }));
-  const reloaded = page.waitForEvent('load', { timeout: 40_000 }).then(
-    () => 'reloaded',
-    () => 'no reload',
-  );
-  const failed = card
-    .locator('.msg.err')
-    .waitFor({ timeout: 40_000 })
-    .then(
-      async () => `error under the form: ${await card.locator('.msg').innerText().catch(() => '?')}`,
-      () => 'no error',
-    );
-  await card.getByRole('button', { name: /上传/ }).tap();
-  const outcome = await Promise.race([reloaded, failed]);
-  expect(outcome, `after tapping 上传 for ${title}`).toBe('reloaded');
-  await page.waitForLoadState('load');
-  expect(await page.evaluate(() => '__beforeUpload' in window), 'the page was not reloaded').toBe(false);
-}
-
-/**
- * A table as rows of {header → cell text}; a row's data-org (the status page's org rows) under
- * `_org`, and `_total` = 'yes' on the 合计 row (class "total").
- */
-async function tableRows(table: Locator): Promise<Record<string, string>[]> {
-  const heads = (await table.locator('thead th').allInnerTexts()).map((t) => t.trim());
-  const rows = await table.locator('tbody tr').all();
-  return Promise.all(
-    rows.map(async (r) => {
-      const cells = (await r.locator('td').allInnerTexts()).map((t) => t.trim());
-      const org = await r.getAttribute('data-org');
-      const total = (await r.getAttribute('class'))?.split(/\s+/).includes('total');
-      return { ...Object.fromEntries(heads.map((h, i) => [h, cells[i] ?? ''])), ...(org ? { _org: org } : {}), ...(total ? { _total: 'yes' } : {}) };
-    }),
-  );
-}
-
-/** The first line of a cell (the status page puts the contact under the org's name). */
-const firstLine = (cell: string | undefined) => (cell ?? '').split('\n')[0]!.trim();
+const invitationLink = (org: Org) => invitationIn(mails, org, baseUrl);
 
 // ---- tests -----------------------------------------------------------------------------------
 

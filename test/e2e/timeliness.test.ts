@@ -15,10 +15,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docCard, e2eBrowser, MIME, mailFields, openPage, realDoc, sha256, shot, tableRows, uploadAndWait, visibleText, waitForMails } from './helpers.js';
 import { type OwnRuntime, startOwnRuntime } from './own-runtime.js';
+import { unzip } from './unzip.js';
 
 const SCHOOL = 's-qingyunpu-molan';
 const SCHOOL_NAME = '青云谱区墨兰小学';
@@ -151,5 +153,30 @@ describe('on time or late at midnight', () => {
     const totals = await tableRows(centre.page.locator('table#totals'));
     expect(totals.find((t) => t['县区 / 类别'] === DISTRICT_NAME)?.['有逾期']).toBe('0');
     expect(centre.problems).toEqual([]);
+
+    // The Centre's zip holds the latest version (the correction), and its 清单.csv says the document was on time.
+    let ready: { state: string; url?: string } = { state: 'building' };
+    for (let i = 0; i < 60 && ready.state !== 'ready'; i++) {
+      if (i) await new Promise((ok) => setTimeout(ok, 500));
+      ready = (await (await desk.request.get(`${r.url}/api/exports`)).json()) as typeof ready;
+    }
+    expect(ready.state, 'the zip was built').toBe('ready');
+    const zip = await desk.request.get(ready.url!);
+    expect(zip.status()).toBe(200);
+    const entries = await unzip(await zip.body());
+    const entry = entries.find((e) => e.path === `${DISTRICT_NAME}/${SCHOOL_NAME}/${CRISIS}.docx`);
+    expect(entry, `the correction in the zip: ${entries.map((e) => e.path).join(', ')}`).toBeDefined();
+    expect(sha256(entry!.bytes)).toBe(sha256(v2));
+    const manifest = parse(entries.find((e) => e.path === '清单.csv')!.bytes.toString('utf8'), { bom: true, columns: true }) as Record<string, string>[];
+    expect(manifest).toHaveLength(1);
+    expect(manifest[0]).toMatchObject({
+      单位: SCHOOL_NAME,
+      材料: CRISIS,
+      版本: '2',
+      'SHA-256': sha256(v2),
+      '接收时间(北京时间)': '2019-07-01 00:01',
+      是否按时: '按时',
+      备注: `${EXPECTED}；本版为截止后的修改`,
+    });
   });
 });
