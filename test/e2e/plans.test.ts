@@ -4,44 +4,27 @@
  * on its status page; a renamed executable and a .txt are refused; tampered links and a school
  * on /status get the Chinese error pages. Screenshots of every page: test-results/e2e/*.png.
  */
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page, type Request, type Response } from 'playwright-core';
+import type { Request, Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Admin } from '../../local/admin.js';
 import type { Campaign } from '../../schemas/campaigns.js';
 import type { Org } from '../../schemas/orgs.js';
 import { minimalPdf, peExecutable } from '../fixtures/files.js';
-import { CHROMIUM_ARGS, chromiumPath } from './browser.js';
+import { docCard, e2eBrowser, firstLine, inbox, invitationLink as invitationIn, openPage, type SesMail, shot, tableRows, uploadAndWait, visibleText } from './helpers.js';
 
 const CAMPAIGN = '2019-plans';
 const DEADLINE = '2019年6月30日 23:59（北京时间）';
 const TITLES = ['心理服务体系建设工作实施方案', '心理危机管理工作方案'] as const;
 const CONTACT = '魏洪';
 
-const SHOTS = resolve(import.meta.dirname, '../../test-results/e2e');
-
 const baseUrl = inject('baseUrl');
 const sesUrl = inject('sesUrl');
 
-/** WeChat's built-in browser on an Android phone. */
-const WECHAT_UA =
-  'Mozilla/5.0 (Linux; Android 13; V2227A Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 ' +
-  'Chrome/116.0.0.0 Mobile Safari/537.36 XWEB/1160083 MMWEBSDK/20231202 MMWEBID/2247 MicroMessenger/8.0.47.2560(0x28002F35) ' +
-  'WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64';
-
-interface SesMail {
-  destination: { to: string[] };
-  subject: string;
-  body: { html?: string; text?: string };
-}
-
-let browser: Browser;
+let b: Awaited<ReturnType<typeof e2eBrowser>>;
 let ops: Admin;
 let campaign: Campaign;
 let orgs: Org[];
 let mails: SesMail[];
-const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   // The admin module talks to the same emulators as the runtime: give this worker its environment.
@@ -57,61 +40,18 @@ beforeAll(async () => {
   if (!found) throw new Error(`campaign ${CAMPAIGN} is not seeded`);
   campaign = found;
   orgs = await ops.listOrgs();
-  const store = (await (await fetch(`${sesUrl}/store`)).json()) as { emails: SesMail[] };
-  mails = store.emails;
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
+  mails = await inbox(sesUrl);
+  b = await e2eBrowser();
 });
 
 afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
+  await b?.close();
 });
 
-// ---- helpers ---------------------------------------------------------------------------------
+// ---- helpers (the shared ones are in helpers.ts) ---------------------------------------------
 
-async function phone(): Promise<BrowserContext> {
-  const c = await browser.newContext({
-    viewport: { width: 390, height: 844 },
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
-    userAgent: WECHAT_UA,
-    locale: 'zh-CN',
-    timezoneId: 'Asia/Shanghai',
-  });
-  contexts.push(c);
-  return c;
-}
-
-async function desktop(): Promise<BrowserContext> {
-  const c = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  contexts.push(c);
-  return c;
-}
-
-/** A page that remembers its uncaught script errors and console errors (CSP refusals show there). */
-async function openPage(ctx: BrowserContext) {
-  const page = await ctx.newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    // A failed load is reported below with its address.
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
-  });
-  page.on('response', (r) => {
-    // Browsers ask for /favicon.ico by themselves; the service has none (not a page's own request).
-    if (r.status() >= 400 && new URL(r.url()).pathname !== '/favicon.ico' && r.request().resourceType() !== 'document') {
-      problems.push(`HTTP ${r.status()} ${r.request().method()} ${r.url()}`);
-    }
-  });
-  return { page, problems };
-}
-
-const shot = (page: Page, name: string) => page.screenshot({ path: resolve(SHOTS, `${name}.png`), fullPage: true });
-
-/** The text a user sees (rendered text only, not markup). */
-const visibleText = (page: Page) => page.locator('body').innerText();
+const phone = () => b.phone();
+const desktop = () => b.desktop();
 
 const inAudience = (o: Org) => (campaign.audience === 'all' ? o.kind === 'district' || o.kind === 'school' : campaign.audience.orgIds.includes(o.id));
 
@@ -127,63 +67,7 @@ const orgById = (id: string) => {
 };
 
 /** The invitation mail an org received from this runtime, and the link in its button. */
-function invitationLink(org: Org): string {
-  const addresses = org.contacts.map((c) => c.email.toLowerCase());
-  const received = mails.filter(
-    (m) => m.destination.to.some((t) => addresses.includes(t.toLowerCase())) && (m.body.html ?? '').includes(`${escHtml(org.name)}：`),
-  );
-  expect(received.length, `no invitation mail to ${org.name} <${addresses.join(', ')}>`).toBeGreaterThan(0);
-  const links = received.map((m) => unescHtml(/<a href="([^"]+)"/.exec(m.body.html ?? '')?.[1] ?? ''));
-  const i = links.findIndex((l) => l.startsWith(`${baseUrl}/l/`));
-  expect(i, `the invitation's <a href> does not point at ${baseUrl}/l/…: ${links.join(' ')}`).toBeGreaterThanOrEqual(0);
-  expect(received[i]!.subject).toContain('报送');
-  return links[i]!;
-}
-
-const escHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-const unescHtml = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-
-/** The card of one required document on the upload page, found by its title. */
-const docCard = (page: Page, title: string) => page.locator('section.doc').filter({ has: page.locator('h2', { hasText: title }) });
-
-/**
- * Puts a file on a document's input and taps its button, then waits for what the client script
- * does after the upload: reload the page (checked with a marker that only the old page has), or
- * show an error under the form.
- */
-async function uploadAndWait(page: Page, title: string, file: { name: string; mimeType: string; buffer: Buffer }) {
-  const card = docCard(page, title);
-  await card.locator('input[type=file]').setInputFiles(file);
-  await page.evaluate(() => Object.assign(window, { __beforeUpload: true }));
-  const reloaded = page.waitForEvent('load', { timeout: 40_000 }).then(
-    () => 'reloaded',
-    () => 'no reload',
-  );
-  const failed = card
-    .locator('.msg.err')
-    .waitFor({ timeout: 40_000 })
-    .then(
-      async () => `error under the form: ${await card.locator('.msg').innerText().catch(() => '?')}`,
-      () => 'no error',
-    );
-  await card.getByRole('button', { name: /上传/ }).tap();
-  const outcome = await Promise.race([reloaded, failed]);
-  expect(outcome, `after tapping 上传 for ${title}`).toBe('reloaded');
-  await page.waitForLoadState('load');
-  expect(await page.evaluate(() => '__beforeUpload' in window), 'the page was not reloaded').toBe(false);
-}
-
-/** A table as rows of {header → cell text}. */
-async function tableRows(table: Locator): Promise<Record<string, string>[]> {
-  const heads = (await table.locator('thead th').allInnerTexts()).map((t) => t.trim());
-  const rows = await table.locator('tbody tr').all();
-  return Promise.all(
-    rows.map(async (r) => {
-      const cells = (await r.locator('td').allInnerTexts()).map((t) => t.trim());
-      return Object.fromEntries(heads.map((h, i) => [h, cells[i] ?? '']));
-    }),
-  );
-}
+const invitationLink = (org: Org) => invitationIn(mails, org, baseUrl);
 
 // ---- tests -----------------------------------------------------------------------------------
 
@@ -204,8 +88,9 @@ describe('plan submission in the browser', () => {
     expect((await bp.goto(bureauLink))?.status()).toBe(200);
     expect(new URL(bp.url()).pathname).toBe('/status');
     await shot(bp, '00-bureau-status-before');
-    const rowBefore = (await tableRows(bp.locator('table#orgs'))).find((r) => r['单位'] === school!.name);
+    const rowBefore = (await tableRows(bp.locator('table#orgs'))).find((r) => r._org === school!.id);
     expect(rowBefore, `${school!.name} is not listed on /status`).toBeDefined();
+    expect(firstLine(rowBefore!['单位'])).toBe(school!.name);
     for (const title of TITLES) expect(rowBefore![title]).toBe('未上传');
     const totalsBefore = (await tableRows(bp.locator('table#totals'))).find((r) => r['县区 / 类别'] === district.name);
     expect(totalsBefore, `no totals row for ${district.name}`).toBeDefined();
@@ -234,14 +119,20 @@ describe('plan submission in the browser', () => {
       const fileName = `南昌市某小学${title}.pdf`;
       await uploadAndWait(page, title, { name: fileName, mimeType: 'application/pdf', buffer: Buffer.from(minimalPdf(`Nanchang school plan ${i + 1}`)) });
       await shot(page, `0${i + 2}-school-upload-after-${i + 1}`);
+      // Page text changed on purpose: 已上传 → 已提交 (+ 按时), the file name moved to the version list.
       const state = await docCard(page, title).locator('.state').innerText();
-      expect(state).toContain('已上传');
-      expect(state).toContain(fileName);
-      expect(state).toContain('共 1 版');
+      expect(state).toContain('已提交');
+      expect(state).toContain('按时');
       expect(state).not.toContain('逾期');
+      const versions = docCard(page, title).locator('table.versions tr[data-version]');
+      expect(await versions.count()).toBe(1);
+      const v1 = await versions.first().innerText();
+      expect(v1).toContain('第 1 版');
+      expect(v1).toContain(fileName);
+      expect(v1).not.toContain('逾期');
     }
-    for (const title of TITLES) expect(await docCard(page, title).locator('.state').innerText()).toContain('已上传');
-    expect(await visibleText(page)).toContain('所有材料均已上传');
+    for (const title of TITLES) expect(await docCard(page, title).locator('.state').innerText()).toContain('已提交');
+    expect(await visibleText(page)).toContain('所有材料均已提交');
     expect(await page.locator('.err').count(), 'an error box is shown').toBe(0);
     expect(problems).toEqual([]);
 
@@ -250,12 +141,14 @@ describe('plan submission in the browser', () => {
     await shot(bp, '04-bureau-status-after');
 
     const detail = await tableRows(bp.locator('table#orgs'));
-    const row = detail.find((r) => r['单位'] === school!.name);
+    const row = detail.find((r) => r._org === school!.id);
     expect(row, `${school!.name} is not listed on /status`).toBeDefined();
     expect(row!['所属']).toBe(district.name);
     for (const title of TITLES) {
-      expect(row![title]).toContain('已上传');
-      expect(row![title]).toContain('1 版');
+      // Page text changed on purpose: 已上传 → 按时提交 / 逾期提交, "共 N 版".
+      expect(row![title]).toContain('按时提交');
+      expect(row![title]).toContain('共 1 版');
+      expect(row![title]).toContain('下载第 1 版');
     }
 
     const totals = await tableRows(bp.locator('table#totals'));
@@ -309,7 +202,7 @@ describe('plan submission in the browser', () => {
     expect(reason).toContain('文件内容与所选类型不符');
     expect(reason).toContain(exeName);
     expect(await card.locator('.state').innerText()).toContain('未上传');
-    expect(await card.locator('.state').innerText()).not.toContain('已上传');
+    expect(await card.locator('.state').innerText()).not.toContain('已提交');
 
     // A .txt: the script refuses it on the phone, nothing is sent.
     const before = apiUploads.length;
@@ -392,7 +285,11 @@ describe('plan submission in the browser', () => {
     expect((await page.goto(url))?.status()).toBe(200);
     await shot(page, '09-bureau-status-order');
     const isDirect = (g: string) => g.startsWith('直属学校');
-    const totals = (await tableRows(page.locator('table#totals'))).map((r) => r['县区 / 类别'] ?? '');
+    // The 合计 row closes the table (it is no group).
+    const totalRows = await tableRows(page.locator('table#totals'));
+    expect(totalRows.at(-1)?._total, 'the totals table ends with 合计').toBe('yes');
+    expect(totalRows.at(-1)?.['县区 / 类别']).toBe('合计');
+    const totals = totalRows.filter((r) => !r._total).map((r) => r['县区 / 类别'] ?? '');
     expect(totals.filter(isDirect), 'one totals row for the Direct schools').toHaveLength(1);
     expect(totals.at(-1), `totals in order: ${totals.join(' | ')}`).toMatch(/^直属学校/);
     const groups = (await tableRows(page.locator('table#orgs'))).map((r) => r['所属'] ?? '');
