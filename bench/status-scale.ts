@@ -396,7 +396,7 @@ export async function statusScale(opts: { warmup?: number; log?: (s: string) => 
     // Seed: orgs through the org store; the campaign as the seed file states it; status items folded.
     const city = buildCity();
     await pool(SEED_CONCURRENCY, city, (o) => orgs.upsert(o));
-    const campaign = await ops.createCampaign(readFileSync(resolve(ROOT, 'local/seed/campaign-2019.json'), 'utf8'), true);
+    const { campaign } = await ops.createCampaign(readFileSync(resolve(ROOT, 'local/seed/campaign-2019.json'), 'utf8'), true);
     const sums = buildSummaries(campaign, city);
     await pool(SEED_CONCURRENCY, sums, async (s) => {
       if (!(await summaries.put(s, undefined))) throw new Error(`bench: status item of ${s.orgId} already there`);

@@ -81,7 +81,7 @@ beforeAll(async () => {
   const pdf = minimalPdf('export me');
   const p = await requestUpload(rt, cookie, { document: DOC_A.kind, fileName: '危机方案.pdf', size: pdf.length });
   expect((await postToS3(p, pdf, '危机方案.pdf')).status).toBe(204);
-  const item = await waitValidated(rt, CAMPAIGN, D, 'it-ex-s1', DOC_A.kind, p.uploadId);
+  const item = await waitValidated(rt, CAMPAIGN, 'it-ex-s1', DOC_A.kind, p.uploadId);
   expect(item.state).toBe('accepted');
   expect(item.sha256).toBe(sha256hex(pdf));
   plans.push({ orgId: 'it-ex-s1', orgName: '集成测试导出一小学', districtName: '集成测试导出县区', doc: DOC_A, key: item.acceptedKey, bytes: pdf, sha256: item.sha256, receivedAt: item.receivedAt, originalName: item.originalName, onTime: !item.late });

@@ -501,10 +501,14 @@ describe('validate-upload handler (S3 ObjectCreated)', () => {
     ['a key outside incoming/', s3Event(`accepted/2019-plans/dh-school-1/service-plan/${UPLOAD_ID}.pdf`)],
     ['a key with a foreign layout', s3Event('incoming/../accepted/x.pdf')],
     ['an upload id that is not ours', s3Event(`incoming/2019-plans/dh-school-1/service-plan/${'z'.repeat(32)}.pdf`)],
-    ['an ObjectRemoved event', s3Event(key, 'ObjectRemoved:Delete')],
-  ])('%s → no DynamoDB or S3 call', async (_what, event) => {
-    const r = await validateHandler(event);
-    expect(r.results.every((x) => x.outcome === 'ignored')).toBe(true);
+  ])('%s → an error (retried, then the failed-event queue), with no DynamoDB or S3 call', async (_what, event) => {
+    await expect(validateHandler(event)).rejects.toThrow(/validate-upload/);
+    expect(ddb.calls()).toHaveLength(0);
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  it('an ObjectRemoved event is not ours to handle: nothing read, nothing written', async () => {
+    expect(await validateHandler(s3Event(key, 'ObjectRemoved:Delete'))).toEqual({ results: [] });
     expect(ddb.calls()).toHaveLength(0);
     expect(s3.calls()).toHaveLength(0);
   });
