@@ -144,7 +144,7 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
       const s3 = s3Client();
       const built = await buildZip(
         set.entries.map((e, i) => ({ path: paths[i] as string, key: e.key, size: e.size, sha256: e.sha256, receivedAt: e.receivedAt })),
-        manifestCsv(set.manifest),
+        manifestCsv(set.manifest.map((r, i) => ({ ...r, path: paths[i] }))),
         (key) => openRead(s3, bucket, key),
         createWriteStream(out),
       );

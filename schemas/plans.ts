@@ -136,6 +136,9 @@ const StatusFilter = {
   q: z.optional(z.string().check(z.trim(), z.maxLength(40))),
 };
 
+/** GET /api/plans: the session's own org; no parameters (there is no way to ask for another org). */
+export const OwnQuery = z.strictObject({});
+
 /** GET /api/status query. */
 export const StatusQuery = z.strictObject({ format: z.optional(z.enum(['json', 'csv'])), ...StatusFilter });
 

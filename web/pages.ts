@@ -63,8 +63,10 @@ function history(orgId: string, d: DocStatus) {
         .map((r) => `<li>${esc(formatBeijing(r.at))} “${esc(r.fileName)}”：${esc(r.message)}</li>`)
         .join('')}</ul>`
     : '';
-  return `<details${versions.length ? ' open' : ''}><summary>已提交的版本（${versions.length}）</summary>
-${versions.length ? `<div class="scroll"><table class="versions"><thead><tr><th>版本</th><th>接收时间</th><th>文件</th><th></th></tr></thead><tbody>${rows}</tbody></table></div>` : ''}${rej}</details>`;
+  const label = versions.length ? `已提交的版本（${versions.length}）` : `未通过检查的上传（${rejections.length}）`;
+  return `<details open><summary>${label}</summary>
+${versions.length ? `<div class="scroll"><table class="versions"><thead><tr><th>版本</th><th>接收时间</th><th>文件</th><th></th></tr></thead><tbody>${rows}</tbody></table></div>
+<p class="muted">在微信中如无法下载，请点右上角“…”，选择“在浏览器打开”。</p>` : ''}${rej}</details>`;
 }
 
 export function uploadPage(view: UploadView, now: Date, canSeeStatus: boolean) {

@@ -36,7 +36,7 @@ async function zipFor(s: Session) {
     campaignId: s.campaign.id,
     fileName: set.fileName,
     entries: set.entries.map((e, i) => ({ path: paths[i] as string, key: e.key, size: e.size, sha256: e.sha256, receivedAt: e.receivedAt })),
-    manifestCsv: manifestCsv(set.manifest),
+    manifestCsv: manifestCsv(set.manifest.map((r, i) => ({ ...r, path: paths[i] }))),
   });
   if (await downloads.exists(request.zipKey)) {
     const url = await downloads.presignGet(request.zipKey, { fileName: set.fileName, asciiFallback: `${s.campaign.id}.zip`, contentType: 'application/zip', expiresSeconds: URL_SECONDS });

@@ -1,3 +1,5 @@
+import { formatBeijingExcel } from '../shared/clock.js';
+import { csvCell } from '../shared/csv.js';
 import { DOWNLOAD_URL_MAX_SECONDS, MANIFEST_NAME } from '../../schemas/exports.js';
 
 /**
@@ -6,7 +8,6 @@ import { DOWNLOAD_URL_MAX_SECONDS, MANIFEST_NAME } from '../../schemas/exports.j
  * URLs do not bundle it.)
  */
 
-const BEIJING_OFFSET_MS = 8 * 3600_000;
 
 // ── Ports ──────────────────────────────────────────────────────────────────────────────────────────
 
@@ -130,26 +131,16 @@ export interface ManifestRow {
   onTime: boolean;
   /** e.g. "按时提交（6月30日 23:59），7月1日 00:00 修改" */
   note: string;
+  /** The file's path in the zip (so a row finds its file even when a name had to be made unique). */
+  path?: string;
 }
 
-export const MANIFEST_HEADER = ['单位', '所属县区', '材料', '版本', '原文件名', '大小(字节)', 'SHA-256', '接收时间(北京时间)', '是否按时', '备注'] as const;
+export const MANIFEST_HEADER = ['单位', '所属县区', '材料', '版本', '原文件名', '大小(字节)', 'SHA-256', '接收时间(北京时间)', '是否按时', '备注', '压缩包内路径'] as const;
 
-/** "2019-06-30 23:59" in Beijing time (UTC+8, no DST): a form Excel reads as a date and time. */
-export function beijingMinute(iso: string): string {
-  const d = new Date(Date.parse(iso) + BEIJING_OFFSET_MS);
-  if (Number.isNaN(d.getTime())) throw new RangeError(`not an instant: ${iso}`);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}`;
-}
+/** "2019-06-30 23:59" in Beijing time: a form Excel reads as a date and time. */
+export const beijingMinute = formatBeijingExcel;
+export { csvCell };
 
-/** One CSV cell: no formula injection in Excel (a leading = + - @ tab CR gets a '), quoted when needed. */
-export function csvCell(v: string | number): string {
-  const s = String(v);
-  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-/** The zip's 清单.csv: UTF-8 with a BOM, CRLF line ends (Excel opens it as it is). */
 export function manifestCsv(rows: readonly ManifestRow[]): string {
   const lines = [MANIFEST_HEADER.map(csvCell).join(',')];
   for (const r of rows) {
@@ -164,6 +155,7 @@ export function manifestCsv(rows: readonly ManifestRow[]): string {
       beijingMinute(r.receivedAt),
       r.onTime ? '按时' : '逾期',
       r.note,
+      r.path ?? '',
     ];
     lines.push(cells.map(csvCell).join(','));
   }

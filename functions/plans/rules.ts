@@ -2,6 +2,7 @@ import type { Campaign } from '../../schemas/campaigns.js';
 import { CITY_ROUTE_KEY, DIRECT_ROUTE_KEY, type Org, routeKeyOf } from '../../schemas/orgs.js';
 import { type DocSummary, FILE_TYPES, type FileExt, MAX_UPLOAD_BYTES, type OrgSummary, type RejectReason, type StatusFilter, type Upload } from '../../schemas/plans.js';
 import { beijingDay, formatBeijingExcel, formatBeijingShort } from '../shared/clock.js';
+import { csvCell } from '../shared/csv.js';
 import type { Role } from '../shared/tokens.js';
 import { sniff } from './magic.js';
 
@@ -347,13 +348,6 @@ export function filterRows(rows: OrgStatus[], f: StatusFilter): OrgStatus[] {
 const kindOrder = (r: OrgStatus) => (r.kind === 'district' ? 0 : 1);
 /** Districts in route-key order, Direct schools last. */
 const byGroup = (a: string, b: string) => Number(a === DIRECT_ROUTE_KEY) - Number(b === DIRECT_ROUTE_KEY) || a.localeCompare(b);
-
-/** One CSV cell: quoted when needed; a leading = + - @ tab or CR is neutralised (no formula injection in Excel). */
-export const csvCell = (v: string | number) => {
-  const s = String(v);
-  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-};
 
 /** Excel-friendly CSV: UTF-8 with BOM, CRLF, times as "2019-06-30 23:59", a totals row last. */
 export function statusCsv(campaign: Campaign, rows: OrgStatus[], totals: GroupTotal[]) {

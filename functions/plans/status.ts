@@ -1,4 +1,4 @@
-import { StatusPageQuery, StatusQuery } from '../../schemas/plans.js';
+import { OwnQuery, StatusPageQuery, StatusQuery } from '../../schemas/plans.js';
 import { readEnv } from '../shared/env.js';
 import { Errors } from '../shared/errors.js';
 import { cookie, httpRoute, json, query, type RouteEvent, text } from '../shared/http.js';
@@ -24,6 +24,7 @@ async function statusPageRoute(event: RouteEvent<string | undefined>) {
 async function statusApiRoute(event: RouteEvent<string | undefined>) {
   const session = await authenticate(deps, cookie(event, SESSION_COOKIE));
   if (event.routeKey === 'GET /api/plans') {
+    query(event, OwnQuery);
     const own = await ownStatus(deps, session);
     return json(200, { campaign: own.campaign, org: { id: own.org.id, name: own.org.name }, rows: [{ orgId: own.org.id, name: own.org.name, documents: own.documents }] });
   }

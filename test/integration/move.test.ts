@@ -73,6 +73,6 @@ describe('moving a school to another District', () => {
     const own = (await call(rt, '/api/plans', { cookie: school.cookie })).json();
     expect(own.rows[0].documents.find((d: { document: string }) => d.document === DOC).history.map((h: { version: number }) => h.version)).toEqual([1, 2]);
     const page = await call(rt, '/upload', { cookie: school.cookie });
-    expect(page.text).toContain('本校材料由集成测试迁入县区收齐审核后统一报送');
+    expect(page.text).toContain('本校的方案先由集成测试迁入县区收齐、审核');
   });
 });

@@ -402,12 +402,12 @@ describe('manifestCsv', () => {
 
   it('is UTF-8 with a BOM, CRLF, the header and one line per row, times in Beijing as "YYYY-MM-DD HH:mm"', () => {
     const csv = manifestCsv([row, { ...row, orgName: '南昌一中', districtName: '直属学校', receivedAt: '2019-06-30T16:00:00.000Z', onTime: false, version: 1, note: '' }]);
-    expect(csv.startsWith('\uFEFF单位,所属县区,材料,版本,原文件名,大小(字节),SHA-256,接收时间(北京时间),是否按时,备注\r\n')).toBe(true);
+    expect(csv.startsWith('\uFEFF单位,所属县区,材料,版本,原文件名,大小(字节),SHA-256,接收时间(北京时间),是否按时,备注,压缩包内路径\r\n')).toBe(true);
     expect(csv.endsWith('\r\n')).toBe(true);
     expect(csv.replace(/\r\n/g, '')).not.toMatch(/[\r\n]/);
     const rows = parseCsv(csv);
     expect(rows).toHaveLength(3);
-    expect(rows[1]).toEqual(['梧桐小学', '东湖区', '心理危机管理工作方案', '2', '危机方案,"终稿".pdf', '123456', 'ab'.repeat(32), '2019-06-30 23:59', '按时', row.note]);
+    expect(rows[1]).toEqual(['梧桐小学', '东湖区', '心理危机管理工作方案', '2', '危机方案,"终稿".pdf', '123456', 'ab'.repeat(32), '2019-06-30 23:59', '按时', row.note, '']);
     expect(rows[2]!.slice(7, 10)).toEqual(['2019-07-01 00:00', '逾期', '']);
   });
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { csvCell } from '../../functions/shared/csv.js';
 import {
   acceptedKey,
   allowedExt,
   checkFile,
-  csvCell,
   DIRECT_GROUP_NAME,
   type DocStatus,
   filterRows,
