@@ -6,7 +6,7 @@ import { contactLine, DEFAULT_RECEIVER_NAME, type Routing, routingOf } from '../
 import { inAudience } from '../plans/rules.js';
 import { type Clock, formatBeijing } from '../shared/clock.js';
 import { notFound } from '../shared/errors.js';
-import type { Mail, Mailer, SendLedger } from '../shared/mail.js';
+import { type Mail, type Mailer, type SendLedger, sendOnce } from '../shared/mail.js';
 import { roleOf, type TokenSigner } from '../shared/tokens.js';
 import type { CampaignStore } from './store.js';
 
@@ -49,29 +49,18 @@ export async function sendInvitations(deps: InviteDeps, campaignId: string): Pro
       continue;
     }
     const key = `invite#${campaign.id}#${org.id}#v${org.tokenVersion}`;
-    const now = deps.clock.now().toISOString();
-    if (!(await deps.ledger.claim(key, { kind: 'invite', campaignId: campaign.id, orgId: org.id, to }, now))) {
-      report.already.push(org.id);
-      continue;
-    }
-    let id: string;
     try {
-      const token = await deps.tokens.link({ orgId: org.id, campaignId: campaign.id, role: roleOf(org.kind), version: org.tokenVersion }, deps.linkTtlDays);
-      const district = org.districtId ? orgs.find((o) => o.id === org.districtId && o.kind === 'district') : undefined;
-      const routing = routingOf(org, campaign, receiver, district);
-      const mail = invitationMail(campaign, org, routing, `${deps.siteOrigin}/l/${token}`, receiver?.name ?? DEFAULT_RECEIVER_NAME, deps.linkTtlDays, to);
-      id = await deps.mailer.send(mail);
+      const r = await sendOnce({ ...deps, now: () => deps.clock.now() }, key, { kind: 'invite', campaignId: campaign.id, orgId: org.id, to }, async () => {
+        const token = await deps.tokens.link({ orgId: org.id, campaignId: campaign.id, role: roleOf(org.kind), version: org.tokenVersion }, deps.linkTtlDays);
+        const district = org.districtId ? orgs.find((o) => o.id === org.districtId && o.kind === 'district') : undefined;
+        const routing = routingOf(org, campaign, receiver, district);
+        return invitationMail(campaign, org, routing, `${deps.siteOrigin}/l/${token}`, receiver?.name ?? DEFAULT_RECEIVER_NAME, deps.linkTtlDays, to);
+      });
+      if (r === 'already') report.already.push(org.id);
+      else report.sent.push({ orgId: org.id, to });
     } catch (e) {
-      // Not sent: give the claim back so the next run tries again.
-      await deps.ledger.release(key).catch(() => undefined);
       report.failed.push({ orgId: org.id, error: (e as Error).message });
-      continue;
     }
-    // Sent: the claim stays whatever happens next, so the mail is never sent twice.
-    report.sent.push({ orgId: org.id, to });
-    await deps.ledger.sent(key, id, deps.clock.now().toISOString()).catch((e: unknown) => {
-      console.warn(JSON.stringify({ level: 'WARN', msg: 'mail sent but ledger not updated', key, error: String(e) }));
-    });
   }
   return report;
 }

@@ -1,6 +1,6 @@
 import type { Org } from '../../schemas/orgs.js';
 import type { Clock } from '../shared/clock.js';
-import type { Mailer, SendLedger } from '../shared/mail.js';
+import { type Mailer, type SendLedger, sendOnce } from '../shared/mail.js';
 import { roleOf, type TokenSigner } from '../shared/tokens.js';
 import type { OrgStore } from '../orgs/store.js';
 import { receiptMail } from './receipt.js';
@@ -31,43 +31,31 @@ export function receiptSender(deps: ReceiptDeps) {
     const { org, campaign, upload } = v;
     const to = [...new Set(org.contacts.map((c) => c.email.toLowerCase()))];
     if (to.length === 0) return 'no-contact';
-    const key = receiptKey(upload);
-    const now = deps.clock.now().toISOString();
-    if (!(await deps.ledger.claim(key, { kind: 'receipt', campaignId: campaign.id, orgId: org.id, uploadId: upload.uploadId, to }, now))) return 'already';
-    let id: string;
-    try {
+    const about = { kind: 'receipt', campaignId: campaign.id, orgId: org.id, uploadId: upload.uploadId, to };
+    return sendOnce({ ...deps, now: () => deps.clock.now() }, receiptKey(upload), about, async () => {
       const [receiver, district] = await Promise.all([
         deps.orgs.get(campaign.receiverId),
         org.districtId ? deps.orgs.get(org.districtId) : Promise.resolve<Org | undefined>(undefined),
       ]);
       const token = await deps.tokens.link({ orgId: org.id, campaignId: campaign.id, role: roleOf(org.kind), version: org.tokenVersion }, deps.linkTtlDays);
       const document = campaign.documents.find((d) => d.kind === upload.document) ?? { kind: upload.document, title: upload.document };
-      id = await deps.mailer.send(
-        receiptMail({
-          org,
-          campaign,
-          routing: routingOf(org, campaign, receiver, district),
-          document,
-          version: upload.version,
-          receiptNo: upload.receiptNo,
-          originalName: upload.originalName,
-          size: upload.size ?? 0,
-          sha256: upload.sha256 ?? '',
-          receivedAt: upload.receivedAt ?? now,
-          late: upload.late ?? false,
-          firstOnTime: v.first && !v.first.late ? { at: v.first.at } : undefined,
-          link: `${deps.siteOrigin}/l/${token}`,
-          linkTtlDays: deps.linkTtlDays,
-          to,
-        }),
-      );
-    } catch (e) {
-      await deps.ledger.release(key).catch(() => undefined);
-      throw e;
-    }
-    await deps.ledger.sent(key, id, deps.clock.now().toISOString()).catch((e: unknown) => {
-      console.warn(JSON.stringify({ level: 'WARN', msg: 'receipt sent but ledger not updated', key, error: String(e) }));
+      return receiptMail({
+        org,
+        campaign,
+        routing: routingOf(org, campaign, receiver, district),
+        document,
+        version: upload.version,
+        receiptNo: upload.receiptNo,
+        originalName: upload.originalName,
+        size: upload.size ?? 0,
+        sha256: upload.sha256 ?? '',
+        receivedAt: upload.receivedAt ?? deps.clock.now().toISOString(),
+        late: upload.late ?? false,
+        firstOnTime: v.first && !v.first.late ? { at: v.first.at } : undefined,
+        link: `${deps.siteOrigin}/l/${token}`,
+        linkTtlDays: deps.linkTtlDays,
+        to,
+      });
     });
-    return 'sent';
   };
 }

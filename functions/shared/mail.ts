@@ -113,6 +113,31 @@ export interface SendLedger {
 
 export const mailKey = (key: string) => ({ pk: `MAIL#${key}`, sk: 'MAIL' });
 
+/**
+ * Sends one mail at most once under `key`: claims it in the ledger first ('already' when someone did);
+ * a compose or send that fails gives the claim back and throws (the next run tries again); a send that
+ * left keeps its claim even if recording the message id fails (it is logged, never re-sent).
+ */
+export async function sendOnce(
+  deps: { ledger: SendLedger; mailer: Mailer; now: () => Date },
+  key: string,
+  about: Record<string, unknown>,
+  compose: () => Promise<Mail>,
+): Promise<'sent' | 'already'> {
+  if (!(await deps.ledger.claim(key, about, deps.now().toISOString()))) return 'already';
+  let id: string;
+  try {
+    id = await deps.mailer.send(await compose());
+  } catch (e) {
+    await deps.ledger.release(key).catch(() => undefined);
+    throw e;
+  }
+  await deps.ledger.sent(key, id, deps.now().toISOString()).catch((e: unknown) => {
+    console.warn(JSON.stringify({ level: 'WARN', msg: 'mail sent but ledger not updated', key, error: String(e) }));
+  });
+  return 'sent';
+}
+
 export function sendLedger(ddb: Ddb, table: string): SendLedger {
   return {
     async claim(key, about, at) {
