@@ -14,6 +14,7 @@ import dynalite from 'dynalite';
 import S3rver from 's3rver';
 import { TABLE_DESIGN } from '../schemas/table.js';
 import { s3Triggers } from '../functions/routes.js';
+import { decodeS3Key } from '../schemas/plans.js';
 import { startRouter } from './router.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
@@ -124,7 +125,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   s3.on('event', (event: { Records: { s3: { object: { key: string } } }[] }) => {
     const key = event.Records[0]?.s3.object.key ?? '';
     for (const t of s3Triggers) {
-      if (!decodeURIComponent(key).startsWith(t.prefix)) continue;
+      if (!decodeS3Key(key).startsWith(t.prefix)) continue; // never throws: an odd key is the handler's to judge
       const p = router
         .invoke(t.fn, event)
         .catch((e: unknown) => console.error('[s3 event]', key, e))

@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import { IncomingKey, S3Event } from '../../schemas/plans.js';
+import { decodeS3Key, IncomingKey, S3Event } from '../../schemas/plans.js';
 import { s3Client } from '../shared/clients/s3.js';
 import { sesClient, sesMailer } from '../shared/clients/sesv2.js';
 import { ddbClient } from '../shared/clients/dynamodb.js';
@@ -30,19 +30,6 @@ if (!receipt) console.warn(JSON.stringify({ level: 'WARN', msg: 'MAIL_FROM is no
 const deps = { ...stores, objects: s3Objects(s3Client(), requireBucket(env)), receipt };
 
 /**
- * S3 event keys are URL-encoded by AWS (a space as "+"); some emulators send them raw. Our keys only
- * use [a-z0-9-/.], which read the same either way; a key that is not valid percent-encoding can only
- * be raw, and is taken as it came (it then names no exact attempt key and is recorded as a rejection).
- */
-export function decodeS3Key(key: string): string {
-  try {
-    return decodeURIComponent(key.replace(/\+/g, ' '));
-  } catch {
-    return key;
-  }
-}
-
-/**
  * S3 ObjectCreated under incoming/ (the S3 notification in the cloud, s3rver's event hook locally).
  * An event that cannot be understood throws: after the retries it lands in the failed-event queue
  * instead of being acknowledged and forgotten.
@@ -56,7 +43,7 @@ export const handler = middy(async (event: unknown) => {
     const key = decodeS3Key(r.s3.object.key);
     const ref = IncomingKey.safeParse(key);
     if (!ref.success) throw new Error(`validate-upload: key ${JSON.stringify(key)} names no upload attempt`);
-    const outcome = await validateUpload(deps, { ...ref.data, versionId: r.s3.object.versionId }, r.eventTime ? new Date(r.eventTime) : undefined);
+    const outcome = await validateUpload(deps, { ...ref.data, versionId: r.s3.object.versionId }, r.eventTime);
     console.log(JSON.stringify({ level: 'INFO', msg: 'validate-upload', key, outcome }));
     results.push({ key, outcome });
   }

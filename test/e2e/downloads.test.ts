@@ -13,7 +13,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Admin } from '../../local/admin.js';
 import type { Campaign } from '../../schemas/campaigns.js';
-import type { Org } from '../../schemas/orgs.js';
+import { type Org, routeKeyOf } from '../../schemas/orgs.js';
 import {
   docCard,
   downloadBy,
@@ -294,7 +294,7 @@ describe('receipts and downloads', () => {
     await page.locator('select[name=group]').selectOption({ label: district.name });
     await page.getByRole('button', { name: '筛选' }).click();
     await page.waitForLoadState('load');
-    expect(new URL(page.url()).searchParams.get('group')).toBe(district.id);
+    expect(new URL(page.url()).searchParams.get('group')).toBe(routeKeyOf(district));
     await shot(page, 'd11-centre-status-district');
     const inDistrict = await tableRows(page.locator('table#orgs'));
     const expectedIds = orgs.filter((o) => inAudience(o) && (o.id === district.id || o.districtId === district.id)).map((o) => o.id);
@@ -313,7 +313,7 @@ describe('receipts and downloads', () => {
     await page.getByRole('button', { name: '筛选' }).click();
     await page.waitForLoadState('load');
     const q = new URL(page.url()).searchParams;
-    expect([q.get('group'), q.get('show')]).toEqual([district.id, 'incomplete']);
+    expect([q.get('group'), q.get('show')]).toEqual([routeKeyOf(district), 'incomplete']);
     expect(await page.getByLabel('只看未报齐').isChecked(), 'the checkbox stays ticked').toBe(true);
     await shot(page, 'd12-centre-status-district-incomplete');
     const incomplete = await tableRows(page.locator('table#orgs'));
