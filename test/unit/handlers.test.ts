@@ -5,16 +5,35 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { createHash } from 'node:crypto';
 import {
+  BatchGetItemCommand,
+  type BatchGetItemCommandInput,
   ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DeleteItemCommandInput,
   DynamoDBClient,
   GetItemCommand,
   type GetItemCommandInput,
   PutItemCommand,
+  type PutItemCommandInput,
   QueryCommand,
   type QueryCommandInput,
+  ScanCommand,
   UpdateItemCommand,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, PutObjectCommand, type GetObjectCommandOutput, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  type GetObjectCommandOutput,
+  HeadObjectCommand,
+  type HeadObjectCommandInput,
+  NoSuchKey,
+  NotFound,
+  PutObjectCommand,
+  type PutObjectCommandInput,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -23,16 +42,22 @@ import { FALLBACK } from '../../functions/shared/http.js';
 import { type Grant, tokenSigner } from '../../functions/shared/tokens.js';
 import type { Campaign } from '../../schemas/campaigns.js';
 import { type Org, routeKeyOf } from '../../schemas/orgs.js';
-import type { Upload } from '../../schemas/plans.js';
+import type { OrgSummary, Upload } from '../../schemas/plans.js';
 import { elfExecutable, minimalPdf } from '../fixtures/files.js';
-import { campaign, keyBytes, orgs, SIGNING_KEY, upload, UPLOAD_ID } from './samples.js';
+import { campaign, keyBytes, orgs, SIGNING_KEY, summariesOf, upload, UPLOAD_ID } from './samples.js';
 
 const TABLE = 'psy-table';
 const BUCKET = 'psy-bucket';
 const SITE = 'https://psy.example.cn';
 const NOW = '2019-06-20T02:00:00.000Z';
 const MiB20 = 20 * 1024 * 1024;
+/** Attempt and status keys as the data model names them (written out here, not taken from the store). */
 const DOC_SK = (orgId: string, doc: string, id: string) => `UPLOAD#${orgId}#${doc}#${id}`;
+const STATUS_SK = (orgId: string) => `STATUS#${orgId}`;
+const PK = 'CAMPAIGN#2019-plans';
+/** The sender the deployment configures: a Chinese display name (15 characters, 45 bytes: one RFC 2047 word). */
+const SENDER_NAME = '南昌市未成年人心理健康辅导中心';
+const MAIL_FROM = `${SENDER_NAME} <noreply@psy.example.cn>`;
 
 const ENV: Record<string, string | undefined> = {
   TABLE_NAME: TABLE,
@@ -47,13 +72,17 @@ const ENV: Record<string, string | undefined> = {
   AWS_ENDPOINT_URL: undefined,
   AWS_ENDPOINT_URL_S3: undefined,
   AWS_ENDPOINT_URL_DYNAMODB: undefined,
+  AWS_ENDPOINT_URL_SESV2: undefined,
   SIGNING_SECRET_ARN: undefined,
   DOMAIN_CLOCK: undefined,
-  MAIL_FROM: undefined,
+  // The validator sends receipts when MAIL_FROM is set (SES v2, mocked below).
+  MAIL_FROM,
+  LINK_TTL_DAYS: undefined,
 };
 
 const ddb = mockClient(DynamoDBClient);
 const s3 = mockClient(S3Client);
+const ses = mockClient(SESv2Client);
 
 type HttpHandler = (e: APIGatewayProxyEventV2) => Promise<{ statusCode?: number; headers: Record<string, string>; body?: string; cookies?: string[] }>;
 type LambdaHandler = (e: APIGatewayProxyEventV2, c: Context) => ReturnType<HttpHandler>;
@@ -110,16 +139,89 @@ afterAll(() => {
   }
 });
 
-// ------------------------------------------------------------------ a tiny table behind GetItemCommand
-// (plain items here; what goes over the wire is marshalled: expected inputs are written as marshall(plain))
+// ------------------------------------------------------------------ a tiny table behind the DynamoDB mock
+// Plain items here; what goes over the wire is marshalled (expected inputs are written as marshall(plain)).
+// Reads answer by key: GetItem and BatchGetItem by pk|sk, Query by its key condition (base table or gsi1),
+// in sort-key order and in pages of `pageSize` (AWS pages at 1 MB: small pages show every loop reads on).
+// Writes are applied with their condition (only the expression forms the stores send; anything else
+// throws, so a changed expression fails the test instead of passing unnoticed).
 
 let table: Map<string, Record<string, unknown>>;
+let pageSize: number;
+const tkey = (k: Record<string, unknown>) => `${String(k.pk)}|${String(k.sk)}`;
 const orgItem = (o: Org) => ({ pk: `ORG#${o.id}`, sk: 'ORG', gsi1pk: 'ORGS', gsi1sk: `${routeKeyOf(o)}#${o.id}`, ...o });
 const campaignItem = (c: Campaign) => ({ pk: `CAMPAIGN#${c.id}`, sk: 'CAMPAIGN', gsi1pk: 'CAMPAIGNS', gsi1sk: `${c.deadline}#${c.id}`, ...c });
 const uploadItem = (u: Upload) => ({ pk: `CAMPAIGN#${u.campaignId}`, sk: DOC_SK(u.orgId, u.document, u.uploadId), ...u });
-const put = (item: Record<string, unknown>) => table.set(`${item.pk}|${item.sk}`, item);
+const summaryItem = (x: OrgSummary) => ({ pk: `CAMPAIGN#${x.campaignId}`, sk: STATUS_SK(x.orgId), ...x });
+const put = (item: Record<string, unknown>) => table.set(tkey(item), structuredClone(item));
+const stored = (pk: string, sk: string) => table.get(`${pk}|${sk}`);
 /** A stored item as DynamoDB returns it (the store dropped undefined attributes when writing it). */
 const wire = (item: Record<string, unknown>) => marshall(item, { removeUndefinedValues: true });
+/** The inputs of recorded calls, in call order. */
+const inputs = <I>(calls: readonly { args: readonly [{ input: I }] }[]): I[] => calls.map((c) => c.args[0].input);
+const conditionFailed = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
+type Conditional = Pick<PutItemCommandInput, 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>;
+function conditionHolds(current: Record<string, unknown> | undefined, input: Conditional): boolean {
+  const c = input.ConditionExpression;
+  if (c === undefined) return true;
+  if (c === 'attribute_not_exists(pk)') return current === undefined;
+  const m = /^(#\w+) = (:\w+)$/.exec(c);
+  const name = m && input.ExpressionAttributeNames?.[m[1] ?? ''];
+  const values = unmarshall(input.ExpressionAttributeValues ?? {});
+  if (!m || !name || !((m[2] ?? '') in values)) throw new Error(`unit table: unsupported condition ${c}`);
+  return current !== undefined && current[name] === values[m[2] ?? ''];
+}
+function applyUpdate(item: Record<string, unknown>, input: UpdateItemCommandInput): Record<string, unknown> {
+  const m = /^SET (.+?)(?: REMOVE (.+))?$/.exec(input.UpdateExpression ?? '');
+  if (!m || (input.ReturnValues ?? 'NONE') !== 'NONE') throw new Error(`unit table: unsupported update ${input.UpdateExpression}`);
+  const values = unmarshall(input.ExpressionAttributeValues ?? {});
+  const attr = (n: string) => {
+    const a = n.startsWith('#') ? input.ExpressionAttributeNames?.[n] : n;
+    if (!a) throw new Error(`unit table: no name for ${n}`);
+    return a;
+  };
+  const next = { ...item };
+  for (const set of (m[1] ?? '').split(', ')) {
+    const [l = '', r = ''] = set.split(' = ');
+    if (!(r in values)) throw new Error(`unit table: no value for ${r}`);
+    next[attr(l)] = values[r];
+  }
+  for (const n of m[2]?.split(', ') ?? []) delete next[attr(n)];
+  return next;
+}
+/** UpdateItem on the table, condition first (a test that interleaves another writer wraps it). */
+async function tableUpdate(input: UpdateItemCommandInput) {
+  const key = unmarshall(input.Key ?? {});
+  const current = table.get(tkey(key));
+  if (!conditionHolds(current, input)) throw conditionFailed();
+  put(applyUpdate(current ?? key, input));
+  return {};
+}
+function query(input: QueryCommandInput) {
+  const v = unmarshall(input.ExpressionAttributeValues ?? {}) as Record<string, string>;
+  const onIndex = input.IndexName === 'gsi1';
+  if (input.IndexName !== undefined && !onIndex) throw new Error(`unit table: no index ${input.IndexName}`);
+  const [hk, rk] = onIndex ? ['gsi1pk', 'gsi1sk'] : ['pk', 'sk'];
+  const conditions: Record<string, [string | undefined, string]> = {
+    'gsi1pk = :p': [v[':p'], ''],
+    'gsi1pk = :p AND begins_with(gsi1sk, :r)': [v[':p'], v[':r'] ?? '\u0000'],
+    'pk = :pk AND begins_with(sk, :p)': [v[':pk'], v[':p'] ?? '\u0000'],
+  };
+  const cond = conditions[input.KeyConditionExpression ?? ''];
+  if (!cond || !cond[0] || onIndex !== input.KeyConditionExpression?.startsWith('gsi1pk')) throw new Error(`unit table: unsupported Query ${input.KeyConditionExpression}`);
+  const [hash, prefix] = cond;
+  const all = [...table.values()]
+    .filter((i) => i[hk] === hash && String(i[rk]).startsWith(prefix))
+    .sort((a, b) => (String(a[rk]) < String(b[rk]) ? -1 : 1));
+  const after = input.ExclusiveStartKey ? unmarshall(input.ExclusiveStartKey) : undefined;
+  const start = after ? all.findIndex((i) => tkey(i) === tkey(after)) + 1 : 0;
+  if (after && start === 0) throw new Error('unit table: ExclusiveStartKey names no item');
+  const page = all.slice(start, start + pageSize);
+  const last = page.at(-1);
+  const lastKey = last && (onIndex ? { pk: last.pk, sk: last.sk, gsi1pk: last.gsi1pk, gsi1sk: last.gsi1sk } : { pk: last.pk, sk: last.sk });
+  return { Items: page.map(wire), ...(start + pageSize < all.length && lastKey ? { LastEvaluatedKey: marshall(lastKey) } : {}) };
+}
 
 const signer = tokenSigner(async () => keyBytes());
 const grant = (o: Org, over: Partial<Grant> = {}): Grant => ({
@@ -165,22 +267,41 @@ beforeEach(() => {
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(new Date(NOW));
   table = new Map();
+  pageSize = Number.POSITIVE_INFINITY;
   for (const o of Object.values(orgs)) put(orgItem(o));
   put(campaignItem(campaign));
-  ddb.on(GetItemCommand).callsFake((input: GetItemCommandInput) => {
-    const k = unmarshall(input.Key ?? {}) as { pk: string; sk: string };
-    const item = table.get(`${k.pk}|${k.sk}`);
+  ddb.on(GetItemCommand).callsFake(async (input: GetItemCommandInput) => {
+    const item = table.get(tkey(unmarshall(input.Key ?? {})));
     return item ? { Item: wire(item) } : {};
   });
-  ddb.on(PutItemCommand).resolves({});
-  ddb.on(UpdateItemCommand).resolves({});
-  // CampaignStore.list(): the error pages' contact lookup (the status tests answer other Queries themselves).
-  ddb.on(QueryCommand).callsFake((input: QueryCommandInput) => (isCampaignList(input) ? { Items: [wire(campaignItem(campaign))] } : { Items: [] }));
+  ddb.on(BatchGetItemCommand).callsFake(async (input: BatchGetItemCommandInput) => {
+    const asked = Object.entries(input.RequestItems ?? {});
+    if (asked.length !== 1 || asked[0]?.[0] !== TABLE) throw new Error('unit table: BatchGetItem on another table');
+    const items = (asked[0][1].Keys ?? []).map((k) => table.get(tkey(unmarshall(k)))).filter((i) => i !== undefined);
+    return { Responses: { [TABLE]: items.map(wire) } };
+  });
+  // CampaignStore.list() (the error pages' contact lookup) and every other Query, by key.
+  ddb.on(QueryCommand).callsFake(async (input: QueryCommandInput) => query(input));
+  ddb.on(PutItemCommand).callsFake(async (input: PutItemCommandInput) => {
+    const item = unmarshall(input.Item ?? {});
+    if (!conditionHolds(table.get(tkey(item)), input)) throw conditionFailed();
+    put(item);
+    return {};
+  });
+  ddb.on(UpdateItemCommand).callsFake(tableUpdate);
+  ddb.on(DeleteItemCommand).callsFake(async (input: DeleteItemCommandInput) => {
+    const key = tkey(unmarshall(input.Key ?? {}));
+    if (!conditionHolds(table.get(key), input)) throw conditionFailed();
+    table.delete(key);
+    return {};
+  });
+  ses.on(SendEmailCommand).resolves({ MessageId: 'ses-msg-1' });
 });
 
 afterEach(() => {
   ddb.reset();
   s3.reset();
+  ses.reset();
   vi.useRealTimers();
   vi.restoreAllMocks();
 });
@@ -214,10 +335,9 @@ describe('create-upload handler (POST /api/uploads)', () => {
       TableName: TABLE,
       Item: marshall({
         pk: 'CAMPAIGN#2019-plans',
-        sk: `UPLOAD#D#dh#dh-school-1#service-plan#${id}`,
+        sk: `UPLOAD#dh-school-1#service-plan#${id}`, // no route in the key: a school that moves keeps its attempts
         campaignId: '2019-plans',
         orgId: 'dh-school-1',
-        routeKey: 'D#dh',
         document: 'service-plan',
         uploadId: id,
         ext: 'pdf',
@@ -225,6 +345,8 @@ describe('create-upload handler (POST /api/uploads)', () => {
         declaredSize: 123_456,
         by: 'school:dh-school-1',
         requestedAt: NOW,
+        postExpiresAt: '2019-06-20T02:10:00.000Z', // the POST's expiry (the validator refuses a file after it)
+        tokenVersion: 1, // the org's links when issued (a revocation since then rejects the file)
         state: 'pending',
         ttl: Date.parse(NOW) / 1000 + 7 * 86400,
       }),
@@ -381,8 +503,19 @@ describe('create-upload handler (POST /api/uploads)', () => {
 describe('validate-upload handler (S3 ObjectCreated)', () => {
   const key = `incoming/2019-plans/dh-school-1/service-plan/${UPLOAD_ID}.pdf`;
   const dest = `accepted/2019-plans/dh-school-1/service-plan/${UPLOAD_ID}.pdf`;
-  const Key = marshall({ pk: 'CAMPAIGN#2019-plans', sk: `UPLOAD#D#dh#dh-school-1#service-plan#${UPLOAD_ID}` });
-  const s3Event = (k: string, eventName = 'ObjectCreated:Post') => ({
+  const Key = marshall({ pk: PK, sk: `UPLOAD#dh-school-1#service-plan#${UPLOAD_ID}` });
+  /** The object version S3 names in the event (a versioned bucket). */
+  const VERSION = '3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo';
+  const RECEIPT_NO = 'HJ20190620-0123456789';
+  const LEDGER = `receipt#2019-plans#dh-school-1#service-plan#${UPLOAD_ID}`;
+  const accepted = { results: [{ key, outcome: 'accepted' }] };
+  const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+  /** The attempt as create-upload wrote it a minute before the file arrived. */
+  const attempt = upload({ requestedAt: '2019-06-20T01:59:00.000Z', postExpiresAt: '2019-06-20T02:09:00.000Z', tokenVersion: 1 });
+  /** The attempt as a run that claimed it with these bytes recorded it. */
+  const recorded = (pdf: Uint8Array, over: Partial<Upload> = {}) =>
+    upload({ ...attempt, state: 'accepted', receivedAt: NOW, size: pdf.byteLength, sha256: sha256(pdf), late: false, acceptedKey: dest, ...over });
+  const s3Event = (k: string, eventName = 'ObjectCreated:Post', versionId?: string) => ({
     Records: [
       {
         eventVersion: '2.1',
@@ -390,74 +523,255 @@ describe('validate-upload handler (S3 ObjectCreated)', () => {
         awsRegion: 'cn-northwest-1',
         eventTime: NOW,
         eventName,
-        s3: { s3SchemaVersion: '1.0', bucket: { name: BUCKET, arn: `arn:aws-cn:s3:::${BUCKET}` }, object: { key: k, size: 600, eTag: 'e', sequencer: '01' } },
+        s3: {
+          s3SchemaVersion: '1.0',
+          bucket: { name: BUCKET, arn: `arn:aws-cn:s3:::${BUCKET}` },
+          object: { key: k, size: 600, eTag: 'e', sequencer: '01', ...(versionId ? { versionId } : {}) },
+        },
       },
     ],
   });
   const body = (bytes: Uint8Array) => ({ transformToByteArray: async () => bytes }) as unknown as GetObjectCommandOutput['Body'];
 
+  // ---- the exact writes of one accepted version, in the order the validator makes them
+  const claimAccepted = (pdf: Uint8Array) => ({
+    TableName: TABLE,
+    Key,
+    UpdateExpression: 'SET #state = :state, #receivedAt = :receivedAt, #size = :size, #sha256 = :sha256, #late = :late, #acceptedKey = :acceptedKey REMOVE #ttl',
+    ConditionExpression: '#state = :pending',
+    ExpressionAttributeNames: {
+      '#state': 'state',
+      '#receivedAt': 'receivedAt',
+      '#size': 'size',
+      '#sha256': 'sha256',
+      '#late': 'late',
+      '#acceptedKey': 'acceptedKey',
+      '#ttl': 'ttl',
+    },
+    ExpressionAttributeValues: marshall({
+      ':pending': 'pending',
+      ':state': 'accepted',
+      ':receivedAt': NOW,
+      ':size': pdf.byteLength,
+      ':sha256': sha256(pdf),
+      ':late': false,
+      ':acceptedKey': dest,
+    }),
+  });
+  const copy = (pdf: Uint8Array) => ({ Bucket: BUCKET, Key: dest, Body: pdf, ContentType: 'application/pdf', IfNoneMatch: '*' });
+  /** The first fold of the org's status item: no item yet, so attribute_not_exists(pk). */
+  const statusPut = (pdf: Uint8Array) => ({
+    TableName: TABLE,
+    Item: wire({
+      pk: PK,
+      sk: 'STATUS#dh-school-1',
+      campaignId: '2019-plans',
+      orgId: 'dh-school-1',
+      rev: 1,
+      docs: {
+        'service-plan': {
+          ids: [UPLOAD_ID],
+          first: { uploadId: UPLOAD_ID, at: NOW, late: false },
+          last: { uploadId: UPLOAD_ID, version: 1, at: NOW, late: false, name: '方案.pdf', size: pdf.byteLength, sha256: sha256(pdf), ext: 'pdf' },
+          lateVersions: 0,
+        },
+      },
+    }),
+    ConditionExpression: 'attribute_not_exists(pk)',
+  });
+  const numbered = {
+    TableName: TABLE,
+    Key,
+    UpdateExpression: 'SET #v = :v, #r = :r',
+    ConditionExpression: '#state = :accepted',
+    ExpressionAttributeNames: { '#v': 'version', '#r': 'receiptNo', '#state': 'state' },
+    ExpressionAttributeValues: marshall({ ':v': 1, ':r': RECEIPT_NO, ':accepted': 'accepted' }),
+  };
+  const ledgerClaim = {
+    TableName: TABLE,
+    Item: marshall({
+      pk: `MAIL#${LEDGER}`,
+      sk: 'MAIL',
+      key: LEDGER,
+      about: { kind: 'receipt', campaignId: '2019-plans', orgId: 'dh-school-1', uploadId: UPLOAD_ID, to: ['zhang@dh1.example.cn'] },
+      state: 'sending',
+      claimedAt: NOW,
+    }),
+    ConditionExpression: 'attribute_not_exists(pk)',
+  };
+  const ledgerSent = {
+    TableName: TABLE,
+    Key: marshall({ pk: `MAIL#${LEDGER}`, sk: 'MAIL' }),
+    UpdateExpression: 'SET #s = :s, messageId = :m, sentAt = :t',
+    ExpressionAttributeNames: { '#s': 'state' },
+    ExpressionAttributeValues: marshall({ ':s': 'sent', ':m': 'ses-msg-1', ':t': NOW }),
+  };
+  const isClaim = (c: { args: [{ input: UpdateItemCommandInput }] }) => c.args[0].input.ConditionExpression === '#state = :pending';
+
+  /** A versioned bucket's accepted/ keys: PutObject honours If-None-Match, HeadObject answers by key. */
+  let bucket: Set<string>;
   beforeEach(() => {
     vi.spyOn(console, 'log').mockImplementation(() => undefined);
     vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    put(uploadItem(upload({ requestedAt: '2019-06-20T01:59:00.000Z' })));
-    s3.on(PutObjectCommand).resolves({});
+    put(uploadItem(attempt));
+    bucket = new Set();
+    s3.on(PutObjectCommand).callsFake(async (input: PutObjectCommandInput) => {
+      if (input.IfNoneMatch === '*' && bucket.has(input.Key ?? '')) {
+        throw new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'At least one of the pre-conditions you specified did not hold' });
+      }
+      bucket.add(input.Key ?? '');
+      return {};
+    });
+    s3.on(HeadObjectCommand).callsFake(async (input: HeadObjectCommandInput) => {
+      if (bucket.has(input.Key ?? '')) return { ContentLength: 1 };
+      throw new NotFound({ message: 'Not Found', $metadata: { httpStatusCode: 404 } });
+    });
   });
 
-  it('accepts a real PDF: reads it, writes the checked bytes to accepted/, finishes with #state = :pending', async () => {
+  it('accepts a real PDF: reads the event\'s version, claims with #state = :pending, only then writes accepted/ (If-None-Match), folds the status item, numbers the version', async () => {
     const pdf = minimalPdf();
     s3.on(GetObjectCommand).resolves({ Body: body(pdf) });
-    expect(await validateHandler(s3Event(key))).toEqual({ results: [{ key, outcome: 'accepted' }] });
+    expect(await validateHandler(s3Event(key, 'ObjectCreated:Post', VERSION))).toEqual(accepted);
 
     expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { TableName: TABLE, Key, ConsistentRead: true });
-    expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: BUCKET, Key: key }]);
-    expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input)).toEqual([
-      { Bucket: BUCKET, Key: dest, Body: pdf, ContentType: 'application/pdf' },
+    expect(inputs(s3.commandCalls(GetObjectCommand))).toEqual([{ Bucket: BUCKET, Key: key, VersionId: VERSION }]);
+    expect(inputs(s3.commandCalls(PutObjectCommand))).toEqual([copy(pdf)]);
+    expect(s3).not.toHaveReceivedCommand(HeadObjectCommand); // the run that claimed does not ask whether accepted/ has it
+    expect(inputs(ddb.commandCalls(UpdateItemCommand))).toEqual([claimAccepted(pdf), numbered, ledgerSent]);
+    expect(inputs(ddb.commandCalls(PutItemCommand))).toEqual([statusPut(pdf), ledgerClaim]);
+    // claim → copy → status → number: the bytes go to accepted/ only once the attempt is ours
+    const [claim, number] = ddb.commandCalls(UpdateItemCommand);
+    const [copyCall] = s3.commandCalls(PutObjectCommand);
+    const [status] = ddb.commandCalls(PutItemCommand);
+    expect(claim && copyCall && status && number).toBeTruthy();
+    expect(claim?.calledBefore(copyCall!)).toBe(true);
+    expect(copyCall?.calledBefore(status!)).toBe(true);
+    expect(status?.calledBefore(number!)).toBe(true);
+    expect(stored(PK, `UPLOAD#dh-school-1#service-plan#${UPLOAD_ID}`)).toMatchObject({ state: 'accepted', version: 1, receiptNo: RECEIPT_NO });
+    expect(stored(PK, 'STATUS#dh-school-1')).toMatchObject({ rev: 1 });
+  });
+
+  it('sends exactly one receipt through SES v2, after claiming MAIL#receipt#… in the send ledger with attribute_not_exists(pk)', async () => {
+    const pdf = minimalPdf();
+    s3.on(GetObjectCommand).resolves({ Body: body(pdf) });
+    expect(await validateHandler(s3Event(key, 'ObjectCreated:Post', VERSION))).toEqual(accepted);
+
+    expect(ses.calls()).toHaveLength(1);
+    const [mail] = ses.commandCalls(SendEmailCommand);
+    expect(mail?.args[0].input).toEqual({
+      FromEmailAddress: `=?UTF-8?B?${Buffer.from(SENDER_NAME).toString('base64')}?= <noreply@psy.example.cn>`,
+      Destination: { ToAddresses: ['zhang@dh1.example.cn'] },
+      Content: {
+        Simple: {
+          Subject: { Data: '【回执】心理服务体系建设工作实施方案（第 1 版）已收到 - 东湖区第一小学', Charset: 'UTF-8' },
+          Body: { Text: { Data: expect.any(String), Charset: 'UTF-8' }, Html: { Data: expect.any(String), Charset: 'UTF-8' } },
+        },
+      },
+    });
+    const text = mail?.args[0].input.Content?.Simple?.Body?.Text?.Data ?? '';
+    const lines = text.split('\n');
+    for (const line of [
+      '东湖区第一小学：',
+      `回执编号：${RECEIPT_NO}`,
+      '材料：心理服务体系建设工作实施方案（第 1 版）',
+      '原文件名：方案.pdf',
+      `文件校验码（SHA-256 前 12 位）：${sha256(pdf).slice(0, 12)}`,
+      '收到时间：2019年6月20日 10:00（北京时间）',
+    ]) {
+      expect(lines).toContain(line);
+    }
+    expect(text).toMatch(/^提交状态：按时提交（/m);
+    // the org's own link, signed for it
+    const link = /^https:\/\/psy\.example\.cn\/l\/(\S+)$/m.exec(text)?.[1] ?? '';
+    expect(await signer.verify(link, 'link')).toEqual(grant(orgs.dhSchool1));
+    expect(mail?.args[0].input.Content?.Simple?.Body?.Html?.Data).toContain(RECEIPT_NO);
+
+    // the ledger: claimed (conditional) after the version is numbered and before the send, marked sent after it
+    const claims = ddb.commandCalls(PutItemCommand).filter((c) => String(unmarshall(c.args[0].input.Item ?? {}).pk).startsWith('MAIL#'));
+    expect(inputs(claims)).toEqual([ledgerClaim]);
+    const sent = ddb.commandCalls(UpdateItemCommand).filter((c) => String(unmarshall(c.args[0].input.Key ?? {}).pk).startsWith('MAIL#'));
+    expect(inputs(sent)).toEqual([ledgerSent]);
+    const number = ddb.commandCalls(UpdateItemCommand).find((c) => c.args[0].input.ConditionExpression === '#state = :accepted');
+    expect(number?.calledBefore(claims[0]!)).toBe(true);
+    expect(claims[0]?.calledBefore(mail!)).toBe(true);
+    expect(mail?.calledBefore(sent[0]!)).toBe(true);
+    expect(stored(`MAIL#${LEDGER}`, 'MAIL')).toMatchObject({ state: 'sent', messageId: 'ses-msg-1', sentAt: NOW });
+  });
+
+  it('a re-delivery after a full success sends no second mail: the ledger claim is refused (ConditionalCheckFailedException) and nothing else is written', async () => {
+    s3.on(GetObjectCommand).resolves({ Body: body(minimalPdf()) });
+    const event = s3Event(key, 'ObjectCreated:Post', VERSION);
+    expect(await validateHandler(event)).toEqual(accepted);
+    expect(ses).toHaveReceivedCommandTimes(SendEmailCommand, 1);
+    const before = structuredClone([...table]);
+    ddb.resetHistory();
+    s3.resetHistory();
+    ses.resetHistory();
+
+    expect(await validateHandler(event)).toEqual(accepted);
+    expect(ses.calls()).toHaveLength(0);
+    const puts = ddb.commandCalls(PutItemCommand);
+    expect(inputs(puts)).toEqual([ledgerClaim]);
+    await expect(puts[0]?.returnValue).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+    expect(ddb).not.toHaveReceivedCommand(UpdateItemCommand);
+    expect(ddb).not.toHaveReceivedCommand(DeleteItemCommand); // the sent receipt's claim stays
+    expect(inputs(s3.commandCalls(HeadObjectCommand))).toEqual([{ Bucket: BUCKET, Key: dest }]);
+    expect(s3.calls()).toHaveLength(1);
+    expect([...table]).toEqual(before);
+  });
+
+  it('SES refuses the send: the ledger claim is given back (DeleteItem while still "sending") and the event fails, so its retry sends the receipt', async () => {
+    s3.on(GetObjectCommand).resolves({ Body: body(minimalPdf()) });
+    ses.on(SendEmailCommand).rejectsOnce(new Error('Throttling: Maximum sending rate exceeded')).resolves({ MessageId: 'ses-msg-1' });
+    const event = s3Event(key, 'ObjectCreated:Post', VERSION);
+    await expect(validateHandler(event)).rejects.toThrow('Maximum sending rate exceeded');
+    expect(inputs(ddb.commandCalls(DeleteItemCommand))).toEqual([
+      {
+        TableName: TABLE,
+        Key: marshall({ pk: `MAIL#${LEDGER}`, sk: 'MAIL' }),
+        ConditionExpression: '#s = :s',
+        ExpressionAttributeNames: { '#s': 'state' },
+        ExpressionAttributeValues: marshall({ ':s': 'sending' }),
+      },
     ]);
-    expect(ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input)).toEqual([
+    expect(stored(`MAIL#${LEDGER}`, 'MAIL')).toBeUndefined();
+
+    expect(await validateHandler(event)).toEqual(accepted);
+    expect(ses).toHaveReceivedCommandTimes(SendEmailCommand, 2);
+    expect(stored(`MAIL#${LEDGER}`, 'MAIL')).toMatchObject({ state: 'sent', messageId: 'ses-msg-1' });
+  });
+
+  it('an executable renamed .pdf → rejected TYPE_MISMATCH, not copied; the rejection is folded, no version, no mail', async () => {
+    const elf = elfExecutable();
+    s3.on(GetObjectCommand).resolves({ Body: body(elf) });
+    expect(await validateHandler(s3Event(key, 'ObjectCreated:Post', VERSION))).toEqual({ results: [{ key, outcome: 'rejected' }] });
+    expect(inputs(s3.commandCalls(GetObjectCommand))).toEqual([{ Bucket: BUCKET, Key: key, VersionId: VERSION }]);
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(inputs(ddb.commandCalls(UpdateItemCommand))).toEqual([
       {
         TableName: TABLE,
         Key,
-        UpdateExpression: 'SET #state = :state, #receivedAt = :receivedAt, #size = :size, #sha256 = :sha256, #late = :late, #acceptedKey = :acceptedKey REMOVE #ttl',
+        UpdateExpression: 'SET #state = :state, #receivedAt = :receivedAt, #reason = :reason, #size = :size REMOVE #ttl',
         ConditionExpression: '#state = :pending',
-        ExpressionAttributeNames: {
-          '#state': 'state',
-          '#receivedAt': 'receivedAt',
-          '#size': 'size',
-          '#sha256': 'sha256',
-          '#late': 'late',
-          '#acceptedKey': 'acceptedKey',
-          '#ttl': 'ttl',
-        },
-        ExpressionAttributeValues: marshall({
-          ':pending': 'pending',
-          ':state': 'accepted',
-          ':receivedAt': NOW,
-          ':size': pdf.byteLength,
-          ':sha256': createHash('sha256').update(pdf).digest('hex'),
-          ':late': false,
-          ':acceptedKey': dest,
-        }),
+        ExpressionAttributeNames: { '#state': 'state', '#receivedAt': 'receivedAt', '#reason': 'reason', '#size': 'size', '#ttl': 'ttl' },
+        ExpressionAttributeValues: marshall({ ':pending': 'pending', ':state': 'rejected', ':receivedAt': NOW, ':reason': 'TYPE_MISMATCH', ':size': elf.byteLength }),
       },
     ]);
-    // the write happens before the record says "accepted"
-    const copyCall = s3.commandCalls(PutObjectCommand)[0];
-    const updateCall = ddb.commandCalls(UpdateItemCommand)[0];
-    expect(copyCall && updateCall && copyCall.calledBefore(updateCall)).toBe(true);
-  });
-
-  it('an executable renamed .pdf → rejected TYPE_MISMATCH, not copied', async () => {
-    const elf = elfExecutable();
-    s3.on(GetObjectCommand).resolves({ Body: body(elf) });
-    expect(await validateHandler(s3Event(key))).toEqual({ results: [{ key, outcome: 'rejected' }] });
-    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
-    expect(ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input).toEqual({
-      TableName: TABLE,
-      Key,
-      UpdateExpression: 'SET #state = :state, #receivedAt = :receivedAt, #reason = :reason, #size = :size REMOVE #ttl',
-      ConditionExpression: '#state = :pending',
-      ExpressionAttributeNames: { '#state': 'state', '#receivedAt': 'receivedAt', '#reason': 'reason', '#size': 'size', '#ttl': 'ttl' },
-      ExpressionAttributeValues: marshall({ ':pending': 'pending', ':state': 'rejected', ':receivedAt': NOW, ':reason': 'TYPE_MISMATCH', ':size': elf.byteLength }),
-    });
+    expect(inputs(ddb.commandCalls(PutItemCommand))).toEqual([
+      {
+        TableName: TABLE,
+        Item: wire({
+          pk: PK,
+          sk: 'STATUS#dh-school-1',
+          campaignId: '2019-plans',
+          orgId: 'dh-school-1',
+          rev: 1,
+          docs: { 'service-plan': { ids: [], lateVersions: 0, rejected: { uploadId: UPLOAD_ID, at: NOW, reason: 'TYPE_MISMATCH', name: '方案.pdf' } } },
+        }),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    ]);
+    expect(ses.calls()).toHaveLength(0);
   });
 
   it('an object that is gone (NoSuchKey) → rejected MISSING', async () => {
@@ -474,18 +788,55 @@ describe('validate-upload handler (S3 ObjectCreated)', () => {
     );
   });
 
-  it('a ConditionalCheckFailedException on finish (a concurrent re-delivery won) is not an error', async () => {
-    s3.on(GetObjectCommand).resolves({ Body: body(minimalPdf()) });
-    ddb.on(UpdateItemCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
-    await expect(validateHandler(s3Event(key))).resolves.toEqual({ results: [{ key, outcome: 'accepted' }] });
-    expect(ddb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
+  it('a ConditionalCheckFailedException on the claim (a concurrent run won) is not an error: the winner\'s record stands, accepted/ is checked with HeadObject, not written again', async () => {
+    const pdf = minimalPdf();
+    s3.on(GetObjectCommand).resolves({ Body: body(pdf) });
+    // The other run claims the attempt and copies the object just before our claim reaches the table.
+    ddb.on(UpdateItemCommand).callsFake(async (input: UpdateItemCommandInput) => {
+      if (isClaim({ args: [{ input }] })) {
+        put(uploadItem(recorded(pdf)));
+        bucket.add(dest);
+      }
+      return tableUpdate(input);
+    });
+    await expect(validateHandler(s3Event(key, 'ObjectCreated:Post', VERSION))).resolves.toEqual(accepted);
+    const claims = ddb.commandCalls(UpdateItemCommand).filter(isClaim);
+    expect(inputs(claims)).toEqual([claimAccepted(pdf)]);
+    await expect(claims[0]?.returnValue).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+    // it read the attempt again, and resumed from what the winner recorded
+    expect(ddb.commandCalls(GetItemCommand).filter((c) => c.args[0].input.Key?.sk?.S?.startsWith('UPLOAD#'))).toHaveLength(2);
+    expect(inputs(s3.commandCalls(HeadObjectCommand))).toEqual([{ Bucket: BUCKET, Key: dest }]);
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(inputs(ddb.commandCalls(PutItemCommand))).toEqual([statusPut(pdf), ledgerClaim]);
+    expect(inputs(ddb.commandCalls(UpdateItemCommand).filter((c) => !isClaim(c)))).toEqual([numbered, ledgerSent]);
   });
 
-  it('a re-delivered event for an attempt already accepted reads nothing from S3 and writes nothing', async () => {
-    put(uploadItem(upload({ state: 'accepted', receivedAt: NOW, size: 10, sha256: 'ab'.repeat(32), late: false, acceptedKey: dest })));
-    expect(await validateHandler(s3Event(key))).toEqual({ results: [{ key, outcome: 'ignored' }] });
-    expect(s3.calls()).toHaveLength(0);
+  it('a re-delivery after a crash between the claim and the copy: HeadObject finds nothing, the event\'s version is read again and written with If-None-Match', async () => {
+    const pdf = minimalPdf();
+    put(uploadItem(recorded(pdf)));
+    s3.on(GetObjectCommand).resolves({ Body: body(pdf) });
+    expect(await validateHandler(s3Event(key, 'ObjectCreated:Post', VERSION))).toEqual(accepted);
+    expect(inputs(s3.commandCalls(HeadObjectCommand))).toEqual([{ Bucket: BUCKET, Key: dest }]);
+    expect(inputs(s3.commandCalls(GetObjectCommand))).toEqual([{ Bucket: BUCKET, Key: key, VersionId: VERSION }]);
+    expect(inputs(s3.commandCalls(PutObjectCommand))).toEqual([copy(pdf)]);
+    expect(ddb.commandCalls(UpdateItemCommand).filter(isClaim)).toEqual([]); // not claimed again
+    expect(inputs(ddb.commandCalls(PutItemCommand))).toEqual([statusPut(pdf), ledgerClaim]);
+  });
+
+  it('a re-delivered event for an attempt already accepted, folded and numbered reads no object and writes nothing (HeadObject only)', async () => {
+    const done = recorded(minimalPdf(), { version: 1, receiptNo: RECEIPT_NO });
+    put(uploadItem(done));
+    for (const x of summariesOf([done])) put(summaryItem(x));
+    put({ pk: `MAIL#${LEDGER}`, sk: 'MAIL', key: LEDGER, state: 'sent', claimedAt: NOW, messageId: 'ses-msg-0', sentAt: NOW });
+    bucket.add(dest);
+    const before = structuredClone([...table]);
+    expect(await validateHandler(s3Event(key))).toEqual(accepted);
+    expect(inputs(s3.commandCalls(HeadObjectCommand))).toEqual([{ Bucket: BUCKET, Key: dest }]);
+    expect(s3.calls()).toHaveLength(1);
     expect(ddb).not.toHaveReceivedCommand(UpdateItemCommand);
+    expect(inputs(ddb.commandCalls(PutItemCommand))).toEqual([ledgerClaim]); // refused: the receipt went out before
+    expect(ses.calls()).toHaveLength(0);
+    expect([...table]).toEqual(before);
   });
 
   it('any other DynamoDB error propagates, so the event is retried', async () => {
@@ -517,78 +868,138 @@ describe('validate-upload handler (S3 ObjectCreated)', () => {
 // ==================================================================================== status
 
 describe('status handler (GET /api/status, GET /api/plans)', () => {
-  const dhUploads = [
-    uploadItem(upload({ state: 'accepted', receivedAt: '2019-06-15T00:00:00.000Z', late: false, size: 1000, sha256: 'ab'.repeat(32) })),
-    uploadItem(upload({ uploadId: 'f'.repeat(32), document: 'crisis-plan', state: 'accepted', receivedAt: '2019-06-16T00:00:00.000Z', late: false, size: 5, sha256: 'cd'.repeat(32) })),
+  const accepted = (over: Partial<Upload>) => upload({ state: 'accepted', late: false, size: 1000, sha256: 'ab'.repeat(32), ...over });
+  /** dh-school-1's two documents, each accepted once (attempts and the status item the validator folded from them). */
+  const dhSchool1 = [
+    accepted({ receivedAt: '2019-06-15T00:00:00.000Z', version: 1 }),
+    accepted({ uploadId: 'f'.repeat(32), document: 'crisis-plan', receivedAt: '2019-06-16T00:00:00.000Z', size: 5, sha256: 'cd'.repeat(32), version: 1 }),
   ];
+  /** Outside the District: a school of another District and a Direct school, both with a status item. */
+  const others = [
+    accepted({ orgId: 'xh-school-1', uploadId: 'e'.repeat(32), receivedAt: '2019-06-17T00:00:00.000Z', by: 'school:xh-school-1', version: 1 }),
+    accepted({ orgId: 'direct-1', uploadId: 'd'.repeat(32), receivedAt: '2019-06-18T00:00:00.000Z', by: 'school:direct-1', version: 1 }),
+  ];
+  const statusKeys = (...ids: string[]) => ids.map((o) => marshall({ pk: PK, sk: `STATUS#${o}` }));
+  const statusQueries = () => inputs(ddb.commandCalls(QueryCommand)).filter((q) => !isCampaignList(q));
+  const getKeys = () => inputs(ddb.commandCalls(GetItemCommand)).map((i) => tkey(unmarshall(i.Key ?? {})));
   beforeEach(() => {
-    ddb.on(QueryCommand).callsFake((input: QueryCommandInput) => {
-      if (isCampaignList(input)) return { Items: [wire(campaignItem(campaign))] };
-      if (input.IndexName === 'gsi1') return { Items: [orgs.dh, orgs.dhSchool1, orgs.dhSchool2].map((o) => wire(orgItem(o))) };
-      // uploads: two pages, to show every page is read
-      return input.ExclusiveStartKey ? { Items: [wire(dhUploads[1]!)] } : { Items: [wire(dhUploads[0]!)], LastEvaluatedKey: marshall({ pk: 'CAMPAIGN#2019-plans', sk: dhUploads[0]?.sk }) };
-    });
+    pageSize = 2; // every Query here reads more than one page
+    for (const u of [...dhSchool1, ...others]) put(uploadItem(u));
+    for (const x of summariesOf([...dhSchool1, ...others])) put(summaryItem(x));
   });
   const get = async (routeKey: string, who: Org, query?: Record<string, string>) =>
     statusHandler(httpEvent(routeKey, { cookies: [await sessionCookie(who)], queryStringParameters: query }));
 
-  it('a District gets its jurisdiction as CSV: BOM, CRLF, content-disposition, from exact Queries (no Scan)', async () => {
+  it('a District gets its jurisdiction as CSV: BOM, CRLF, content-disposition, from its orgs (Query gsi1 D#dh#, every page) and their status items (BatchGetItem), no Scan', async () => {
     const r = await get('GET /api/status', orgs.dh, { format: 'csv' });
     expect(r.statusCode).toBe(200);
     expect(r.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(r.headers['content-disposition']).toBe(
       `attachment; filename="status-2019-plans.csv"; filename*=UTF-8''${encodeURIComponent('心理服务体系建设实施方案报送-报送情况.csv')}`,
     );
-    expect(r.body?.startsWith('\uFEFF所属,机构编号,机构名称,类型,')).toBe(true);
+    expect(r.body?.startsWith('\uFEFF所属县区/类别,直属类别,机构编号,机构名称,类型,联系人,联系电话,联系邮箱,心理服务体系建设工作实施方案-状态,')).toBe(true);
+    const missing = '未上传,0,,,,,';
     expect(r.body?.slice(1).split('\r\n').slice(1)).toEqual([
-      '东湖区教科体局,dh,东湖区教科体局,县区,未上传,0,,,未上传,0,,',
-      '东湖区教科体局,dh-school-1,东湖区第一小学,学校,已上传,1,2019年6月15日 08:00,,已上传,1,2019年6月16日 08:00,',
-      '东湖区教科体局,dh-school-2,东湖区第二中学,学校,未上传,0,,,未上传,0,,',
+      `东湖区教科体局,,dh,东湖区教科体局,县区,李老师,,li@dh.example.cn; LI@dh.example.cn,${missing},${missing}`,
+      '东湖区教科体局,,dh-school-1,东湖区第一小学,学校,张老师,,zhang@dh1.example.cn,' +
+        '已上传,1,2019-06-15 08:00,否,2019-06-15 08:00,方案.pdf,按时提交（6月15日 08:00）,' +
+        '已上传,1,2019-06-16 08:00,否,2019-06-16 08:00,方案.pdf,按时提交（6月16日 08:00）',
+      `东湖区教科体局,,dh-school-2,东湖区第二中学,学校,赵老师,,zhao@dh2.example.cn,${missing},${missing}`,
+      '合计,,,3 个单位，报齐 1 个,,,,,已上传 1,,,逾期 0,,,,已上传 1,,,逾期 0,,,',
       '',
     ]);
-    const queries = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
-    expect(queries).toEqual(
-      expect.arrayContaining([
-        {
-          TableName: TABLE,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :p AND begins_with(gsi1sk, :r)',
-          ExpressionAttributeValues: marshall({ ':p': 'ORGS', ':r': 'D#dh#' }),
-          ExclusiveStartKey: undefined,
-        },
-        {
-          TableName: TABLE,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-          ExpressionAttributeValues: marshall({ ':pk': 'CAMPAIGN#2019-plans', ':p': 'UPLOAD#D#dh#' }),
-          ExclusiveStartKey: undefined,
-        },
-        {
-          TableName: TABLE,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-          ExpressionAttributeValues: marshall({ ':pk': 'CAMPAIGN#2019-plans', ':p': 'UPLOAD#D#dh#' }),
-          ExclusiveStartKey: marshall({ pk: 'CAMPAIGN#2019-plans', sk: dhUploads[0]?.sk }),
-        },
-      ]),
-    );
-    expect(queries).toHaveLength(3);
+    const orgsQuery = {
+      TableName: TABLE,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :p AND begins_with(gsi1sk, :r)',
+      ExpressionAttributeValues: marshall({ ':p': 'ORGS', ':r': 'D#dh#' }),
+    };
+    expect(statusQueries()).toEqual([
+      { ...orgsQuery, ExclusiveStartKey: undefined },
+      { ...orgsQuery, ExclusiveStartKey: marshall({ pk: 'ORG#dh-school-1', sk: 'ORG', gsi1pk: 'ORGS', gsi1sk: 'D#dh#dh-school-1' }) },
+    ]);
+    expect(inputs(ddb.commandCalls(BatchGetItemCommand))).toEqual([{ RequestItems: { [TABLE]: { Keys: statusKeys('dh', 'dh-school-1', 'dh-school-2') } } }]);
+    expect(getKeys().sort()).toEqual([`${PK}|CAMPAIGN`, 'ORG#dh|ORG']); // the session only
+    expect(ddb).not.toHaveReceivedCommand(ScanCommand);
   });
 
-  it('a school gets only itself (one Query on its own prefix, no org listing)', async () => {
+  it('a school gets only itself: its own status item (BatchGetItem of one key), its District\'s name, no org listing', async () => {
     const r = await get('GET /api/status', orgs.dhSchool1);
     expect(r.statusCode).toBe(200);
-    const body = JSON.parse(r.body ?? '') as { org: unknown; rows: { orgId: string }[]; totals: unknown[] };
+    const body = JSON.parse(r.body ?? '') as { org: unknown; rows: { orgId: string; documents: { state: string }[] }[]; totals: { group: string; name: string }[] };
     expect(body.org).toEqual({ id: 'dh-school-1', name: '东湖区第一小学' });
     expect(body.rows.map((x) => x.orgId)).toEqual(['dh-school-1']);
-    const queries = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
-    expect(queries.some((q) => q.IndexName === 'gsi1')).toBe(false);
-    expect(queries[0]?.ExpressionAttributeValues).toEqual(marshall({ ':pk': 'CAMPAIGN#2019-plans', ':p': 'UPLOAD#D#dh#dh-school-1#' }));
+    expect(body.rows[0]?.documents.map((d) => d.state)).toEqual(['uploaded', 'uploaded']);
+    expect(body.totals.map((t) => [t.group, t.name])).toEqual([['D#dh', '东湖区教科体局']]);
+    expect(statusQueries()).toEqual([]);
+    expect(inputs(ddb.commandCalls(BatchGetItemCommand))).toEqual([{ RequestItems: { [TABLE]: { Keys: statusKeys('dh-school-1') } } }]);
+    expect(getKeys().sort()).toEqual([`${PK}|CAMPAIGN`, 'ORG#dh-school-1|ORG', 'ORG#dh|ORG']);
   });
 
-  it('GET /api/plans is the own org even for a District', async () => {
+  it('the city (Bureau) reads every org (Query gsi1 ORGS) and every status item (Query begins_with STATUS#), every page, no BatchGetItem', async () => {
+    const r = await get('GET /api/status', orgs.bureau);
+    expect(r.statusCode).toBe(200);
+    const body = JSON.parse(r.body ?? '') as { rows: { orgId: string; documents: { state: string }[] }[] };
+    expect(Object.fromEntries(body.rows.map((x) => [x.orgId, x.documents.map((d) => d.state).join('/')]))).toEqual({
+      dh: 'missing/missing',
+      'dh-school-1': 'uploaded/uploaded',
+      'dh-school-2': 'missing/missing',
+      xh: 'missing/missing',
+      'xh-school-1': 'uploaded/missing',
+      'direct-1': 'uploaded/missing',
+    });
+    const queries = statusQueries();
+    const orgPages = queries.filter((q) => q.IndexName === 'gsi1');
+    const statusPages = queries.filter((q) => q.IndexName === undefined);
+    expect(orgPages.length + statusPages.length).toBe(queries.length);
+    expect(orgPages.map(({ ExclusiveStartKey: _, ...q }) => q)).toEqual(
+      Array(4).fill({ TableName: TABLE, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: marshall({ ':p': 'ORGS' }) }),
+    ); // 8 orgs, 2 a page
+    expect(statusPages.map(({ ExclusiveStartKey: _, ...q }) => q)).toEqual(
+      Array(2).fill({ TableName: TABLE, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)', ExpressionAttributeValues: marshall({ ':pk': PK, ':p': 'STATUS#' }) }),
+    ); // 3 status items
+    expect(ddb).not.toHaveReceivedCommand(BatchGetItemCommand);
+    expect(ddb).not.toHaveReceivedCommand(ScanCommand);
+  });
+
+  it('GET /api/plans is the own org even for a District: its status item (GetItem), its attempts (Query UPLOAD#dh#, every page), the receiver', async () => {
+    const mine = [
+      accepted({ orgId: 'dh', uploadId: 'a'.repeat(32), receivedAt: '2019-06-11T00:00:00.000Z', by: 'district:dh', version: 1, receiptNo: 'HJ20190611-AAAAAAAAAA' }),
+      accepted({ orgId: 'dh', uploadId: 'b'.repeat(32), receivedAt: '2019-06-12T00:00:00.000Z', by: 'district:dh', version: 2, receiptNo: 'HJ20190612-BBBBBBBBBB' }),
+      upload({ orgId: 'dh', uploadId: 'c'.repeat(32), document: 'crisis-plan', state: 'rejected', reason: 'TYPE_MISMATCH', receivedAt: '2019-06-13T00:00:00.000Z', by: 'district:dh' }),
+    ];
+    for (const u of mine) put(uploadItem(u));
+    for (const x of summariesOf(mine)) put(summaryItem(x));
     const r = await get('GET /api/plans', orgs.dh);
-    const body = JSON.parse(r.body ?? '') as { rows: { orgId: string }[] };
+    expect(r.statusCode).toBe(200);
+    const body = JSON.parse(r.body ?? '') as {
+      rows: { orgId: string; documents: { document: string; versions: number; history: { version: number; uploadId: string; receiptNo: string }[]; rejections: unknown[] }[] }[];
+    };
     expect(body.rows.map((x) => x.orgId)).toEqual(['dh']);
-    expect(ddb.commandCalls(QueryCommand)[0]?.args[0].input.ExpressionAttributeValues).toEqual(marshall({ ':pk': 'CAMPAIGN#2019-plans', ':p': 'UPLOAD#D#dh#dh#' }));
+    const [plan, crisis] = body.rows[0]?.documents ?? [];
+    expect(plan?.versions).toBe(2);
+    expect(plan?.history.map((h) => [h.version, h.uploadId, h.receiptNo])).toEqual([
+      [1, 'a'.repeat(32), 'HJ20190611-AAAAAAAAAA'],
+      [2, 'b'.repeat(32), 'HJ20190612-BBBBBBBBBB'],
+    ]);
+    expect(crisis?.history).toEqual([]);
+    expect(crisis?.rejections).toHaveLength(1);
+    // dh-school-1's attempts share the "UPLOAD#dh" prefix, not "UPLOAD#dh#": none of them shows up
+    expect(r.body).not.toContain(UPLOAD_ID);
+    expect(r.body).not.toContain('f'.repeat(32));
+
+    const attempts = {
+      TableName: TABLE,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: marshall({ ':pk': PK, ':p': 'UPLOAD#dh#' }),
+    };
+    expect(statusQueries()).toEqual([
+      { ...attempts, ExclusiveStartKey: undefined },
+      { ...attempts, ExclusiveStartKey: marshall({ pk: PK, sk: DOC_SK('dh', 'service-plan', 'a'.repeat(32)) }) },
+    ]);
+    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { TableName: TABLE, Key: marshall({ pk: PK, sk: 'STATUS#dh' }), ConsistentRead: true });
+    expect(getKeys().sort()).toEqual([`${PK}|CAMPAIGN`, `${PK}|STATUS#dh`, 'ORG#centre|ORG', 'ORG#dh|ORG']); // session, own status, receiver (a District office has no District)
+    expect(ddb).not.toHaveReceivedCommand(BatchGetItemCommand);
   });
 
   it('an unknown format or query parameter → 400 VALIDATION in Chinese; no cookie → 401', async () => {
@@ -624,6 +1035,12 @@ describe('status handler (GET /api/status, GET /api/plans)', () => {
     expect(r.body).toContain('<tr data-org="dh-school-2">');
     expect(r.body).not.toContain('data-org="xh');
     expect(r.body).not.toContain('data-org="direct-1"');
+    // each cell from the org's own status item
+    const row = (org: string) => [...(r.body ?? '').matchAll(/<tr data-org="([^"]+)">(.*?)<\/tr>/gs)].find((m) => m[1] === org)?.[2];
+    expect([...(row('dh-school-1') ?? '').matchAll(/data-state="(\w+)"/g)].map((m) => m[1])).toEqual(['uploaded', 'uploaded']);
+    expect([...(row('dh-school-2') ?? '').matchAll(/data-state="(\w+)"/g)].map((m) => m[1])).toEqual(['missing', 'missing']);
+    expect(statusQueries().map((q) => q.ExpressionAttributeValues)).toEqual([marshall({ ':p': 'ORGS', ':r': 'D#dh#' }), marshall({ ':p': 'ORGS', ':r': 'D#dh#' })]);
+    expect(inputs(ddb.commandCalls(BatchGetItemCommand))).toEqual([{ RequestItems: { [TABLE]: { Keys: statusKeys('dh', 'dh-school-1', 'dh-school-2') } } }]);
   });
 
   it('no session on the GET /status page → 401 HTML page in Chinese', async () => {
