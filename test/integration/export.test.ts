@@ -104,7 +104,7 @@ beforeAll(async () => {
 function requestFor(list: Plan[], fileName = '2019年心理服务方案-集成测试.zip') {
   const paths = zipPaths(list.map((p) => ({ districtName: p.districtName, orgId: p.orgId, orgName: p.orgName, title: p.doc.title, ext: 'pdf' })));
   const entries: ExportEntry[] = list.map((p, i) => ({ path: paths[i]!, key: p.key, size: p.bytes.length, sha256: p.sha256, receivedAt: p.receivedAt }));
-  const rows: ManifestRow[] = list.map((p) => ({
+  const rows: ManifestRow[] = list.map((p, i) => ({
     orgName: p.orgName,
     districtName: p.districtName ?? '直属学校',
     documentTitle: p.doc.title,
@@ -115,6 +115,7 @@ function requestFor(list: Plan[], fileName = '2019年心理服务方案-集成�
     receivedAt: p.receivedAt,
     onTime: p.onTime,
     note: p.onTime ? '' : '逾期提交',
+    path: paths[i],
   }));
   return exportRequestOf({ campaignId: CAMPAIGN, fileName, entries, manifestCsv: manifestCsv(rows) });
 }
@@ -135,11 +136,12 @@ describe('zip export (s3rver, runtime S3 event → export-zip)', () => {
     expect(entries.map((e) => e.path)).toEqual([MANIFEST_NAME, ...request.entries.map((e) => e.path)]);
     expect(entries.map((e) => e.path)).toContain(`直属学校/集成_测试_导出_二_中学/${DOC_A.title}.pdf`);
     const manifest = parseCsv(entries[0]!.bytes.toString('utf8'));
-    expect(manifest[0]).toEqual(['单位', '所属县区', '材料', '版本', '原文件名', '大小(字节)', 'SHA-256', '接收时间(北京时间)', '是否按时', '备注']);
+    expect(manifest[0]).toEqual(['单位', '所属县区', '材料', '版本', '原文件名', '大小(字节)', 'SHA-256', '接收时间(北京时间)', '是否按时', '备注', '压缩包内路径']);
     const rows = manifest.slice(1);
     expect(rows).toHaveLength(plans.length);
     for (const [i, f] of entries.slice(1).entries()) {
       const row = rows[i]!;
+      expect(row[10], 'the manifest names the file by its path in the zip').toBe(f.path);
       expect(f.sha256, f.path).toBe(row[6]); // the manifest tells the truth about the file
       expect(String(f.bytes.length)).toBe(row[5]);
       expect(f.sha256).toBe(sha256hex(plans[i]!.bytes));
