@@ -36,7 +36,7 @@ export const functions = {
     entry: 'functions/plans/web.ts',
     clients: ['dynamodb'],
     grants: { table: 'read', signingKey: true },
-    description: 'Pages: link exchange, upload page, client script',
+    description: 'Pages: link exchange, landing and upload pages, the $default route (Chinese 404)',
   },
   'create-upload': {
     entry: 'functions/plans/create-upload.ts',
@@ -54,7 +54,7 @@ export const functions = {
     entry: 'functions/plans/files.ts',
     clients: ['dynamodb', 's3'],
     grants: { table: 'read', bucketRead: ['accepted/*', 'exports/*', 'export-requests/*'], bucketWrite: ['export-requests/*'], bucketList: true, signingKey: true },
-    description: 'Downloads: one accepted version or the scope’s zip, by pre-signed GET (5 minutes, readable Chinese name)',
+    description: 'Downloads: one accepted version or the scope’s zip, by pre-signed GET (5 minutes, readable Chinese name); the client script',
   },
   'validate-upload': {
     entry: 'functions/plans/validate-upload.ts',
@@ -96,7 +96,7 @@ export const routes: Route[] = [
   { method: 'GET', path: '/l/{token}', fn: 'web' },
   { method: 'GET', path: '/upload', fn: 'web' },
   { method: 'GET', path: '/status', fn: 'status' },
-  { method: 'GET', path: '/assets/app.js', fn: 'web' },
+  { method: 'GET', path: '/assets/app.js', fn: 'files' },
   { method: 'POST', path: '/api/uploads', fn: 'create-upload' },
   { method: 'GET', path: '/api/plans', fn: 'status' },
   { method: 'GET', path: '/api/status', fn: 'status' },

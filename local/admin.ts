@@ -13,11 +13,11 @@ import { orgStore } from '../functions/orgs/store.js';
 import { summarise } from '../functions/plans/rules.js';
 import { issueLink } from '../functions/plans/service.js';
 import { summaryStore, uploadStore } from '../functions/plans/store.js';
-import { buildZip, manifestCsv, zipPaths } from '../functions/plans/export.js';
+import { buildZip } from '../functions/plans/export.js';
 import { openRead } from '../functions/plans/s3.js';
-import { exportSet } from '../functions/plans/service.js';
+import { exportContent } from '../functions/plans/service.js';
 import { s3Client } from '../functions/shared/clients/s3.js';
-import { routeKeyOf } from '../schemas/orgs.js';
+import { CITY_ROUTE_KEY } from '../schemas/orgs.js';
 import { createWriteStream } from 'node:fs';
 import { ddbClient } from '../functions/shared/clients/dynamodb.js';
 import { sesClient, sesMailer } from '../functions/shared/clients/sesv2.js';
@@ -134,21 +134,15 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
     async download(campaignId: string, out: string) {
       const campaign = await campaigns.get(campaignId);
       if (!campaign) throw new AdminError(`活动不存在：${campaignId}`);
-      const bureau = (await orgs.list(routeKeyOf({ id: '', kind: 'bureau' }))).find((o) => o.kind === 'bureau');
+      const bureau = (await orgs.list(CITY_ROUTE_KEY)).find((o) => o.kind === 'bureau');
       if (!bureau) throw new AdminError('没有找到市教育局（bureau）机构，请先导入机构。');
       if (!env.BUCKET_NAME) throw new AdminError('缺少 BUCKET_NAME。');
       const bucket = env.BUCKET_NAME;
       const session = { grant: { orgId: bureau.id, campaignId, role: 'city' as const, version: bureau.tokenVersion }, org: bureau, campaign };
-      const set = await exportSet({ orgs, campaigns, uploads: uploadStore(ddb, env.TABLE_NAME), summaries, tokens, clock }, session);
-      const paths = zipPaths(set.entries.map((e) => e.item));
+      const content = await exportContent({ orgs, campaigns, uploads: uploadStore(ddb, env.TABLE_NAME), summaries, tokens, clock }, session);
       const s3 = s3Client();
-      const built = await buildZip(
-        set.entries.map((e, i) => ({ path: paths[i] as string, key: e.key, size: e.size, sha256: e.sha256, receivedAt: e.receivedAt })),
-        manifestCsv(set.manifest.map((r, i) => ({ ...r, path: paths[i] }))),
-        (key) => openRead(s3, bucket, key),
-        createWriteStream(out),
-      );
-      return { ...built, fileName: set.fileName };
+      const built = await buildZip(content.entries, content.manifestCsv, (key) => openRead(s3, bucket, key), createWriteStream(out));
+      return { ...built, fileName: content.fileName };
     },
     listOrgs: () => orgs.list(),
     listCampaigns: () => campaigns.list(),

@@ -14,7 +14,7 @@ import dynalite from 'dynalite';
 import S3rver from 's3rver';
 import { TABLE_DESIGN } from '../schemas/table.js';
 import { s3Triggers } from '../functions/routes.js';
-import { decodeS3Key } from '../schemas/plans.js';
+import { decodeS3Key } from '../schemas/s3-events.js';
 import { startRouter } from './router.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import eventNormalizer from '@middy/event-normalizer';
 import { ExportZipEnv } from '../../schemas/exports.js';
-import { S3Event } from '../../schemas/plans.js';
+import { S3Event } from '../../schemas/s3-events.js';
 import { s3Client } from '../shared/clients/s3.js';
 import { exportZip } from './export.js';
 import { s3ExportObjects } from './s3-zip.js';

@@ -3,15 +3,15 @@ import { exportRequestOf } from '../../schemas/exports.js';
 import { s3Client } from '../shared/clients/s3.js';
 import { readEnv } from '../shared/env.js';
 import { notFound } from '../shared/errors.js';
-import { cookie, httpRoute, json, query, redirect } from '../shared/http.js';
+import { cookie, httpRoute, json, query, redirect, text } from '../shared/http.js';
+import { APP_JS } from '../../web/app-script.js';
 import { SESSION_COOKIE } from '../shared/tokens.js';
 import { exportBuildingPage } from '../../web/pages.js';
-import { manifestCsv, zipPaths } from './manifest.js';
 import { errorPage, htmlPage } from './page-response.js';
 import { plansDeps, requireBucket } from './deps.js';
 import { versionFileName } from './rules.js';
 import { putJson, s3Downloads } from './s3.js';
-import { authenticate, exportSet, findVersion, type Session } from './service.js';
+import { authenticate, exportContent, findVersion, type Session } from './service.js';
 import { FILE_TYPES } from '../../schemas/plans.js';
 
 const env = readEnv();
@@ -30,21 +30,15 @@ const URL_SECONDS = 300;
  * keeps waiting for) the build by the export-zip function.
  */
 async function zipFor(s: Session) {
-  const set = await exportSet(deps, s);
-  const paths = zipPaths(set.entries.map((e) => e.item));
-  const { key, request } = exportRequestOf({
-    campaignId: s.campaign.id,
-    fileName: set.fileName,
-    entries: set.entries.map((e, i) => ({ path: paths[i] as string, key: e.key, size: e.size, sha256: e.sha256, receivedAt: e.receivedAt })),
-    manifestCsv: manifestCsv(set.manifest.map((r, i) => ({ ...r, path: paths[i] }))),
-  });
+  const { key, request } = exportRequestOf(await exportContent(deps, s));
+  const fileName = request.fileName;
   if (await downloads.exists(request.zipKey)) {
-    const url = await downloads.presignGet(request.zipKey, { fileName: set.fileName, asciiFallback: `${s.campaign.id}.zip`, contentType: 'application/zip', expiresSeconds: URL_SECONDS });
-    return { state: 'ready' as const, url, fileName: set.fileName, files: request.entries.length };
+    const url = await downloads.presignGet(request.zipKey, { fileName, asciiFallback: `${s.campaign.id}.zip`, contentType: 'application/zip', expiresSeconds: URL_SECONDS });
+    return { state: 'ready' as const, url, fileName, files: request.entries.length };
   }
   // Writing the same request again is harmless: same key, same bytes; the build is idempotent.
   if (!(await downloads.exists(key))) await putJson(s3, bucket, key, request);
-  return { state: 'building' as const, fileName: set.fileName, files: request.entries.length };
+  return { state: 'building' as const, fileName, files: request.entries.length };
 }
 
 /**
@@ -52,9 +46,12 @@ async function zipFor(s: Session) {
  *   for whoever's scope holds that org: a 302 to a 5-minute pre-signed GET with a readable Chinese name.
  * GET /files/zip — the scope's zip: a 302 to it when built, else a page that refreshes until it is.
  * GET /api/exports — the same as JSON (for the CLI and scripts).
+ * GET /assets/app.js — the upload page's one client script (a static file; here, not in `web`, whose
+ *   bundle has the least headroom under the size budget).
  */
 export const handler = httpRoute(
   async (event) => {
+  if (event.routeKey === 'GET /assets/app.js') return text(200, APP_JS, 'application/javascript; charset=utf-8', { 'cache-control': 'public, max-age=300' });
   const s = await authenticate(deps, cookie(event, SESSION_COOKIE));
   if (event.routeKey === 'GET /api/exports') return json(200, await zipFor(s));
   if (event.routeKey === 'GET /files/zip') {

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Campaign } from '../../schemas/campaigns.js';
-import { type Org, routeKeyOf } from '../../schemas/orgs.js';
-import { type CreateUploadBody, FILE_TYPES, type IncomingRef, MAX_UPLOAD_BYTES, type OrgSummary, type RejectReason, type Upload, UPLOAD_URL_TTL_SECONDS } from '../../schemas/plans.js';
+import { DIRECT_ROUTE_KEY, type Org, routeKeyOf } from '../../schemas/orgs.js';
+import type { IncomingRef } from '../../schemas/s3-events.js';
+import { type CreateUploadBody, FILE_TYPES, MAX_UPLOAD_BYTES, type OrgSummary, type RejectReason, type Upload, UPLOAD_URL_TTL_SECONDS } from '../../schemas/plans.js';
 import type { CampaignStore } from '../campaigns/store.js';
 import type { OrgReader } from '../orgs/store.js';
 import type { Clock } from '../shared/clock.js';
@@ -26,7 +27,8 @@ import {
   withAttempts,
 } from './rules.js';
 import type { SummaryReader, SummaryStore, UploadReader, UploadStore } from './store.js';
-import { DIRECT_FOLDER, type ManifestRow, type ZipPathItem } from './manifest.js';
+import type { ExportRequestContent } from '../../schemas/exports.js';
+import { DIRECT_FOLDER, type ManifestRow, manifestCsv, type ZipPathItem, zipPaths } from './manifest.js';
 
 /** The domain core of plan submission. No AWS here: stores, object storage, signer and clock are ports. */
 
@@ -289,9 +291,8 @@ export async function exportSet(deps: PlansDeps, s: Session) {
   const districtNames = new Map([...named, ...orgs].filter((o) => o.kind === 'district').map((o) => [routeKeyOf(o), o.name]));
   const entries: ExportItem[] = [];
   const manifest: ManifestRow[] = [];
-  const DIRECT = routeKeyOf({ id: '', kind: 'school' });
   for (const r of rows) {
-    const districtName = r.group === DIRECT ? '' : (districtNames.get(r.group) ?? r.group);
+    const districtName = r.group === DIRECT_ROUTE_KEY ? '' : (districtNames.get(r.group) ?? r.group);
     for (const doc of s.campaign.documents) {
       const d = byOrg.get(r.orgId)?.docs[doc.kind];
       if (!d?.last || !d.first) continue;
@@ -320,6 +321,22 @@ export async function exportSet(deps: PlansDeps, s: Session) {
   const scope = scopeOf(s.grant.role, s.org);
   const scopeName = scope.kind === 'city' ? '全市' : s.org.name;
   return { entries, manifest, scopeName, fileName: `${s.campaign.title}-${scopeName}.zip` };
+}
+
+/**
+ * The export request's content for the session's scope: each file's path in the zip made safe and
+ * unique, and the manifest naming every file by that path. Written by the files function (and built
+ * by export-zip), or built straight into a file by the CLI.
+ */
+export async function exportContent(deps: PlansDeps, s: Session): Promise<ExportRequestContent> {
+  const set = await exportSet(deps, s);
+  const paths = zipPaths(set.entries.map((e) => e.item));
+  return {
+    campaignId: s.campaign.id,
+    fileName: set.fileName,
+    entries: set.entries.map((e, i) => ({ path: paths[i] as string, key: e.key, size: e.size, sha256: e.sha256, receivedAt: e.receivedAt })),
+    manifestCsv: manifestCsv(set.manifest.map((r, i) => ({ ...r, path: paths[i] }))),
+  };
 }
 
 /** The session's own org, per document, with every version, rejection and upload in progress (the upload page). */

@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import { decodeS3Key, IncomingKey, S3Event } from '../../schemas/plans.js';
+import { decodeS3Key, IncomingKey, S3Event } from '../../schemas/s3-events.js';
 import { s3Client } from '../shared/clients/s3.js';
 import { sesClient, sesMailer } from '../shared/clients/sesv2.js';
 import { ddbClient } from '../shared/clients/dynamodb.js';

@@ -2,7 +2,6 @@ import { readEnv } from '../shared/env.js';
 import { notFound } from '../shared/errors.js';
 import { cookie, type HttpEvent, httpRoute, redirect, text } from '../shared/http.js';
 import { SESSION_COOKIE, SESSION_TTL_SECONDS } from '../shared/tokens.js';
-import { APP_JS } from '../../web/app-script.js';
 import { messagePage, uploadPage } from '../../web/pages.js';
 import { errorPage, htmlPage } from './page-response.js';
 import { plansDeps } from './deps.js';
@@ -38,8 +37,6 @@ export const handler = httpRoute(
         const routing = routingOf(own.org, own.campaign, own.receiver, own.district);
         return htmlPage(200, uploadPage({ ...own, routing }, deps.clock.now(), s.grant.role === 'district'));
       }
-      case 'GET /assets/app.js':
-        return text(200, APP_JS, 'application/javascript; charset=utf-8', { 'cache-control': 'public, max-age=300' });
       case 'GET /': {
         const token = cookie(event, SESSION_COOKIE);
         const s = token ? await authenticate(deps, token).catch(() => undefined) : undefined;

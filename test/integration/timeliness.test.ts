@@ -19,7 +19,7 @@ import { type ObjectStore, validateUpload } from '../../functions/plans/service.
 import { anchoredClock } from '../../functions/shared/clock.js';
 import { readEnv } from '../../functions/shared/env.js';
 import { routeKeyOf } from '../../schemas/orgs.js';
-import { IncomingKey } from '../../schemas/plans.js';
+import { IncomingKey } from '../../schemas/s3-events.js';
 import { minimalPdf } from '../fixtures/files.js';
 import { call, importOrgs, listObjects, requestUpload, seedCampaign, sessionFor, sha256, summaryItem, uploadItem, useRuntime } from './helpers.js';
 

@@ -106,7 +106,7 @@ const lambdaContext = (remainingMs = 10_000): Context => {
   };
 };
 const withContext = (h: LambdaHandler): HttpHandler => (e) => h(e, lambdaContext());
-let rawHandlers: { createUpload: LambdaHandler; status: LambdaHandler; web: LambdaHandler };
+let rawHandlers: { createUpload: LambdaHandler; status: LambdaHandler; web: LambdaHandler; files: LambdaHandler };
 let createUploadHandler: HttpHandler;
 let statusHandler: HttpHandler;
 let webHandler: HttpHandler;
@@ -124,6 +124,7 @@ beforeAll(async () => {
     createUpload: (await import('../../functions/plans/create-upload.js')).handler,
     status: (await import('../../functions/plans/status.js')).handler,
     web: (await import('../../functions/plans/web.js')).handler,
+    files: (await import('../../functions/plans/files.js')).handler,
   };
   createUploadHandler = withContext(rawHandlers.createUpload);
   statusHandler = withContext(rawHandlers.status);
@@ -1098,7 +1099,7 @@ describe('every HTTP handler runs the middy chain', () => {
     const api = await createUploadHandler(await uploadEvent());
     const page = await webHandler(httpEvent('GET /'));
     const hop = await webHandler(httpEvent('GET /l/{token}', { pathParameters: { token: await signer.link(grant(orgs.dhSchool1), 60) } }));
-    const asset = await webHandler(httpEvent('GET /assets/app.js'));
+    const asset = await withContext(rawHandlers.files)(httpEvent('GET /assets/app.js'));
     const errorPage = await statusHandler(httpEvent('GET /status'));
     expect([api.statusCode, page.statusCode, hop.statusCode, asset.statusCode, errorPage.statusCode]).toEqual([201, 200, 302, 200, 401]);
     for (const r of [api, page, hop, asset, errorPage]) {

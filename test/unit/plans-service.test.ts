@@ -17,7 +17,8 @@ import { AppError } from '../../functions/shared/errors.js';
 import { type Grant, tokenSigner } from '../../functions/shared/tokens.js';
 import { Campaign } from '../../schemas/campaigns.js';
 import { type Org, routeKeyOf } from '../../schemas/orgs.js';
-import { IncomingKey, MAX_UPLOAD_BYTES, type OrgSummary, type Upload, UPLOAD_URL_TTL_SECONDS } from '../../schemas/plans.js';
+import { IncomingKey } from '../../schemas/s3-events.js';
+import { MAX_UPLOAD_BYTES, type OrgSummary, type Upload, UPLOAD_URL_TTL_SECONDS } from '../../schemas/plans.js';
 import {
   FakeCampaignStore,
   FakeObjectStore,

@@ -1,6 +1,6 @@
 /** S3 events as AWS (and emulators) send them: keys decoded per AWS's rules, eventTime in any ISO-8601 form. */
 import { describe, expect, it } from 'vitest';
-import { decodeS3Key, parseInstant, S3Event } from '../../schemas/plans.js';
+import { decodeS3Key, parseInstant, S3Event } from '../../schemas/s3-events.js';
 
 describe('decodeS3Key', () => {
   it('decodes AWS URL-encoding, "+" as a space', () => {

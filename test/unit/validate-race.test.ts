@@ -14,7 +14,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { timelinessText } from '../../functions/plans/rules.js';
 import { type AcceptedVersion, createUpload, type Session, type ValidateDeps, validateUpload } from '../../functions/plans/service.js';
 import { tokenSigner } from '../../functions/shared/tokens.js';
-import { IncomingKey, type Upload } from '../../schemas/plans.js';
+import { type Upload } from '../../schemas/plans.js';
+import { IncomingKey } from '../../schemas/s3-events.js';
 import { elfExecutable, minimalPdf } from '../fixtures/files.js';
 import {
   FakeCampaignStore,
