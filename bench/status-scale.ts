@@ -31,7 +31,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { type AttributeValue, DynamoDBClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
-import { DirectKind, Org, routeKeyOf } from '../schemas/orgs.js';
+import { DirectKind, districtRouteKey, Org, routeKeyOf } from '../schemas/orgs.js';
 import type { Campaign } from '../schemas/campaigns.js';
 import { type OrgSummary, Upload } from '../schemas/plans.js';
 import { orgStore } from '../functions/orgs/store.js';
@@ -428,7 +428,7 @@ export async function statusScale(opts: { warmup?: number; log?: (s: string) => 
     };
     const audience = city.filter((o) => inAudience(campaign, o));
     const [did] = DISTRICTS[0]!;
-    const jurisdiction = audience.filter((o) => routeKeyOf(o) === did);
+    const jurisdiction = audience.filter((o) => routeKeyOf(o) === districtRouteKey(did));
     const bureau = await sessionOf('bureau');
     const district = await sessionOf(did);
     const jsonRows = (want: Org[]) => (status: number, body: string) => {
@@ -446,7 +446,7 @@ export async function statusScale(opts: { warmup?: number; log?: (s: string) => 
       { name: 'Bureau   GET /api/status', runs: CITY_RUNS, path: '/api/status', cookie: bureau, expect: audience, check: jsonRows(audience) },
       { name: 'Bureau   GET /status', runs: CITY_RUNS, path: '/status', cookie: bureau, expect: audience, check: pageRows(audience) },
       // The Bureau following a District's link in the totals table: the page shows that District's rows.
-      { name: `Bureau   GET /status?group=${did}`, runs: CITY_RUNS / 2, path: `/status?group=${did}`, cookie: bureau, expect: jurisdiction, check: pageRows(jurisdiction) },
+      { name: `Bureau   GET /status?group=D#${did}`, runs: CITY_RUNS / 2, path: `/status?group=${encodeURIComponent(districtRouteKey(did))}`, cookie: bureau, expect: jurisdiction, check: pageRows(jurisdiction) },
       { name: 'District GET /api/status', runs: DISTRICT_RUNS, path: '/api/status', cookie: district, expect: jurisdiction, check: jsonRows(jurisdiction) },
       { name: 'District GET /status', runs: DISTRICT_RUNS, path: '/status', cookie: district, expect: jurisdiction, check: pageRows(jurisdiction) },
     ];
