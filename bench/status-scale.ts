@@ -318,7 +318,7 @@ export function buildSummaries(campaign: Campaign, orgs: Org[], r: Rand = prng(S
         s = foldRejected(s, u) ?? s;
       }
     }
-    if (s) out.push(s);
+    if (s) out.push({ ...s, routeKey: routeKeyOf(org) }); // as the validator's fold writes it (route index)
   }
   return out;
 }

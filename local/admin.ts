@@ -15,7 +15,7 @@ import { issueLink } from '../functions/plans/service.js';
 import { summaryStore, uploadStore } from '../functions/plans/store.js';
 import { buildZip } from '../functions/plans/export.js';
 import { openRead } from '../functions/plans/s3.js';
-import { exportContent } from '../functions/plans/service.js';
+import { exportContent, rerouteStatus } from '../functions/plans/service.js';
 import { s3Client } from '../functions/shared/clients/s3.js';
 import { CITY_ROUTE_KEY } from '../schemas/orgs.js';
 import { createWriteStream } from 'node:fs';
@@ -31,7 +31,7 @@ export class AdminError extends Error {}
 /** The result of an org import: every problem of a bad file (nothing stored), or the counts and warnings. */
 export type ImportOrgsResult =
   | { ok: false; errors: OrgsCsvError[] }
-  | { ok: true; created: number; updated: number; warnings: OrgsCsvWarning[] };
+  | { ok: true; created: number; updated: number; /** Status items moved to their org's new route (schools that changed District). */ rerouted: number; warnings: OrgsCsvWarning[] };
 
 export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
   const ddb = ddbClient();
@@ -55,7 +55,10 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
       let created = 0;
       let updated = 0;
       for (const o of parsed.orgs) ((await orgs.upsert(o)) === 'created' ? created++ : updated++);
-      return { ok: true, created, updated, warnings: parsed.warnings };
+      // A school that moved District takes its status items along in the route index (after the org
+      // itself is updated: a validator folding meanwhile then either sees the new route or retries).
+      const rerouted = await rerouteStatus({ orgs, campaigns, summaries });
+      return { ok: true, created, updated, rerouted, warnings: parsed.warnings };
     },
     /**
      * Creates a campaign from its JSON file, or replaces it with `replace`. Every problem of the

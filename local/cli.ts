@@ -122,7 +122,7 @@ async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<n
         io.err(`注意（共 ${r.warnings.length} 处，不影响导入）：`);
         for (const w of r.warnings) io.err(`  第 ${w.line} 行：${w.reason}`);
       }
-      io.out(`导入完成：新增 ${r.created} 个，更新 ${r.updated} 个机构。`);
+      io.out(`导入完成：新增 ${r.created} 个，更新 ${r.updated} 个机构。${r.rerouted ? `${r.rerouted} 个单位的报送记录已随其调整所属县区。` : ''}`);
       return 0;
     }
     case 'create-campaign': {

@@ -93,6 +93,8 @@ export const OrgSummary = z.object({
   campaignId: CampaignId,
   orgId: OrgId,
   rev: z.int(),
+  /** The org's route when last written (the route index, gsi1); the import moves it when a school moves. */
+  routeKey: z.optional(z.string()),
   docs: z.record(z.string(), DocSummary),
 });
 export type OrgSummary = z.infer<typeof OrgSummary>;

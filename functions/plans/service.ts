@@ -235,9 +235,13 @@ async function rejection(upload: Upload, ref: IncomingRef, org: Org | undefined,
   return checkFile(bytes, upload.ext);
 }
 
-/** Read–modify–write of the org's status item with a condition on its revision; retried on a lost race. */
+/**
+ * Read–modify–write of the org's status item with a condition on its revision; retried on a lost race.
+ * The org's route is read after the status item, so a move (the import re-routes the item and bumps
+ * its revision after updating the org) either is seen here or makes this write lose and retry.
+ */
 async function fold(
-  deps: Pick<ValidateDeps, 'summaries'>,
+  deps: Pick<ValidateDeps, 'summaries' | 'orgs'>,
   step: (prev: OrgSummary | undefined) => { version: number; next?: OrgSummary },
   u: Upload,
 ): Promise<{ version: number; summary?: OrgSummary }> {
@@ -245,10 +249,36 @@ async function fold(
     const prev = await deps.summaries.get(u.campaignId, u.orgId);
     const r = step(prev);
     if (!r.next) return { version: r.version, summary: prev };
-    if (await deps.summaries.put(r.next, prev?.rev)) return { version: r.version, summary: r.next };
+    const org = await deps.orgs.get(u.orgId);
+    const next = { ...r.next, routeKey: org ? routeKeyOf(org) : prev?.routeKey };
+    if (await deps.summaries.put(next, prev?.rev)) return { version: r.version, summary: next };
     await new Promise((ok) => setTimeout(ok, 5 + Math.random() * 20 * (i + 1)));
   }
   throw new Error(`validate: status of ${u.orgId} in ${u.campaignId} kept changing; giving up (retried by the event source)`);
+}
+
+/**
+ * Puts every status item of every campaign under its org's current route (after an import moved
+ * schools): idempotent, safe beside running validators (conditional on the revision, retried).
+ * Returns how many items moved.
+ */
+export async function rerouteStatus(deps: { orgs: OrgReader; campaigns: Pick<CampaignStore, 'list'>; summaries: SummaryStore }): Promise<number> {
+  const routes = new Map((await deps.orgs.list()).map((o) => [o.id, routeKeyOf(o)]));
+  let moved = 0;
+  for (const c of await deps.campaigns.list()) {
+    for (const item of await deps.summaries.list(c.id)) {
+      for (let s: OrgSummary | undefined = item, i = 0; s && i < FOLD_ATTEMPTS; i++) {
+        const route = routes.get(s.orgId);
+        if (!route || route === s.routeKey) break;
+        if (await deps.summaries.reroute(c.id, s.orgId, route, s.rev)) {
+          moved++;
+          break;
+        }
+        s = await deps.summaries.get(c.id, s.orgId);
+      }
+    }
+  }
+  return moved;
 }
 
 /** The orgs a session may see and their status items: the city everything, a District its jurisdiction, a school itself. */
@@ -258,7 +288,9 @@ async function scopeData(deps: PlansDeps, s: Session) {
   const summaries =
     scope.kind === 'city'
       ? await deps.summaries.list(s.campaign.id)
-      : await deps.summaries.getMany(s.campaign.id, orgs.filter((o) => inAudience(s.campaign, o)).map((o) => o.id));
+      : scope.kind === 'district'
+        ? await deps.summaries.listRoute(s.campaign.id, scope.routeKey)
+        : [await deps.summaries.get(s.campaign.id, s.org.id)].filter((x): x is OrgSummary => !!x);
   // A District school's District name, when the office itself is not in view (a school's own scope).
   const named = scope.kind === 'org' && s.org.districtId ? [await deps.orgs.get(s.org.districtId)].filter((o): o is Org => !!o) : [];
   return { scope, orgs, summaries, named };

@@ -1,5 +1,5 @@
 import { type DocSummary, OrgSummary, Upload, type UploadRef } from '../../schemas/plans.js';
-import { batchGetAll, type Ddb, getItem, isConditionFailed, putItem, queryAll, stripKeys, updateItem } from '../shared/clients/dynamodb.js';
+import { type Ddb, getItem, isConditionFailed, putItem, queryAll, stripKeys, updateItem } from '../shared/clients/dynamodb.js';
 
 /**
  * Upload attempts (and the versions they become) and each org's status item, in the campaign's item
@@ -22,7 +22,7 @@ export type Outcome = Pick<Upload, 'state' | 'receivedAt' | 'size' | 'sha256' | 
 
 /** Reading attempts: what read-only functions get (the writing half stays out of their bundles). */
 export type UploadReader = Pick<UploadStore, 'get' | 'listOrg'>;
-export type SummaryReader = Pick<SummaryStore, 'get' | 'getMany' | 'list'>;
+export type SummaryReader = Pick<SummaryStore, 'get' | 'listRoute' | 'list'>;
 
 export interface UploadStore {
   create(u: Upload): Promise<void>;
@@ -37,8 +37,8 @@ export interface UploadStore {
 
 export interface SummaryStore {
   get(campaignId: string, orgId: string): Promise<OrgSummary | undefined>;
-  /** Status items of these orgs (a District's jurisdiction): BatchGetItem, 100 keys a request. */
-  getMany(campaignId: string, orgIds: string[]): Promise<OrgSummary[]>;
+  /** Status items of one route (a District's jurisdiction): one Query of the route index (gsi1). */
+  listRoute(campaignId: string, routeKey: string): Promise<OrgSummary[]>;
   /** Every org's status item of a campaign (the Bureau): one Query. */
   list(campaignId: string): Promise<OrgSummary[]>;
   /**
@@ -46,6 +46,11 @@ export interface SummaryStore {
    * (rev unchanged, or still absent). Returns false on a lost race: read again and retry.
    */
   put(next: OrgSummary, prevRev: number | undefined): Promise<boolean>;
+  /**
+   * Moves an org's status item to another route in the index (a school that changed District), only if
+   * nobody wrote since `prevRev` was read; bumps the revision, so a fold that read the old route retries.
+   */
+  reroute(campaignId: string, orgId: string, routeKey: string, prevRev: number): Promise<boolean>;
 }
 
 export function uploadReader(ddb: Ddb, table: string): UploadReader {
@@ -122,8 +127,13 @@ export function summaryReader(ddb: Ddb, table: string): SummaryReader {
       const item = await getItem(ddb, { TableName: table, Key: summaryKey(campaignId, orgId), ConsistentRead: true });
       return item ? parse(item) : undefined;
     },
-    async getMany(campaignId, orgIds) {
-      const items = await batchGetAll(ddb, table, orgIds.map((o) => summaryKey(campaignId, o)));
+    async listRoute(campaignId, routeKey) {
+      const items = await queryAll(ddb, {
+        TableName: table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :p AND begins_with(gsi1sk, :r)',
+        ExpressionAttributeValues: { ':p': `STATUS#${campaignId}`, ':r': `${routeKey}#` },
+      });
       return items.map(parse);
     },
     async list(campaignId) {
@@ -144,7 +154,7 @@ export function summaryStore(ddb: Ddb, table: string): SummaryStore {
       try {
         await putItem(ddb, {
           TableName: table,
-          Item: { ...summaryKey(next.campaignId, next.orgId), ...next },
+          Item: { ...summaryKey(next.campaignId, next.orgId), ...routeIndex(next), ...next },
           ...(prevRev === undefined
             ? { ConditionExpression: 'attribute_not_exists(pk)' }
             : { ConditionExpression: '#rev = :rev', ExpressionAttributeNames: { '#rev': 'rev' }, ExpressionAttributeValues: { ':rev': prevRev } }),
@@ -155,7 +165,27 @@ export function summaryStore(ddb: Ddb, table: string): SummaryStore {
         throw e;
       }
     },
+    async reroute(campaignId, orgId, routeKey, prevRev) {
+      try {
+        await updateItem(ddb, {
+          TableName: table,
+          Key: summaryKey(campaignId, orgId),
+          UpdateExpression: 'SET #route = :route, gsi1pk = :g, gsi1sk = :gs, #rev = :next',
+          ConditionExpression: '#rev = :rev',
+          ExpressionAttributeNames: { '#route': 'routeKey', '#rev': 'rev' },
+          ExpressionAttributeValues: { ':route': routeKey, ':g': `STATUS#${campaignId}`, ':gs': `${routeKey}#${orgId}`, ':rev': prevRev, ':next': prevRev + 1 },
+        });
+        return true;
+      } catch (e) {
+        if (isConditionFailed(e)) return false;
+        throw e;
+      }
+    },
   };
 }
+
+/** The status item's place in the route index (gsi1): a District's status items are one Query. */
+const routeIndex = (s: Pick<OrgSummary, 'campaignId' | 'orgId' | 'routeKey'>) =>
+  s.routeKey ? { gsi1pk: `STATUS#${s.campaignId}`, gsi1sk: `${s.routeKey}#${s.orgId}` } : {};
 
 export type { DocSummary };

@@ -5,11 +5,14 @@
  */
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { exportContent, type Session } from '../../functions/plans/service.js';
+import { incomingKey } from '../../functions/plans/rules.js';
+import { exportContent, rerouteStatus, type Session, validateUpload } from '../../functions/plans/service.js';
+import { IncomingKey } from '../../schemas/s3-events.js';
+import { minimalPdf } from '../fixtures/files.js';
 import { tokenSigner } from '../../functions/shared/tokens.js';
 import type { Org } from '../../schemas/orgs.js';
 import type { Upload } from '../../schemas/plans.js';
-import { FakeCampaignStore, FakeOrgStore, FakeSummaryStore, FakeUploadStore, FixedClock } from './fakes.js';
+import { FakeCampaignStore, FakeObjectStore, FakeOrgStore, FakeSummaryStore, FakeUploadStore, FixedClock } from './fakes.js';
 import { allOrgs, campaign, keyBytes, orgs, summariesOf, upload, uploadId } from './samples.js';
 
 const SHA = (n: number) => n.toString(16).padStart(64, '0');
@@ -69,8 +72,38 @@ describe('exportContent', () => {
   it('a school moved to another District goes with its files to the new District’s zip', async () => {
     const w = world();
     await w.orgs.upsert({ ...orgs.dhSchool1, districtId: 'xh' });
+    expect(await rerouteStatus(w)).toBe(1); // as the import does after upserting the orgs
+    expect(await rerouteStatus(w)).toBe(0);
     expect((await exportContent(w, session(orgs.dh))).entries.map((e) => e.key.split('/')[2])).toEqual(['dh']);
     const xh = await exportContent(w, session(orgs.xh));
     expect(xh.entries.map((e) => e.path)).toContain(`西湖区教科体局/东湖区第一小学/${title('service-plan')}.pdf`);
+  });
+});
+
+describe('a move while a validator folds', () => {
+  it('the fold that read the old route loses to the re-route and retries: the status item ends under the new route', async () => {
+    const w = world();
+    const objects = new FakeObjectStore();
+    const pending = upload({ orgId: 'dh-school-1', document: 'crisis-plan', uploadId: uploadId(9), tokenVersion: 1 });
+    w.uploads.seed(pending);
+    const key = incomingKey(pending);
+    const versionId = objects.put(key, minimalPdf('moved'));
+    // The validator reads the status item, then the org (old route); before its write lands, the import
+    // moves the school and re-routes its status item (bumping the revision).
+    let moved = false;
+    w.summaries.beforePut = async () => {
+      if (moved) return;
+      moved = true;
+      await w.orgs.upsert({ ...orgs.dhSchool1, districtId: 'xh' });
+      await rerouteStatus(w);
+    };
+    const ref = IncomingKey.parse(key);
+    expect(await validateUpload({ ...w, objects }, { ...ref, versionId }, new Date())).toBe('accepted');
+    const s = await w.summaries.get(campaign.id, 'dh-school-1');
+    expect(s?.routeKey).toBe('D#xh');
+    expect(s?.docs['crisis-plan']?.ids).toEqual([uploadId(9)]);
+    expect(w.summaries.calls.lostRaces).toBe(1);
+    expect((await w.summaries.listRoute(campaign.id, 'D#xh')).map((x) => x.orgId)).toEqual(['dh-school-1', 'xh-school-1']);
+    expect((await w.summaries.listRoute(campaign.id, 'D#dh')).map((x) => x.orgId)).toEqual(['dh']);
   });
 });

@@ -134,8 +134,18 @@ export class FakeSummaryStore implements SummaryStore {
     const s = this.items.get(`${campaignId}|${orgId}`);
     return s ? clone(s) : undefined;
   }
-  async getMany(campaignId: string, orgIds: string[]) {
-    return orgIds.map((o) => this.items.get(`${campaignId}|${o}`)).filter((s): s is OrgSummary => !!s).map(clone);
+  /** Same order and filter as the gsi1 Query: items written with a route, sort key <routeKey>#<org>. */
+  async listRoute(campaignId: string, routeKey: string) {
+    return [...this.items.values()]
+      .filter((s) => s.campaignId === campaignId && s.routeKey === routeKey)
+      .sort((a, b) => (a.orgId < b.orgId ? -1 : 1))
+      .map(clone);
+  }
+  async reroute(campaignId: string, orgId: string, routeKey: string, prevRev: number) {
+    const cur = this.items.get(`${campaignId}|${orgId}`);
+    if (!cur || cur.rev !== prevRev) return false;
+    this.items.set(`${campaignId}|${orgId}`, { ...cur, routeKey, rev: prevRev + 1 });
+    return true;
   }
   async list(campaignId: string) {
     return [...this.items.entries()].filter(([k]) => k.startsWith(`${campaignId}|`)).map(([, s]) => clone(s));

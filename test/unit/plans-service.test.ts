@@ -91,15 +91,20 @@ describe('fakes keep the DynamoDB conditions', () => {
 
   it('the status item is written only if its revision is still the one read (absent: only if still absent)', async () => {
     const s = new FakeSummaryStore();
-    const item = (rev: number): OrgSummary => ({ campaignId: '2019-plans', orgId: 'dh', rev, docs: {} });
+    const item = (rev: number): OrgSummary => ({ campaignId: '2019-plans', orgId: 'dh', rev, routeKey: 'D#dh', docs: {} });
     expect(await s.put(item(1), undefined)).toBe(true);
     expect(await s.put(item(1), undefined)).toBe(false);
     expect(await s.put(item(2), 0)).toBe(false);
     expect(await s.put(item(2), 1)).toBe(true);
     expect(s.calls).toEqual({ put: 4, lostRaces: 2 });
     expect(await s.get('2019-plans', 'dh')).toEqual(item(2));
-    expect(await s.getMany('2019-plans', ['dh', 'nobody'])).toEqual([item(2)]);
-    expect(await s.list('2019-plans')).toEqual([item(2)]);
+    expect(await s.listRoute('2019-plans', 'D#dh')).toEqual([item(2)]);
+    expect(await s.listRoute('2019-plans', 'D#xh')).toEqual([]);
+    // Re-routing is conditional on the revision too, and bumps it.
+    expect(await s.reroute('2019-plans', 'dh', 'D#xh', 1)).toBe(false);
+    expect(await s.reroute('2019-plans', 'dh', 'D#xh', 2)).toBe(true);
+    expect(await s.get('2019-plans', 'dh')).toEqual({ ...item(3), routeKey: 'D#xh' });
+    expect(await s.list('2019-plans')).toEqual([{ ...item(3), routeKey: 'D#xh' }]);
     expect(await s.list('2020-plans')).toEqual([]);
   });
 });
@@ -331,6 +336,7 @@ describe('validateUpload', () => {
       campaignId: '2019-plans',
       orgId: 'dh-school-1',
       rev: 1,
+      routeKey: 'D#dh', // its place in the route index: the District's status is one Query
       docs: {
         'service-plan': {
           ids: [UPLOAD_ID],

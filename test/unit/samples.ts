@@ -4,7 +4,7 @@
  * ../fixtures/files.ts.
  */
 import { Campaign, type CampaignInput } from '../../schemas/campaigns.js';
-import { Org } from '../../schemas/orgs.js';
+import { Org, routeKeyOf } from '../../schemas/orgs.js';
 import type { OrgSummary, Upload } from '../../schemas/plans.js';
 import { foldAccepted, foldRejected } from '../../functions/plans/rules.js';
 
@@ -72,5 +72,7 @@ export function summariesOf(uploads: Upload[]): OrgSummary[] {
     if (u.state === 'accepted') byOrg.set(u.orgId, foldAccepted(prev, u).next ?? prev);
     else if (u.state === 'rejected') byOrg.set(u.orgId, foldRejected(prev, u) ?? prev);
   }
-  return [...byOrg.values()].filter((s): s is OrgSummary => !!s);
+  // Written with the org's route, as the validator's fold does (the route index, gsi1).
+  const routes = new Map(allOrgs.map((o) => [o.id, routeKeyOf(o)]));
+  return [...byOrg.values()].filter((s): s is OrgSummary => !!s).map((s) => ({ ...s, routeKey: routes.get(s.orgId) }));
 }

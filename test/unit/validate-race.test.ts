@@ -111,7 +111,8 @@ function portsOf(w: World, opts: { sched?: Scheduler; crash?: Map<string, number
     },
     summaries: {
       get: async (c, org) => (await step('sget'), m.get(c, org)),
-      getMany: (c, ids) => m.getMany(c, ids),
+      listRoute: (c, r) => m.listRoute(c, r),
+      reroute: (c, org, r, p) => m.reroute(c, org, r, p),
       list: (c) => m.list(c),
       put: async (n, p) => (await step('sput'), m.put(n, p)),
     },

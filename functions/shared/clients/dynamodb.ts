@@ -1,6 +1,5 @@
 import {
   type AttributeValue,
-  BatchGetItemCommand,
   DeleteItemCommand,
   type DeleteItemCommandInput,
   DynamoDBClient,
@@ -71,28 +70,6 @@ export async function queryAll<T = Item>(ddb: Ddb, { ExpressionAttributeValues, 
     for (const i of page.Items ?? []) out.push(unmarshall(i) as T);
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
-  return out;
-}
-
-/** BatchGetItem allows at most this many keys a request. */
-const BATCH_GET_MAX = 100;
-
-/**
- * Reads the items with these keys (missing ones are left out), 100 keys a request, retrying the keys
- * DynamoDB returns unprocessed (throttling) with a short back-off. Order is not kept.
- */
-export async function batchGetAll(ddb: Ddb, table: string, keys: Item[]): Promise<Item[]> {
-  const out: Item[] = [];
-  for (let i = 0; i < keys.length; i += BATCH_GET_MAX) {
-    let pending: Record<string, AttributeValue>[] = keys.slice(i, i + BATCH_GET_MAX).map(toAttrs);
-    for (let attempt = 0; pending.length; attempt++) {
-      if (attempt > 0) await new Promise((ok) => setTimeout(ok, Math.min(1000, 25 * 2 ** attempt)));
-      if (attempt > 8) throw new Error(`BatchGetItem: ${pending.length} keys still unprocessed`);
-      const r = await ddb.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: pending } } }));
-      for (const item of r.Responses?.[table] ?? []) out.push(unmarshall(item));
-      pending = r.UnprocessedKeys?.[table]?.Keys ?? [];
-    }
-  }
   return out;
 }
 
