@@ -165,6 +165,22 @@ const FIELDS: Record<string, { label: string; example: string }> = {
   audience: { label: '报送范围', example: '"all"（全部县区和学校）或 { "orgIds": ["s-donghu-wutong"] }' },
   receiverId: { label: '接收单位编号', example: '"centre"' },
   contact: { label: '联系人', example: '{ "name": "魏洪", "phone": "0791-86612885" }' },
+  reminders: { label: '提醒规则', example: '{ "beforeDays": [14, 7, 3, 1], "onTheDay": true, "at": "09:00", "overdueEveryDays": 2 }（可省略：省略即用默认规则）' },
+};
+
+/** The reminder policy's fields (schemas/reminders.ts): Chinese name, rule and example. */
+const DIGEST_FIELDS = {
+  enabled: { label: '是否发送', rule: '应为 true 或 false', example: 'true' },
+  fromDaysBefore: { label: '从截止前几天起每日发送', rule: '应为 0–60 的整数天数（0 表示从截止当天起）', example: '7' },
+};
+const REMINDER_FIELDS: Record<string, { label: string; rule: string; example: string; sub?: typeof DIGEST_FIELDS }> = {
+  beforeDays: { label: '截止前第几天提醒', rule: '应为 1–60 之间互不相同的整数天数列表（最多 10 个）', example: '[14, 7, 3, 1]' },
+  onTheDay: { label: '截止当天是否提醒', rule: '应为 true 或 false', example: 'true' },
+  at: { label: '每日提醒时间', rule: '应为北京时间 24 小时制的“时:分”', example: '"09:00"' },
+  overdueEveryDays: { label: '逾期后每隔几天提醒', rule: '应为 0–30 的整数天数（0 表示逾期后不再单独提醒）', example: '2' },
+  districtDigest: { label: '县区汇总提醒', rule: '应为 { "enabled": true, "fromDaysBefore": 7 } 这样的对象', example: '{ "enabled": true, "fromDaysBefore": 7 }', sub: DIGEST_FIELDS },
+  cityDigest: { label: '市局和中心汇总提醒', rule: '应为 { "enabled": true, "fromDaysBefore": 7 } 这样的对象', example: '{ "enabled": true, "fromDaysBefore": 7 }', sub: DIGEST_FIELDS },
+  stopAfterDays: { label: '截止后停止提醒的天数', rule: '应为 0–365 的整数天数（截止日后第几天起不再提醒）', example: '30' },
 };
 
 const validId = (v: unknown) => (OrgId.safeParse(v).success ? (v as string) : undefined);
@@ -189,6 +205,7 @@ export function campaignProblems(data: unknown): string[] {
   for (const k of Object.keys(data)) {
     if (!known.includes(k)) problems.push(`未知字段“${k}”：可用的字段为 ${known.join('、')}（注意大小写）`);
   }
+  problems.push(...unknownReminderFields((data as { reminders?: unknown }).reminders));
   const r = Campaign.safeParse(data);
   if (r.success) return problems;
   const seen = new Set<string>();
@@ -264,9 +281,47 @@ function describeCampaignIssue(issue: z.core.$ZodIssue, data: unknown): string {
       if (second === 'phone') return missing ? '缺少 contact.phone（联系电话），如 "0791-86612885"' : `contact.phone（联系电话）${show(value)}无效：5–30 个字符，如 "0791-86612885"`;
       return need('应包含 name 和 phone');
     }
+    case 'reminders':
+      return reminderProblem(issue, data);
     default:
       return need(issue.message);
   }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** A misspelt policy field would silently fall back to its default: name it instead. */
+function unknownReminderFields(reminders: unknown): string[] {
+  if (!isObject(reminders)) return [];
+  const out: string[] = [];
+  const check = (o: Record<string, unknown>, known: string[], where: string) => {
+    for (const k of Object.keys(o)) if (!known.includes(k)) out.push(`${where} 中的未知字段“${k}”：可用的字段为 ${known.join('、')}（注意大小写）`);
+  };
+  check(reminders, Object.keys(REMINDER_FIELDS), 'reminders（提醒规则）');
+  for (const [k, f] of Object.entries(REMINDER_FIELDS)) {
+    const v = reminders[k];
+    if (f.sub && isObject(v)) check(v, Object.keys(f.sub), `reminders.${k}（${f.label}）`);
+  }
+  return out;
+}
+
+function reminderProblem(issue: z.core.$ZodIssue, data: unknown): string {
+  const [, second, third] = issue.path;
+  const value = at(data, issue.path);
+  const f = REMINDER_FIELDS[String(second)];
+  if (second === undefined || !f) return `reminders（提醒规则）${show(value)}无效：应为一个对象，如 ${FIELDS.reminders!.example}`;
+  const name = `reminders.${String(second)}`;
+  if (second === 'beforeDays') {
+    if (typeof third === 'number') return `${name}[${third}]（${f.label}）${show(value)}无效：应为 1–60 的整数天数，如 ${f.example}`;
+    if (issue.code === 'custom' && Array.isArray(value)) {
+      const dup = value.filter((d, i) => value.indexOf(d) !== i);
+      return `${name}（${f.label}）中天数重复：${[...new Set(dup)].map(String).join('、')}，每个天数只能写一次，如 ${f.example}`;
+    }
+    if (issue.code === 'too_big') return `${name}（${f.label}）最多 10 个天数，如 ${f.example}`;
+  }
+  const sub = f.sub && third !== undefined ? f.sub[String(third) as keyof typeof DIGEST_FIELDS] : undefined;
+  if (sub) return `${name}.${String(third)}（${f.label}：${sub.label}）${show(value)}无效：${sub.rule}，如 ${sub.example}`;
+  return `${name}（${f.label}）${show(value)}无效：${f.rule}，如 ${f.example}`;
 }
 
 /** "（第 N 行附近）" for a JSON.parse error that names a position. */

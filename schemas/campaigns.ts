@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { OrgId } from './orgs.js';
+import { ReminderPolicyInput } from './reminders.js';
 
 export const CampaignId = z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{1,47}$/, '活动编号只能包含小写字母、数字和连字符'));
 export const DocumentKind = z.string().check(z.regex(/^[a-z][a-z0-9-]{1,31}$/, '材料编号只能包含小写字母、数字和连字符'));
@@ -30,6 +31,8 @@ export const Campaign = z
     /** The org that receives the plans (the Centre). */
     receiverId: OrgId,
     contact: z.object({ name: text(1, 40), phone: text(5, 30) }),
+    /** Reminder policy (schemas/reminders.ts); absent: the defaults (`policyOf`). */
+    reminders: z.optional(ReminderPolicyInput),
   })
   .check(
     z.superRefine((c, ctx) => {
