@@ -46,3 +46,27 @@ export function formatBeijingExcel(iso: string | Date): string {
 
 /** "20190630" in Beijing time. */
 export const beijingDay = (iso: string | Date) => new Date(new Date(iso).getTime() + BEIJING_OFFSET_MS).toISOString().slice(0, 10).replace(/-/g, '');
+
+const WEEKDAYS = ['星期日', '星期一', '星期二', '星期三', '星期四', '星期五', '星期六'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/** The Beijing calendar fields of an instant (UTC+8, no DST); throws RangeError on an invalid date. */
+function beijingParts(iso: string | Date) {
+  const t = new Date(iso).getTime();
+  if (!Number.isFinite(t)) throw new RangeError(`not a date: ${String(iso)}`);
+  const d = new Date(t + BEIJING_OFFSET_MS);
+  return { month: d.getUTCMonth() + 1, day: d.getUTCDate(), weekday: WEEKDAYS[d.getUTCDay()] as Weekday, hh: d.getUTCHours(), mm: d.getUTCMinutes() };
+}
+
+/** "星期日": the weekday of an instant in Beijing time (2019-06-30T16:00Z is already 星期一). */
+export const beijingWeekday = (iso: string | Date): Weekday => beijingParts(iso).weekday;
+
+/**
+ * "6月30日（星期日）", or with the time "6月30日（星期日）23:59", in Beijing time: the form reminders use
+ * for a deadline (a date people plan a week around reads better with its weekday).
+ */
+export function formatBeijingWeekday(iso: string | Date, withTime = false): string {
+  const p = beijingParts(iso);
+  const date = `${p.month}月${p.day}日（${p.weekday}）`;
+  return withTime ? `${date}${String(p.hh).padStart(2, '0')}:${String(p.mm).padStart(2, '0')}` : date;
+}
