@@ -64,8 +64,10 @@ interface Due {
   lead: string;
 }
 
-function dueOf(daysLeft: number): Due {
+function dueOf(daysLeft: number, rule?: OrgReminderJob['rule']): Due {
   if (!Number.isInteger(daysLeft)) throw new RangeError(`daysLeft must be a whole number of days: ${daysLeft}`);
+  // A deadline earlier in the day than the sweep: overdue on the deadline's own day.
+  if (rule === 'overdue' && daysLeft === 0) return { state: 'overdue', phrase: '今天已截止', lead: '已截止：' };
   if (daysLeft > 0) return { state: 'before', phrase: `还有 ${daysLeft} 天`, lead: `还有${daysLeft}天：` };
   if (daysLeft === 0) return { state: 'due-day', phrase: '今天截止', lead: '' };
   return { state: 'overdue', phrase: `已逾期 ${-daysLeft} 天`, lead: `逾期${-daysLeft}天：` };
@@ -110,7 +112,7 @@ function perDocument(docs: RequiredDocument[], owing: Owing[], unit: string): st
 export function reminderMail(job: OrgReminderJob, ctx: { routing: Routing; link: string; to: string[] }): Mail {
   const { org, campaign: c, missing } = job;
   if (missing.length === 0) throw new Error(`reminderMail: ${org.id} owes nothing in ${c.id} (${job.key})`);
-  const due = dueOf(job.daysLeft);
+  const due = dueOf(job.daysLeft, job.rule);
   if (due.state !== job.rule) throw new Error(`reminderMail: rule ${job.rule} but ${job.daysLeft} days left (${job.key})`);
 
   const deadline = formatBeijingWeekday(job.deadline, true);
