@@ -18,7 +18,7 @@ button:disabled{background:#9aa5b1}
 progress{width:100%;height:10px}
 table{border-collapse:collapse;width:100%;font-size:14px;background:#fff}th,td{border-bottom:1px solid #e4e7eb;padding:6px 8px;text-align:left;vertical-align:top}
 th{background:#f0f4f8;position:sticky;top:0}.scroll{overflow-x:auto}
-.versions td:first-child,.versions td:last-child,.badge{white-space:nowrap}
+.versions td:first-child,.versions td:nth-child(2),.versions .links,.badge{white-space:nowrap}
 footer{color:#616e7c;font-size:13px;text-align:center;padding:16px}
 `;
 

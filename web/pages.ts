@@ -2,7 +2,7 @@ import type { Campaign } from '../schemas/campaigns.js';
 import type { Org } from '../schemas/orgs.js';
 import { FILE_TYPES, MAX_UPLOAD_BYTES, type StatusFilter } from '../schemas/plans.js';
 import { type DocStatus, filterRows, grandTotal, type GroupTotal, type OrgStatus } from '../functions/plans/rules.js';
-import { formatBeijing } from '../functions/shared/clock.js';
+import { formatBeijing, formatBeijingShort } from '../functions/shared/clock.js';
 import { esc, layout } from './html.js';
 
 const ACCEPT = Object.entries(FILE_TYPES)
@@ -53,9 +53,9 @@ function history(orgId: string, d: DocStatus) {
   if (!versions.length && !rejections.length) return '';
   const rows = versions
     .map(
-      (v) => `<tr data-version="${v.version}"><td>第 ${v.version} 版${v.late ? ' <span class="badge late">逾期</span>' : ''}</td>
-<td>${esc(formatBeijing(v.at))}</td><td>${esc(v.name)}<br><span class="muted">${esc(size(v.size))} · 回执号 ${esc(v.receiptNo)}</span></td>
-<td><a href="${fileHref(orgId, d.document, v.version, true)}" target="_blank" rel="noopener noreferrer">打开</a> · <a href="${fileHref(orgId, d.document, v.version)}">下载</a></td></tr>`,
+      (v) => `<tr data-version="${v.version}"><td>第 ${v.version} 版${v.late ? '<br><span class="badge late">逾期</span>' : ''}</td>
+<td>${esc(formatBeijingShort(v.at))}</td><td>${esc(v.name)}<br><span class="muted">${esc(size(v.size))} · 回执号 ${esc(v.receiptNo)}</span>
+<br><span class="links"><a href="${fileHref(orgId, d.document, v.version, true)}" target="_blank" rel="noopener noreferrer">打开</a> · <a href="${fileHref(orgId, d.document, v.version)}">下载</a></span></td></tr>`,
     )
     .join('');
   const rej = rejections.length
@@ -65,7 +65,7 @@ function history(orgId: string, d: DocStatus) {
     : '';
   const label = versions.length ? `已提交的版本（${versions.length}）` : `未通过检查的上传（${rejections.length}）`;
   return `<details open><summary>${label}</summary>
-${versions.length ? `<div class="scroll"><table class="versions"><thead><tr><th>版本</th><th>接收时间</th><th>文件</th><th></th></tr></thead><tbody>${rows}</tbody></table></div>
+${versions.length ? `<div class="scroll"><table class="versions"><thead><tr><th>版本</th><th>接收时间</th><th>文件</th></tr></thead><tbody>${rows}</tbody></table></div>
 <p class="muted">在微信中如无法下载，请点右上角“…”，选择“在浏览器打开”。</p>` : ''}${rej}</details>`;
 }
 

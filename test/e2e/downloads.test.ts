@@ -172,7 +172,8 @@ describe('receipts and downloads', () => {
     expect(f['材料']).toBe(`${CRISIS}（第 1 版）`);
     expect(f['文件大小']).toContain(`（${plan.byteLength.toLocaleString('en-US')} 字节）`);
     expect(f['文件校验码（SHA-256 前 12 位）']).toBe(sha.slice(0, 12));
-    expect(f['收到时间'], 'the mail and the page give the same time').toBe(`${cells[1]}（北京时间）`);
+    // The page's version list gives the day without the year; the mail gives it in full.
+    expect(f['收到时间'], 'the mail and the page give the same time').toBe(`2019年${cells[1]}（北京时间）`);
     expect(f['提交状态']).toMatch(/^按时提交（截止时间 2019年6月30日 23:59）$/);
     expect(f['报送路径']).toBe(routing);
     const mailLink = text.split('\n').find((l) => l.startsWith(`${baseUrl}/l/`));
@@ -256,6 +257,9 @@ describe('receipts and downloads', () => {
     const download = row.getByRole('link', { name: '下载', exact: true });
     const measured = { '第 1 版': await lines(label), 打开: await lines(open), 下载: await lines(download) };
     expect(measured, 'lines each is laid out on, at 390 px').toEqual({ '第 1 版': 1, 打开: 1, 下载: 1 });
+    // …and within the screen: nothing to scroll sideways to reach.
+    const right = await download.evaluate((el) => el.getBoundingClientRect().right);
+    expect(right, 'the 下载 link ends inside the 390 px viewport').toBeLessThanOrEqual(390);
   });
 
   it('the Centre filters /status, downloads one version under its Chinese name, and the city zip matches its 清单.csv', async () => {
