@@ -117,6 +117,9 @@ const qs = (f: StatusFilter, over: Partial<StatusFilter> = {}) => {
   return s ? `?${s}` : '';
 };
 
+/** Above this many orgs, the unfiltered status page shows the totals only (the city: ~2,000 schools). */
+export const DETAIL_ROWS_UNFILTERED = 300;
+
 export function statusPage(viewer: Org, campaign: Campaign, rows: OrgStatus[], totals: GroupTotal[], now: Date, filter: StatusFilter = {}) {
   const docs = campaign.documents;
   const all = rows.length;
@@ -139,8 +142,11 @@ ${totals.map((t) => totalRow(t)).join('')}${totals.length > 1 ? totalRow(sum, tr
         }`
       : `<span class="badge missing">未上传</span>`;
   const names = new Map(totals.map((t) => [t.group, t.name]));
-  const shown = filterRows(rows, filter);
   const filtered = Boolean(filter.show === 'incomplete' || filter.group || filter.doc || filter.q);
+  // A whole city is thousands of rows (over a megabyte on a phone): unfiltered, the page shows the
+  // totals and asks for a District or a search; the Excel file always has every row.
+  const tooMany = !filtered && rows.length > DETAIL_ROWS_UNFILTERED;
+  const shown = tooMany ? [] : filterRows(rows, filter);
   const option = (value: string, label: string, current?: string) => `<option value="${esc(value)}"${value === (current ?? '') ? ' selected' : ''}>${esc(label)}</option>`;
   const filterForm = `<form method="get" action="/status" class="filters" style="display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin:0 0 8px">
   ${totals.length > 1 ? `<select name="group" aria-label="县区">${option('', '全部县区')}${totals.map((t) => option(t.group, t.name, filter.group)).join('')}</select>` : ''}
@@ -149,7 +155,8 @@ ${totals.map((t) => totalRow(t)).join('')}${totals.length > 1 ? totalRow(sum, tr
   <input type="search" name="q" value="${esc(filter.q ?? '')}" placeholder="搜索单位名称" aria-label="搜索单位名称" style="flex:1;min-width:8em;font-size:15px;padding:6px">
   <button type="submit">筛选</button>${filtered ? ' <a href="/status">清除筛选</a>' : ''}
 </form>
-<p>${filtered ? `符合条件的 ${shown.length} 个单位` : `全部 ${all} 个单位 · <a href="/status?show=incomplete">只看未报齐的单位（${all - complete} 个）</a>`}</p>`;
+<p>${filtered ? `符合条件的 ${shown.length} 个单位` : `全部 ${all} 个单位 · <a href="/status?show=incomplete">只看未报齐的单位（${all - complete} 个）</a>`}</p>
+${tooMany ? `<p class="note" data-too-many>单位较多（${all} 个），请选择县区或搜索单位名称查看明细；也可下载 Excel 表格查看全部单位。</p>` : ''}`;
   const detail = `${filterForm}
 <div class="scroll"><table id="orgs"><thead><tr><th>所属</th><th>单位</th>${docs.map((d) => `<th>${esc(d.title)}</th>`).join('')}</tr></thead><tbody>
 ${shown
