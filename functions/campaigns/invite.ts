@@ -4,21 +4,15 @@ import { esc } from '../../web/html.js';
 import type { OrgStore } from '../orgs/store.js';
 import { contactLine, DEFAULT_RECEIVER_NAME, type Routing, routingOf } from '../plans/routing.js';
 import { inAudience } from '../plans/rules.js';
-import { type Clock, formatBeijing } from '../shared/clock.js';
+import { formatBeijing } from '../shared/clock.js';
 import { notFound } from '../shared/errors.js';
-import { type Mail, type Mailer, type SendLedger, sendOnce } from '../shared/mail.js';
-import { roleOf, type TokenSigner } from '../shared/tokens.js';
+import { type LinkMailDeps, type Mail, sendOnce } from '../shared/mail.js';
+import { roleOf } from '../shared/tokens.js';
 import type { CampaignStore } from './store.js';
 
-export interface InviteDeps {
+export interface InviteDeps extends LinkMailDeps {
   orgs: OrgStore;
   campaigns: CampaignStore;
-  tokens: TokenSigner;
-  mailer: Mailer;
-  ledger: SendLedger;
-  clock: Clock;
-  siteOrigin: string;
-  linkTtlDays: number;
 }
 
 export interface InviteReport {

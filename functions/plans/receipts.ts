@@ -1,20 +1,13 @@
 import type { Org } from '../../schemas/orgs.js';
-import type { Clock } from '../shared/clock.js';
-import { type Mailer, type SendLedger, sendOnce } from '../shared/mail.js';
-import { roleOf, type TokenSigner } from '../shared/tokens.js';
+import { type LinkMailDeps, sendOnce } from '../shared/mail.js';
+import { roleOf } from '../shared/tokens.js';
 import type { OrgStore } from '../orgs/store.js';
 import { receiptMail } from './receipt.js';
 import { routingOf } from './routing.js';
 import type { AcceptedVersion } from './service.js';
 
-export interface ReceiptDeps {
+export interface ReceiptDeps extends LinkMailDeps {
   orgs: Pick<OrgStore, 'get'>;
-  tokens: TokenSigner;
-  mailer: Mailer;
-  ledger: SendLedger;
-  clock: Clock;
-  siteOrigin: string;
-  linkTtlDays: number;
 }
 
 /** The ledger key of a version's receipt: one per accepted attempt, whatever retries or re-deliveries follow. */

@@ -1,3 +1,5 @@
+import type { Clock } from './clock.js';
+import type { TokenSigner } from './tokens.js';
 import { domainToASCII } from 'node:url';
 import { type Ddb, deleteItem, isConditionFailed, putItem, updateItem } from './clients/dynamodb.js';
 
@@ -109,6 +111,16 @@ export interface SendLedger {
   sent(key: string, messageId: string, at: string): Promise<void>;
   /** Gives the claim back after a failed send, so the next run tries again. */
   release(key: string): Promise<void>;
+}
+
+/** What sending a mail that carries an org's own link needs (invitations, receipts, reminders). */
+export interface LinkMailDeps {
+  tokens: TokenSigner;
+  mailer: Mailer;
+  ledger: SendLedger;
+  clock: Clock;
+  siteOrigin: string;
+  linkTtlDays: number;
 }
 
 export const mailKey = (key: string) => ({ pk: `MAIL#${key}`, sk: 'MAIL' });
