@@ -238,9 +238,12 @@ function docStatus(title: string, kind: string, d: DocSummary | undefined): DocS
  */
 export function withAttempts(doc: DocStatus, attempts: Upload[], now: Date): DocStatus {
   const mine = attempts.filter((a) => a.document === doc.document);
-  const lastFinished = mine.filter((a) => a.state !== 'pending').reduce((t, a) => (a.requestedAt > t ? a.requestedAt : t), '');
+  // Still being checked: pending, or accepted but not yet numbered (the validator has claimed it and is
+  // storing the file and folding the status item) — the page waits for it rather than show it missing.
+  const inProgress = (a: Upload) => a.state === 'pending' || (a.state === 'accepted' && a.version === undefined);
+  const lastFinished = mine.filter((a) => !inProgress(a)).reduce((t, a) => (a.requestedAt > t ? a.requestedAt : t), '');
   const pendingIds = mine
-    .filter((a) => a.state === 'pending' && a.requestedAt > lastFinished && now.getTime() - Date.parse(a.requestedAt) < PENDING_STALE_MS)
+    .filter((a) => inProgress(a) && a.requestedAt > lastFinished && now.getTime() - Date.parse(a.requestedAt) < PENDING_STALE_MS)
     .map((a) => a.uploadId);
   const history = mine
     .filter((a) => a.state === 'accepted' && a.version !== undefined)
@@ -259,7 +262,13 @@ export function withAttempts(doc: DocStatus, attempts: Upload[], now: Date): Doc
     .filter((a) => a.state === 'rejected')
     .sort((a, b) => (b.receivedAt ?? b.requestedAt).localeCompare(a.receivedAt ?? a.requestedAt))
     .map((a) => ({ at: a.receivedAt ?? a.requestedAt, fileName: a.originalName, message: REJECT_MESSAGES[a.reason ?? 'TYPE_MISMATCH'] }));
-  return { ...doc, pending: pendingIds.length > 0, pendingIds, history, rejections };
+  // The newest rejection, from the attempts themselves (the status item may be a moment behind).
+  const newest = mine.filter((a) => a.state === 'rejected').sort((a, b) => (b.receivedAt ?? '').localeCompare(a.receivedAt ?? ''))[0];
+  const rejected =
+    newest && (!doc.lastUploadAt || (newest.receivedAt ?? '') > doc.lastUploadAt)
+      ? { reason: newest.reason ?? 'TYPE_MISMATCH', message: REJECT_MESSAGES[newest.reason ?? 'TYPE_MISMATCH'], fileName: newest.originalName, at: newest.receivedAt ?? newest.requestedAt }
+      : doc.rejected;
+  return { ...doc, rejected, pending: pendingIds.length > 0, pendingIds, history, rejections };
 }
 
 /**

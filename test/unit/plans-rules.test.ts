@@ -628,8 +628,14 @@ describe('withAttempts (the own org: pending, history, rejections)', () => {
 
   it('an abandoned attempt older than the last finished one is not pending (lost POST, then a successful retry)', () => {
     const abandoned = pend(30, 'dh', 'service-plan', minutesBefore(3));
-    const retried = { ...acc(31, 'dh', 'service-plan', minutesBefore(1), false), requestedAt: minutesBefore(2) };
+    const retried = { ...acc(31, 'dh', 'service-plan', minutesBefore(1), false), requestedAt: minutesBefore(2), version: 1 };
     expect(withAttempts(base(), [abandoned, retried], now)).toMatchObject({ pending: false, pendingIds: [] });
+    // Claimed as accepted but not yet numbered (the file is being stored and folded): still in progress,
+    // so the page keeps waiting instead of reloading to a document that still looks missing.
+    const { version: _v, ...unnumbered } = retried;
+    const waiting = withAttempts(base(), [abandoned, unnumbered], now);
+    expect(waiting.pending).toBe(true);
+    expect(waiting.pendingIds).toContain(retried.uploadId);
     const inFlight = pend(32, 'dh', 'service-plan', minutesBefore(0.5));
     expect(withAttempts(base(), [abandoned, retried, inFlight], now)).toMatchObject({ pending: true, pendingIds: [inFlight.uploadId] });
   });
