@@ -203,7 +203,6 @@ export interface Contact {
   phone: string;
 }
 
-const telHref = (phone: string) => `tel:${phone.replace(/[^0-9+]/g, '')}`;
 
 /**
  * A short page with one message (landing, errors); with a contact, the Centre's person and phone to call.
@@ -211,7 +210,7 @@ const telHref = (phone: string) => `tel:${phone.replace(/[^0-9+]/g, '')}`;
  */
 export function messagePage(_status: number, title: string, message: string, contact?: Contact) {
   const help = contact
-    ? `如有疑问，请联系南昌市未成年人心理健康辅导中心　联系人：${esc(contact.name)}　电话：<a href="${esc(telHref(contact.phone))}">${esc(contact.phone)}</a>`
+    ? `如有疑问，请联系南昌市未成年人心理健康辅导中心　联系人：${esc(contact.name)}　电话：${tel(contact.phone)}`
     : '如有疑问，请联系南昌市未成年人心理健康辅导中心。';
   return layout(title, '南昌市中小学心理服务体系建设', '', `<section class="card"><h2>${esc(title)}</h2><p>${esc(message)}</p>
 <p class="muted">${help}</p></section>`);

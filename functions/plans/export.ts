@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { type Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ZipFile } from 'yazl';
+import { BEIJING_OFFSET_MS } from '../shared/clock.js';
 import {
   canonicalHash,
   ExportRequest,
@@ -121,7 +122,6 @@ export interface BuiltZip {
   bytes: number;
 }
 
-const BEIJING_OFFSET_MS = 8 * 3600_000;
 /** The DOS epoch (1980-01-01 00:00), the usual fixed time of reproducible zips. */
 const DOS_EPOCH_BEIJING = '1979-12-31T16:00:00.000Z';
 

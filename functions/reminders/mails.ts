@@ -2,7 +2,7 @@ import type { RequiredDocument } from '../../schemas/campaigns.js';
 import type { Org } from '../../schemas/orgs.js';
 import { esc } from '../../web/html.js';
 import { contactLine, DEFAULT_RECEIVER_NAME, type Routing } from '../plans/routing.js';
-import { formatBeijingWeekday } from '../shared/clock.js';
+import { DAY_MS, formatBeijingWeekday } from '../shared/clock.js';
 import type { Mail } from '../shared/mail.js';
 import type { Owing, ReminderJob } from './jobs.js';
 
@@ -32,7 +32,6 @@ export const DIGEST_LIMITS = { districtRows: 300, namesPerDistrict: 15, directRo
 
 const PLATFORM = '南昌市中小学心理服务报送平台';
 const FOOTER = `${PLATFORM}（本邮件由系统自动发送，请勿直接回复）`;
-const DAY_MS = 86_400_000;
 
 // The look of the receipt and the invitation (functions/plans/receipt.ts, functions/campaigns/invite.ts).
 const WRAP = `font-family:'PingFang SC','Microsoft YaHei',sans-serif;font-size:15px;line-height:1.7`;

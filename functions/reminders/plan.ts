@@ -2,7 +2,7 @@ import type { Campaign, RequiredDocument } from '../../schemas/campaigns.js';
 import { DIRECT_ROUTE_KEY, type Org, districtRouteKey } from '../../schemas/orgs.js';
 import type { OrgSummary } from '../../schemas/plans.js';
 import { type DigestPolicy, type ReminderPolicy, policyOf } from '../../schemas/reminders.js';
-import { beijingDay } from '../shared/clock.js';
+import { BEIJING_OFFSET_MS, beijingDay, DAY_MS } from '../shared/clock.js';
 import { type OrgStatus, summarise } from '../plans/rules.js';
 import type { OrgRule, Owing, ReminderJob } from './jobs.js';
 
@@ -32,9 +32,6 @@ export interface PlanInput {
    */
   deadlineOf?: (org: Org) => string;
 }
-
-const DAY_MS = 86_400_000;
-const BEIJING_OFFSET_MS = 8 * 3_600_000;
 
 /** Days since 1970-01-01 on the Beijing calendar. */
 export const beijingDayNumber = (t: Date | string) => Math.floor((new Date(t).getTime() + BEIJING_OFFSET_MS) / DAY_MS);

@@ -21,7 +21,9 @@ export function anchoredClock(anchor: string): Clock {
   return { now: () => new Date(Date.now() + offset), at: (real) => new Date(real.getTime() + offset) };
 }
 
-const BEIJING_OFFSET_MS = 8 * 3600_000;
+/** Beijing time is UTC+8 all year (no DST): a Beijing day is exactly one UTC day shifted by 8 hours. */
+export const BEIJING_OFFSET_MS = 8 * 3600_000;
+export const DAY_MS = 86_400_000;
 
 /** "2019年6月30日 23:59" in Beijing time (UTC+8, no DST). */
 export function formatBeijing(iso: string | Date, withTime = true): string {
