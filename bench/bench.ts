@@ -61,6 +61,7 @@ export const FLOOR_CLIENTS: Record<AwsClient, { pkg: string; ctor: string }> = {
   dynamodb: { pkg: '@aws-sdk/client-dynamodb', ctor: 'DynamoDBClient' },
   s3: { pkg: '@aws-sdk/client-s3', ctor: 'S3Client' },
   sesv2: { pkg: '@aws-sdk/client-sesv2', ctor: 'SESv2Client' },
+  sqs: { pkg: '@aws-sdk/client-sqs', ctor: 'SQSClient' },
 };
 
 export const floorKey = (clients: readonly AwsClient[]) => [...clients].sort().join('+');

@@ -2,7 +2,7 @@
  * The one route table and function list. The CDK HTTP API (infra/) and the local router
  * (local/) both read it; each entry file exports `handler`.
  */
-export type AwsClient = 'dynamodb' | 's3' | 'sesv2';
+export type AwsClient = 'dynamodb' | 's3' | 'sesv2' | 'sqs';
 
 export interface FunctionSpec {
   /** Entry file, relative to the project root. */
@@ -23,8 +23,16 @@ export interface FunctionSpec {
      */
     bucketList?: boolean;
     signingKey?: boolean;
-    /** Sends mail: MAIL_FROM and ses:SendEmail on the sender identity (when the deployment has one). */
+    /**
+     * Sends mail: MAIL_FROM, the SES configuration set (MAIL_CONFIGURATION_SET) and ses:SendEmail on the
+     * sender identity and the configuration set (when the deployment has a sender).
+     */
     mail?: boolean;
+    /**
+     * The outbox queue (functions/reminders/outbox.ts): 'send' puts mail jobs on it (OUTBOX_QUEUE_URL,
+     * sqs:SendMessage); 'consume' is the mailer, which the queue invokes (event source, partial batch failures).
+     */
+    outbox?: 'send' | 'consume';
   };
   description: string;
   memoryMb?: number;
@@ -79,6 +87,26 @@ export const functions = {
     // Asynchronous (the HTTP API gives up after 30 s); bounded memory: one object open, 4 parts in flight.
     memoryMb: 1024,
     timeoutSeconds: 300,
+  },
+  sweep: {
+    entry: 'functions/reminders/sweep.ts',
+    clients: ['dynamodb', 'sqs'],
+    grants: { table: 'readwrite', signingKey: true, outbox: 'send' },
+    description: 'Scheduled (functions/schedules.ts): plans the reminders and digests due, claims each in the send ledger, puts it on the outbox',
+    timeoutSeconds: 120,
+  },
+  mailer: {
+    entry: 'functions/reminders/mailer.ts',
+    clients: ['dynamodb', 'sesv2'],
+    grants: { table: 'readwrite', mail: true, signingKey: true, outbox: 'consume' },
+    description: 'Outbox consumer: sends each claimed mail or group-robot message once (SES rate kept), records the message id',
+    timeoutSeconds: 60,
+  },
+  'ses-events': {
+    entry: 'functions/reminders/ses-events.ts',
+    clients: ['dynamodb', 'sqs'],
+    grants: { table: 'readwrite', outbox: 'send' },
+    description: 'SES bounce and complaint events (configuration set → EventBridge): suppresses the address, marks the contact invalid, tells the Bureau',
   },
 } as const satisfies Record<string, FunctionSpec>;
 

@@ -12,6 +12,12 @@ export const Env = z.object({
   /** Local and tests only: the signing key itself (≥ 32 bytes, base64url). */
   SIGNING_KEY: z.optional(z.string().check(z.minLength(43))),
   MAIL_FROM: z.optional(z.string().check(z.minLength(3))),
+  /** SES configuration set every send names (bounce and complaint events are routed from it). */
+  MAIL_CONFIGURATION_SET: z.optional(nonEmpty),
+  /** The outbox queue (SQS) the sweep, the invitations and the SES-event handler put mail jobs on. */
+  OUTBOX_QUEUE_URL: z.optional(z.url()),
+  /** The mailer's share of the SES sending rate (mails per second per concurrent mailer); see README. */
+  MAIL_RATE_PER_SECOND: z._default(z.coerce.number().check(z.positive(), z.maximum(500)), 1),
   /** Local only: domain clock anchor "<domain ISO>|<real ISO>"; unset in the cloud (real clock). */
   DOMAIN_CLOCK: z.optional(z.string().check(z.regex(/^[^|]+\|[^|]+$/))),
   /** Days a capability link stays valid (security time). */

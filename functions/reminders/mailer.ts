@@ -1,0 +1,2 @@
+// Placeholder: implemented in this next commits.
+export const handler = async (): Promise<void> => {};
