@@ -15,7 +15,7 @@ import { issueLink } from '../functions/plans/service.js';
 import { summaryStore, uploadStore } from '../functions/plans/store.js';
 import { buildZip } from '../functions/plans/export.js';
 import { openRead } from '../functions/plans/s3.js';
-import { exportContent, rerouteStatus } from '../functions/plans/service.js';
+import { exportContent, syncStatus } from '../functions/plans/service.js';
 import { s3Client } from '../functions/shared/clients/s3.js';
 import { CITY_ROUTE_KEY } from '../schemas/orgs.js';
 import { createWriteStream } from 'node:fs';
@@ -55,9 +55,10 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
       let created = 0;
       let updated = 0;
       for (const o of parsed.orgs) ((await orgs.upsert(o)) === 'created' ? created++ : updated++);
-      // A school that moved District takes its status items along in the route index (after the org
-      // itself is updated: a validator folding meanwhile then either sees the new route or retries).
-      const rerouted = await rerouteStatus({ orgs, campaigns, summaries });
+      // Status items follow the registry (after the orgs themselves are updated: a validator folding
+      // meanwhile then either sees the change or retries): a new org of an audience gets its item, a
+      // school that moved District its new route, a changed contact its new snapshot for the reminders.
+      const { rerouted } = await syncStatus({ orgs, campaigns, summaries });
       return { ok: true, created, updated, rerouted, warnings: parsed.warnings };
     },
     /**
@@ -90,6 +91,8 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
         throw new AdminError(`活动文件有误（共 ${problems.length} 处），未${replace ? '保存' : '创建'}活动：\n${problems.map((p) => `  - ${p}`).join('\n')}`);
       }
       await campaigns.put(r.data);
+      // Every org of the audience gets its status item (the owing index lists who still owes).
+      await syncStatus({ orgs, campaigns, summaries }, { campaignIds: [r.data.id] });
       return { campaign: r.data, replaced: existing !== undefined };
     },
     async issueLink(orgId: string, campaignId: string) {

@@ -51,6 +51,8 @@ export const Contact = z.object({
   name: text(1, 40),
   email: z.email(),
   phone: z.optional(z.string().check(z.trim(), z.regex(/^[0-9+\-() ]{5,20}$/, '电话格式不正确'))),
+  /** Set when mail to this address bounced or drew a complaint (SES events): it is no longer mailed. */
+  invalid: z.optional(z.object({ reason: z.enum(['bounce', 'complaint']), at: z.string() })),
 });
 export type Contact = z.infer<typeof Contact>;
 

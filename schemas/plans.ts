@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { CampaignId, DocumentKind } from './campaigns.js';
-import { OrgId } from './orgs.js';
+import { Org, OrgId } from './orgs.js';
 
 /** Upload allow-list: extension → the content type the POST policy pins and the magic bytes must show. */
 export const FILE_TYPES = {
@@ -88,7 +88,27 @@ export const DocSummary = z.object({
 });
 export type DocSummary = z.infer<typeof DocSummary>;
 
-/** An org's status in a campaign: pk CAMPAIGN#<campaign>, sk STATUS#<org>; written with optimistic concurrency on `rev`. */
+/**
+ * One reminder that went out about an org (the reminder ledger shown on the Bureau's and the District's
+ * pages): when, by which rule, through which channel, to whom. Keyed in `reminded` by its send-ledger key,
+ * so recording it twice changes nothing.
+ */
+export const ReminderEntry = z.object({
+  at: z.string(),
+  /** e.g. before-7, due-day, overdue-3. */
+  rule: z.string(),
+  channel: z.enum(['mail', 'wecom', 'dingtalk']),
+  /** Addresses (mail) or the robot's kind (group chats). */
+  to: z.array(z.string()),
+});
+export type ReminderEntry = z.infer<typeof ReminderEntry>;
+
+/**
+ * An org's status in a campaign: pk CAMPAIGN#<campaign>, sk STATUS#<org>; written with optimistic
+ * concurrency on `rev`. Every org of the audience has one from the campaign's creation (the import and
+ * `create-campaign` write them), so the orgs that still owe something are one Query of the sparse
+ * owing index (gsi2: present only while `missing` is not empty) — a sweep reads what is due, not the city.
+ */
 export const OrgSummary = z.object({
   campaignId: CampaignId,
   orgId: OrgId,
@@ -96,6 +116,15 @@ export const OrgSummary = z.object({
   /** The org's route when last written (the route index, gsi1); the import moves it when a school moves. */
   routeKey: z.optional(z.string()),
   docs: z.record(z.string(), DocSummary),
+  /**
+   * The org as the registry said when the item was last written (import, campaign creation, a fold, a
+   * bounce): what a sweep needs to address and name it without reading the registry.
+   */
+  org: z.optional(Org),
+  /** The campaign's documents the org has no accepted version of (in the owing index while non-empty). */
+  missing: z.optional(z.array(DocumentKind)),
+  /** The reminder ledger: what went out about this org, by send-ledger key. */
+  reminded: z.optional(z.record(z.string(), ReminderEntry)),
 });
 export type OrgSummary = z.infer<typeof OrgSummary>;
 

@@ -57,6 +57,26 @@ export function inAudience(c: Campaign, org: Org): boolean {
   return c.audience.orgIds.includes(org.id);
 }
 
+/** The campaign's documents an org has no accepted version of (none when it is not in the audience). */
+export function missingOf(c: Campaign, org: Org | undefined, docs: OrgSummary['docs']): string[] {
+  if (!org || !inAudience(c, org)) return [];
+  return c.documents.filter((d) => !docs[d.kind]?.last).map((d) => d.kind);
+}
+
+/**
+ * An org's status item as the registry and the campaign say now: its route, the org's snapshot (what a
+ * sweep needs to address it), what it still owes, an empty reminder ledger when it had none. `prev`
+ * undefined: the item the campaign's creation or an import writes for an org that has not uploaded yet.
+ * Returns undefined when nothing would change (no write).
+ */
+export function restated(c: Campaign, org: Org, prev: OrgSummary | undefined): OrgSummary | undefined {
+  const base: OrgSummary = prev ?? { campaignId: c.id, orgId: org.id, rev: 0, docs: {} };
+  const next: OrgSummary = { ...base, routeKey: routeKeyOf(org), org, missing: missingOf(c, org, base.docs), reminded: base.reminded ?? {} };
+  const same = (k: 'routeKey' | 'org' | 'missing' | 'reminded') => JSON.stringify(next[k]) === JSON.stringify(prev?.[k]);
+  if (prev && same('routeKey') && same('org') && same('missing') && same('reminded')) return undefined;
+  return { ...next, rev: base.rev + 1 };
+}
+
 /** Whose status a session may see: the city everything, a District office itself and its schools, a school itself. */
 export type Scope = { kind: 'city' } | { kind: 'district'; routeKey: string } | { kind: 'org'; orgId: string };
 

@@ -16,6 +16,8 @@ import {
   foldRejected,
   incomingKey,
   inAudience,
+  missingOf,
+  restated,
   inScope,
   isLate,
   LATE_ARRIVAL_GRACE_MS,
@@ -191,7 +193,7 @@ export async function validateUpload(
     }
   }
   if (upload.state === 'rejected') {
-    await fold(deps, (prev) => ({ next: foldRejected(prev, upload), version: 0 }), upload);
+    await fold(deps, campaign, (prev) => ({ next: foldRejected(prev, upload), version: 0 }), upload);
     return 'rejected';
   }
   if (upload.state !== 'accepted' || !upload.sha256 || !upload.acceptedKey) return 'ignored';
@@ -210,7 +212,7 @@ export async function validateUpload(
     }
   }
   const accepted = upload;
-  const { version, summary } = await fold(deps, (prev) => foldAccepted(prev, accepted), accepted);
+  const { version, summary } = await fold(deps, campaign, (prev) => foldAccepted(prev, accepted), accepted);
   const receiptNo = receiptNoOf(accepted);
   if (accepted.version !== version || accepted.receiptNo !== receiptNo) await deps.uploads.numbered(ref, version, receiptNo);
   const first = summary?.docs[accepted.document]?.first;
@@ -237,11 +239,13 @@ async function rejection(upload: Upload, ref: IncomingRef, org: Org | undefined,
 
 /**
  * Read–modify–write of the org's status item with a condition on its revision; retried on a lost race.
- * The org's route is read after the status item, so a move (the import re-routes the item and bumps
- * its revision after updating the org) either is seen here or makes this write lose and retry.
+ * The org is read after the status item, so a move or a contact change (the import restates the item and
+ * bumps its revision after updating the org) either is seen here or makes this write lose and retry.
+ * The write restates the route, the org's snapshot and what it still owes (the owing index) with the fold.
  */
 async function fold(
   deps: Pick<ValidateDeps, 'summaries' | 'orgs'>,
+  campaign: Campaign,
   step: (prev: OrgSummary | undefined) => { version: number; next?: OrgSummary },
   u: Upload,
 ): Promise<{ version: number; summary?: OrgSummary }> {
@@ -250,7 +254,7 @@ async function fold(
     const r = step(prev);
     if (!r.next) return { version: r.version, summary: prev };
     const org = await deps.orgs.get(u.orgId);
-    const next = { ...r.next, routeKey: org ? routeKeyOf(org) : prev?.routeKey };
+    const next = org ? { ...r.next, routeKey: routeKeyOf(org), org, missing: missingOf(campaign, org, r.next.docs), reminded: r.next.reminded ?? {} } : r.next;
     if (await deps.summaries.put(next, prev?.rev)) return { version: r.version, summary: next };
     await new Promise((ok) => setTimeout(ok, 5 + Math.random() * 20 * (i + 1)));
   }
@@ -258,27 +262,40 @@ async function fold(
 }
 
 /**
- * Puts every status item of every campaign under its org's current route (after an import moved
- * schools): idempotent, safe beside running validators (conditional on the revision, retried).
- * Returns how many items moved.
+ * Restates every status item of every campaign from the registry as it is now (after an import, a
+ * campaign's creation or replacement, a bounce): each org of the audience gets its item (so the owing
+ * index lists it until it has handed everything in), a moved school its new route, a changed contact its
+ * new snapshot; an org no longer in the audience leaves the owing index. Idempotent and safe beside
+ * running validators (conditional on the revision, retried). `only`: just these orgs (a bounce).
+ * Returns how many items were written (`rerouted`: how many of them changed route).
  */
-export async function rerouteStatus(deps: { orgs: OrgReader; campaigns: Pick<CampaignStore, 'list'>; summaries: SummaryStore }): Promise<number> {
-  const routes = new Map((await deps.orgs.list()).map((o) => [o.id, routeKeyOf(o)]));
-  let moved = 0;
+export async function syncStatus(
+  deps: { orgs: OrgReader; campaigns: Pick<CampaignStore, 'list'>; summaries: SummaryStore },
+  only?: { campaignIds?: string[]; orgIds?: string[] },
+): Promise<{ written: number; rerouted: number }> {
+  const all = await deps.orgs.list();
+  const orgs = only?.orgIds ? all.filter((o) => only.orgIds?.includes(o.id)) : all;
+  let written = 0;
+  let rerouted = 0;
   for (const c of await deps.campaigns.list()) {
-    for (const item of await deps.summaries.list(c.id)) {
-      for (let s: OrgSummary | undefined = item, i = 0; s && i < FOLD_ATTEMPTS; i++) {
-        const route = routes.get(s.orgId);
-        if (!route || route === s.routeKey) break;
-        if (await deps.summaries.reroute(c.id, s.orgId, route, s.rev)) {
-          moved++;
+    if (only?.campaignIds && !only.campaignIds.includes(c.id)) continue;
+    const items = new Map((only?.orgIds ? await Promise.all(orgs.map((o) => deps.summaries.get(c.id, o.id))) : await deps.summaries.list(c.id)).filter((x) => !!x).map((x) => [x.orgId, x]));
+    for (const org of orgs) {
+      if (!inAudience(c, org) && !items.has(org.id)) continue;
+      let prev = items.get(org.id);
+      for (let i = 0; i < FOLD_ATTEMPTS; i++) {
+        const next = restated(c, org, prev);
+        if (!next) break;
+        if (await deps.summaries.put(next, prev?.rev)) {
+          written++;
+          if (prev && prev.routeKey !== next.routeKey) rerouted++;
           break;
         }
-        s = await deps.summaries.get(c.id, s.orgId);
+        prev = await deps.summaries.get(c.id, org.id);
       }
     }
   }
-  return moved;
+  return { written, rerouted };
 }
 
 /** The orgs a session may see and their status items: the city everything, a District its jurisdiction, a school itself. */

@@ -1,4 +1,4 @@
-import { type DocSummary, OrgSummary, Upload, type UploadRef } from '../../schemas/plans.js';
+import { type DocSummary, OrgSummary, type ReminderEntry, Upload, type UploadRef } from '../../schemas/plans.js';
 import { type Ddb, getItem, isConditionFailed, putItem, queryAll, stripKeys, updateItem } from '../shared/clients/dynamodb.js';
 
 /**
@@ -23,6 +23,8 @@ export type Outcome = Pick<Upload, 'state' | 'receivedAt' | 'size' | 'sha256' | 
 /** Reading attempts: what read-only functions get (the writing half stays out of their bundles). */
 export type UploadReader = Pick<UploadStore, 'get' | 'listOrg'>;
 export type SummaryReader = Pick<SummaryStore, 'get' | 'listRoute' | 'list'>;
+/** What a reminder sweep reads and writes of status items. */
+export type OwingReader = Pick<SummaryStore, 'listOwing'>;
 
 export interface UploadStore {
   create(u: Upload): Promise<void>;
@@ -46,11 +48,14 @@ export interface SummaryStore {
    * (rev unchanged, or still absent). Returns false on a lost race: read again and retry.
    */
   put(next: OrgSummary, prevRev: number | undefined): Promise<boolean>;
+  /** Status items of the orgs that still owe something (the sparse owing index, gsi2), in route order. */
+  listOwing(campaignId: string): Promise<OrgSummary[]>;
   /**
-   * Moves an org's status item to another route in the index (a school that changed District), only if
-   * nobody wrote since `prevRev` was read; bumps the revision, so a fold that read the old route retries.
+   * Records a reminder in the org's ledger (idempotent: keyed by its send-ledger key); bumps the revision
+   * so that a fold that read the item before loses its write and retries with the entry in it.
+   * False when the org has no status item.
    */
-  reroute(campaignId: string, orgId: string, routeKey: string, prevRev: number): Promise<boolean>;
+  remind(campaignId: string, orgId: string, key: string, entry: ReminderEntry): Promise<boolean>;
 }
 
 export function uploadReader(ddb: Ddb, table: string): UploadReader {
@@ -154,7 +159,7 @@ export function summaryStore(ddb: Ddb, table: string): SummaryStore {
       try {
         await putItem(ddb, {
           TableName: table,
-          Item: { ...summaryKey(next.campaignId, next.orgId), ...routeIndex(next), ...next },
+          Item: { ...summaryKey(next.campaignId, next.orgId), ...routeIndex(next), ...owingIndex(next), ...next },
           ...(prevRev === undefined
             ? { ConditionExpression: 'attribute_not_exists(pk)' }
             : { ConditionExpression: '#rev = :rev', ExpressionAttributeNames: { '#rev': 'rev' }, ExpressionAttributeValues: { ':rev': prevRev } }),
@@ -165,15 +170,24 @@ export function summaryStore(ddb: Ddb, table: string): SummaryStore {
         throw e;
       }
     },
-    async reroute(campaignId, orgId, routeKey, prevRev) {
+    async listOwing(campaignId) {
+      const items = await queryAll(ddb, {
+        TableName: table,
+        IndexName: 'gsi2',
+        KeyConditionExpression: 'gsi2pk = :p',
+        ExpressionAttributeValues: { ':p': `OWING#${campaignId}` },
+      });
+      return items.map(parseSummary);
+    },
+    async remind(campaignId, orgId, key, entry) {
       try {
         await updateItem(ddb, {
           TableName: table,
           Key: summaryKey(campaignId, orgId),
-          UpdateExpression: 'SET #route = :route, gsi1pk = :g, gsi1sk = :gs, #rev = :next',
-          ConditionExpression: '#rev = :rev',
-          ExpressionAttributeNames: { '#route': 'routeKey', '#rev': 'rev' },
-          ExpressionAttributeValues: { ':route': routeKey, ':g': `STATUS#${campaignId}`, ':gs': `${routeKey}#${orgId}`, ':rev': prevRev, ':next': prevRev + 1 },
+          UpdateExpression: 'SET reminded.#k = if_not_exists(reminded.#k, :e), #rev = #rev + :one',
+          ConditionExpression: 'attribute_exists(reminded)',
+          ExpressionAttributeNames: { '#k': key, '#rev': 'rev' },
+          ExpressionAttributeValues: { ':e': entry, ':one': 1 },
         });
         return true;
       } catch (e) {
@@ -187,5 +201,9 @@ export function summaryStore(ddb: Ddb, table: string): SummaryStore {
 /** The status item's place in the route index (gsi1): a District's status items are one Query. */
 const routeIndex = (s: Pick<OrgSummary, 'campaignId' | 'orgId' | 'routeKey'>) =>
   s.routeKey ? { gsi1pk: `STATUS#${s.campaignId}`, gsi1sk: `${s.routeKey}#${s.orgId}` } : {};
+
+/** The sparse owing index (gsi2): only while the org still owes a document; a put without it leaves the index. */
+const owingIndex = (s: Pick<OrgSummary, 'campaignId' | 'orgId' | 'routeKey' | 'missing'>) =>
+  s.missing?.length ? { gsi2pk: `OWING#${s.campaignId}`, gsi2sk: `${s.routeKey ?? ''}#${s.orgId}` } : {};
 
 export type { DocSummary };

@@ -6,7 +6,7 @@
  */
 import type { Campaign } from '../../schemas/campaigns.js';
 import { type Org, routeKeyOf } from '../../schemas/orgs.js';
-import { OrgSummary, Upload } from '../../schemas/plans.js';
+import { OrgSummary, type ReminderEntry, Upload } from '../../schemas/plans.js';
 import type { CampaignStore } from '../../functions/campaigns/store.js';
 import type { OrgStore } from '../../functions/orgs/store.js';
 import type { ObjectStore, Presigner } from '../../functions/plans/service.js';
@@ -141,10 +141,17 @@ export class FakeSummaryStore implements SummaryStore {
       .sort((a, b) => (a.orgId < b.orgId ? -1 : 1))
       .map(clone);
   }
-  async reroute(campaignId: string, orgId: string, routeKey: string, prevRev: number) {
+  /** Same order as the gsi2 Query: items that still owe, sort key <routeKey>#<org>. */
+  async listOwing(campaignId: string) {
+    return [...this.items.values()]
+      .filter((s) => s.campaignId === campaignId && s.missing?.length)
+      .sort((a, b) => (`${a.routeKey ?? ''}#${a.orgId}` < `${b.routeKey ?? ''}#${b.orgId}` ? -1 : 1))
+      .map(clone);
+  }
+  async remind(campaignId: string, orgId: string, key: string, entry: ReminderEntry) {
     const cur = this.items.get(`${campaignId}|${orgId}`);
-    if (!cur || cur.rev !== prevRev) return false;
-    this.items.set(`${campaignId}|${orgId}`, { ...cur, routeKey, rev: prevRev + 1 });
+    if (!cur?.reminded) return false;
+    this.items.set(`${campaignId}|${orgId}`, { ...cur, rev: cur.rev + 1, reminded: { [key]: entry, ...cur.reminded } });
     return true;
   }
   async list(campaignId: string) {

@@ -574,10 +574,15 @@ describe('validate-upload handler (S3 ObjectCreated)', () => {
       sk: 'STATUS#dh-school-1',
       gsi1pk: 'STATUS#2019-plans', // the route index: the District's status is one Query
       gsi1sk: 'D#dh#dh-school-1',
+      gsi2pk: 'OWING#2019-plans', // the owing index: the crisis plan is still missing
+      gsi2sk: 'D#dh#dh-school-1',
       campaignId: '2019-plans',
       orgId: 'dh-school-1',
       rev: 1,
       routeKey: 'D#dh',
+      org: orgs.dhSchool1,
+      missing: ['crisis-plan'],
+      reminded: {},
       docs: {
         'service-plan': {
           ids: [UPLOAD_ID],
@@ -775,10 +780,15 @@ describe('validate-upload handler (S3 ObjectCreated)', () => {
           sk: 'STATUS#dh-school-1',
           gsi1pk: 'STATUS#2019-plans',
           gsi1sk: 'D#dh#dh-school-1',
+          gsi2pk: 'OWING#2019-plans',
+          gsi2sk: 'D#dh#dh-school-1',
           campaignId: '2019-plans',
           orgId: 'dh-school-1',
           rev: 1,
           routeKey: 'D#dh',
+          org: orgs.dhSchool1,
+          missing: ['service-plan', 'crisis-plan'],
+          reminded: {},
           docs: { 'service-plan': { ids: [], lateVersions: 0, rejected: { uploadId: UPLOAD_ID, at: NOW, reason: 'TYPE_MISMATCH', name: '方案.pdf' } } },
         }),
         ConditionExpression: 'attribute_not_exists(pk)',

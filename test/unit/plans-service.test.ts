@@ -100,11 +100,13 @@ describe('fakes keep the DynamoDB conditions', () => {
     expect(await s.get('2019-plans', 'dh')).toEqual(item(2));
     expect(await s.listRoute('2019-plans', 'D#dh')).toEqual([item(2)]);
     expect(await s.listRoute('2019-plans', 'D#xh')).toEqual([]);
-    // Re-routing is conditional on the revision too, and bumps it.
-    expect(await s.reroute('2019-plans', 'dh', 'D#xh', 1)).toBe(false);
-    expect(await s.reroute('2019-plans', 'dh', 'D#xh', 2)).toBe(true);
-    expect(await s.get('2019-plans', 'dh')).toEqual({ ...item(3), routeKey: 'D#xh' });
-    expect(await s.list('2019-plans')).toEqual([{ ...item(3), routeKey: 'D#xh' }]);
+    // A reminder lands only in an item that has a ledger, and bumps the revision.
+    const entry = { at: '2019-06-23T01:00:00.000Z', rule: 'before-7', channel: 'mail' as const, to: ['a@x.cn'] };
+    expect(await s.remind('2019-plans', 'dh', 'k1', entry)).toBe(false);
+    expect(await s.put({ ...item(3), reminded: {} }, 2)).toBe(true);
+    expect(await s.remind('2019-plans', 'dh', 'k1', entry)).toBe(true);
+    expect(await s.get('2019-plans', 'dh')).toEqual({ ...item(4), reminded: { k1: entry } });
+    expect(await s.list('2019-plans')).toEqual([{ ...item(4), reminded: { k1: entry } }]);
     expect(await s.list('2020-plans')).toEqual([]);
   });
 });
@@ -337,6 +339,9 @@ describe('validateUpload', () => {
       orgId: 'dh-school-1',
       rev: 1,
       routeKey: 'D#dh', // its place in the route index: the District's status is one Query
+      org: orgs.dhSchool1, // what a reminder sweep needs of the org, as the registry says now
+      missing: ['crisis-plan'], // still owed: the org stays in the owing index
+      reminded: {},
       docs: {
         'service-plan': {
           ids: [UPLOAD_ID],

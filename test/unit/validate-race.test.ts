@@ -112,7 +112,8 @@ function portsOf(w: World, opts: { sched?: Scheduler; crash?: Map<string, number
     summaries: {
       get: async (c, org) => (await step('sget'), m.get(c, org)),
       listRoute: (c, r) => m.listRoute(c, r),
-      reroute: (c, org, r, p) => m.reroute(c, org, r, p),
+      listOwing: (c) => m.listOwing(c),
+      remind: (c, org, k, e) => m.remind(c, org, k, e),
       list: (c) => m.list(c),
       put: async (n, p) => (await step('sput'), m.put(n, p)),
     },

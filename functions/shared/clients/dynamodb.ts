@@ -77,6 +77,6 @@ export const isConditionFailed = (e: unknown) => e instanceof Error && e.name ==
 
 /** Drops the key attributes of a stored item, leaving the domain record. */
 export function stripKeys<T>(item: Record<string, unknown>): T {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ttl: _ttl, ...rest } = item;
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, gsi2pk: _o1, gsi2sk: _o2, ttl: _ttl, ...rest } = item;
   return rest as T;
 }
