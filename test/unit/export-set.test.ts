@@ -104,6 +104,6 @@ describe('a move while a validator folds', () => {
     expect(s?.docs['crisis-plan']?.ids).toEqual([uploadId(9)]);
     expect(w.summaries.calls.lostRaces).toBe(1);
     expect((await w.summaries.listRoute(campaign.id, 'D#xh')).map((x) => x.orgId)).toEqual(['dh-school-1', 'xh', 'xh-school-1']); // the import gave the office its item too
-    expect((await w.summaries.listRoute(campaign.id, 'D#dh')).map((x) => x.orgId)).toEqual(['dh']);
+    expect((await w.summaries.listRoute(campaign.id, 'D#dh')).map((x) => x.orgId)).toEqual(['dh', 'dh-school-2']); // dh-school-1 left; its old District keeps its own
   });
 });
