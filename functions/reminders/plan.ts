@@ -1,9 +1,9 @@
 import type { Campaign, RequiredDocument } from '../../schemas/campaigns.js';
-import { DIRECT_ROUTE_KEY, type Org, districtRouteKey } from '../../schemas/orgs.js';
+import { DIRECT_ROUTE_KEY, type Org, districtRouteKey, routeKeyOf } from '../../schemas/orgs.js';
 import type { OrgSummary } from '../../schemas/plans.js';
 import { type DigestPolicy, type ReminderPolicy, policyOf } from '../../schemas/reminders.js';
 import { BEIJING_OFFSET_MS, beijingDay, DAY_MS } from '../shared/clock.js';
-import { type OrgStatus, summarise } from '../plans/rules.js';
+import { inAudience, summarise } from '../plans/rules.js';
 import type { OrgRule, Owing, ReminderJob } from './jobs.js';
 
 /**
@@ -16,12 +16,21 @@ import type { OrgRule, Owing, ReminderJob } from './jobs.js';
  * "by 30 June 23:59:59.999" both fall on 30 June.
  */
 
+/** One org that still owes something, as the owing index gives it: the org's snapshot and what it owes. */
+export interface OwingOrg {
+  org: Org;
+  /** Document kinds it has no accepted version of (not empty). */
+  missing: string[];
+}
+
 export interface PlanInput {
   campaign: Campaign;
-  /** The org registry as it is now (a moved school is digested by its current District). */
-  orgs: Org[];
-  /** The campaign's status items (`docs[kind].last` set = the document has an accepted version). */
-  summaries: OrgSummary[];
+  /** The orgs that still owe something (the owing index: a moved school is digested by its current District). */
+  owing: OwingOrg[];
+  /** Who may receive a digest, as the registry says now: District offices, the Bureau, the Centre. */
+  directory: Org[];
+  /** How many orgs of the audience each route key has (the city digest's "of N"). */
+  expected: Record<string, number>;
   /** The sweep's instant (its scheduled time: a sweep that starts a moment early must still plan the day). */
   now: Date;
   /** A closed campaign reminds nobody. */
@@ -31,6 +40,26 @@ export interface PlanInput {
    * org's own reminders (before, on the day, overdue) follow it; digests follow the campaign's.
    */
   deadlineOf?: (org: Org) => string;
+}
+
+/**
+ * The planner's input from the whole registry and every status item (tests, and the city-scale check
+ * that the owing index gives the same plan): what a sweep reads from the owing index, the directory and
+ * the audience counts.
+ */
+export type RegistryPlanInput = Omit<PlanInput, 'owing' | 'directory' | 'expected'> & { orgs: Org[]; summaries: OrgSummary[] };
+export function fromRegistry(input: RegistryPlanInput): PlanInput {
+  const { orgs, summaries, ...rest } = input;
+  const { rows } = summarise(input.campaign, orgs, summaries.filter((x) => x.campaignId === input.campaign.id));
+  const byId = new Map(orgs.map((o) => [o.id, o]));
+  const expected: Record<string, number> = {};
+  for (const r of rows) expected[r.group] = (expected[r.group] ?? 0) + 1;
+  return {
+    ...rest,
+    owing: rows.filter((r) => !r.complete).map((r) => ({ org: byId.get(r.orgId) as Org, missing: r.documents.filter((d) => d.state === 'missing').map((d) => d.document) })),
+    directory: orgs.filter((o) => o.kind !== 'school'),
+    expected,
+  };
 }
 
 /** Days since 1970-01-01 on the Beijing calendar. */
@@ -84,32 +113,32 @@ export const digestKey = (campaignId: string, recipientId: string, day: string) 
  * the same keys (the ledger sends each once).
  */
 export function planReminders(input: PlanInput): ReminderJob[] {
-  const { campaign, orgs, now } = input;
+  const { campaign, now } = input;
   if (input.closed) return [];
   const policy = policyOf(campaign);
   if (minuteOfDay(now) < atMinute(policy.at)) return [];
   const day = beijingDay(now);
   const deadlineOf = input.deadlineOf ?? (() => campaign.deadline);
 
-  const byId = new Map(orgs.map((o) => [o.id, o]));
-  const { rows } = summarise(
-    campaign,
-    orgs,
-    input.summaries.filter((s) => s.campaignId === campaign.id),
-  );
-  const owingOf = (r: OrgStatus): Owing => {
-    const org = byId.get(r.orgId) as Org;
-    const missingKinds = new Set(r.documents.filter((d) => d.state === 'missing').map((d) => d.document));
+  const owingOf = ({ org, missing }: OwingOrg): Owing & { group: string } => {
+    const kinds = new Set(missing);
     const contact = org.contacts.find((c) => c.phone) ?? org.contacts[0];
     return {
+      group: routeKeyOf(org),
       org,
-      missing: campaign.documents.filter((d: RequiredDocument) => missingKinds.has(d.kind)),
+      missing: campaign.documents.filter((d: RequiredDocument) => kinds.has(d.kind)),
       ...(contact ? { contact: { name: contact.name, ...(contact.phone ? { phone: contact.phone } : {}) } } : {}),
       reachable: reachable(org),
     };
   };
-  // Rows come in route order (Districts by route key, the office first, Direct schools last).
-  const owing = rows.filter((r) => !r.complete).map((r) => ({ group: r.group, ...owingOf(r) }));
+  // In route order (Districts by route key, the office first, Direct schools last), like the status page.
+  const owing = input.owing
+    .filter((o) => o.missing.length && inAudience(campaign, o.org))
+    .map(owingOf)
+    .filter((o) => o.missing.length)
+    .sort(inRouteOrder);
+  const orgs = input.directory;
+  const byId = new Map([...orgs, ...owing.map((o) => o.org)].map((o) => [o.id, o]));
   const jobs: ReminderJob[] = [];
 
   // 1. Each org that owes something, on its rule's days (through its contacts' e-mail only).
@@ -148,8 +177,7 @@ export function planReminders(input: PlanInput): ReminderJob[] {
 
   // 3. The Bureau and the Centre: one digest a day each while anyone owes.
   if (owing.length && digestOn(policy, policy.cityDigest, left)) {
-    const expected = new Map<string, number>();
-    for (const r of rows) expected.set(r.group, (expected.get(r.group) ?? 0) + 1);
+    const expected = new Map(Object.entries(input.expected));
     const perDistrict = districts
       .filter((d) => expected.has(districtRouteKey(d.id)))
       .map((district) => ({

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { foldAccepted } from '../../functions/plans/rules.js';
-import { daysLeft, orgRuleOn, planReminders, type PlanInput } from '../../functions/reminders/plan.js';
+import { daysLeft, fromRegistry, orgRuleOn, planReminders as planOwing, type RegistryPlanInput as PlanInput } from '../../functions/reminders/plan.js';
+
+/** The planner on what a sweep would read of this registry and these status items (the owing index, the directory, the counts). */
+const planReminders = (input: PlanInput) => planOwing(fromRegistry(input));
 import type { ReminderJob } from '../../functions/reminders/jobs.js';
 import { campaignProblems } from '../../local/admin.js';
 import { Campaign, type CampaignInput, type RequiredDocument } from '../../schemas/campaigns.js';

@@ -10,7 +10,9 @@ import { parseOrgsCsv } from '../../functions/orgs/csv.js';
 import { foldAccepted } from '../../functions/plans/rules.js';
 import { routingOf } from '../../functions/plans/routing.js';
 import { cityDigestMail, districtDigestMail, reminderMail } from '../../functions/reminders/mails.js';
-import { planReminders } from '../../functions/reminders/plan.js';
+import { fromRegistry, planReminders as planOwing, type RegistryPlanInput } from '../../functions/reminders/plan.js';
+
+const planReminders = (input: RegistryPlanInput) => planOwing(fromRegistry(input));
 import { Campaign } from '../../schemas/campaigns.js';
 import type { Org } from '../../schemas/orgs.js';
 import type { OrgSummary, Upload } from '../../schemas/plans.js';
