@@ -21,7 +21,7 @@ import { CITY_ROUTE_KEY } from '../schemas/orgs.js';
 import { createWriteStream } from 'node:fs';
 import { ddbClient } from '../functions/shared/clients/dynamodb.js';
 import { sesClient, sesMailer } from '../functions/shared/clients/sesv2.js';
-import { anchoredClock, systemClock } from '../functions/shared/clock.js';
+import { clockOf } from '../functions/shared/clock.js';
 import { sendLedger } from '../functions/shared/mail.js';
 import { tokenSigner } from '../functions/shared/tokens.js';
 
@@ -39,7 +39,7 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
   const campaigns = campaignStore(ddb, env.TABLE_NAME);
   const summaries = summaryStore(ddb, env.TABLE_NAME);
   const tokens = tokenSigner(signingKey);
-  const clock = env.DOMAIN_CLOCK ? anchoredClock(env.DOMAIN_CLOCK) : systemClock;
+  const clock = clockOf(env);
   const linkUrl = (token: string) => `${env.SITE_ORIGIN}/l/${token}`;
 
   return {

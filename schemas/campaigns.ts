@@ -31,6 +31,8 @@ export const Campaign = z
     /** The org that receives the plans (the Centre). */
     receiverId: OrgId,
     contact: z.object({ name: text(1, 40), phone: text(5, 30) }),
+    /** Set when the campaign is closed (`npm run cli -- close-campaign`): from then on nobody is reminded. */
+    closedAt: z.optional(Instant),
     /** Reminder policy (schemas/reminders.ts); absent: the defaults (`policyOf`). */
     reminders: z.optional(ReminderPolicyInput),
   })

@@ -89,3 +89,14 @@ export function policyOf(campaign: Pick<Campaign, 'reminders'>): ReminderPolicy 
 function defined<T extends object>(o: T | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
+
+/**
+ * What a schedule delivers to its function (functions/schedules.ts): the job and the firing instant
+ * (EventBridge Scheduler's `<aws.scheduler.scheduled-time>`, e.g. "2019-06-23T01:00:00Z"). A retried or
+ * repeated delivery names the same instant, so it plans the same ledger keys.
+ */
+export const ScheduledEvent = z.object({
+  job: z.literal('plan-reminders'),
+  scheduledAt: z.iso.datetime({ offset: true }),
+});
+export type ScheduledEvent = z.infer<typeof ScheduledEvent>;

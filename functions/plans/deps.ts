@@ -2,12 +2,11 @@ import type { Env } from '../../schemas/env.js';
 import { campaignStore } from '../campaigns/store.js';
 import { orgReader, orgStore } from '../orgs/store.js';
 import { ddbClient } from '../shared/clients/dynamodb.js';
-import { anchoredClock, systemClock } from '../shared/clock.js';
+import { clockOf } from '../shared/clock.js';
 import { signingKeySource, tokenSigner } from '../shared/tokens.js';
 import type { PlansDeps, ValidateDeps } from './service.js';
 import { summaryReader, summaryStore, uploadReader, uploadStore } from './store.js';
 
-const clockOf = (env: Env) => (env.DOMAIN_CLOCK ? anchoredClock(env.DOMAIN_CLOCK) : systemClock);
 
 /** The stores that write (the validator), built once per container from the parsed environment. */
 export function storeDeps(env: Env, ddb = ddbClient()): Omit<ValidateDeps, 'objects' | 'receipt'> & { orgs: ReturnType<typeof orgStore> } {

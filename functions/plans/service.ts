@@ -279,6 +279,11 @@ export async function syncStatus(
   let rerouted = 0;
   for (const c of await deps.campaigns.list()) {
     if (only?.campaignIds && !only.campaignIds.includes(c.id)) continue;
+    if (!only?.orgIds) {
+      const counts: Record<string, number> = {};
+      for (const o of orgs) if (inAudience(c, o)) counts[routeKeyOf(o)] = (counts[routeKeyOf(o)] ?? 0) + 1;
+      await deps.summaries.setAudience(c.id, counts);
+    }
     const items = new Map((only?.orgIds ? await Promise.all(orgs.map((o) => deps.summaries.get(c.id, o.id))) : await deps.summaries.list(c.id)).filter((x) => !!x).map((x) => [x.orgId, x]));
     for (const org of orgs) {
       if (!inAudience(c, org) && !items.has(org.id)) continue;

@@ -14,6 +14,8 @@ export const uploadKey = (u: UploadRef) => ({
   sk: `UPLOAD#${u.orgId}#${u.document}#${u.uploadId}`,
 });
 export const summaryKey = (campaignId: string, orgId: string) => ({ pk: `CAMPAIGN#${campaignId}`, sk: `STATUS#${orgId}` });
+/** The audience's size per route key: pk CAMPAIGN#<campaign>, sk AUDIENCE (the city digest's "of N"). */
+export const audienceKey = (campaignId: string) => ({ pk: `CAMPAIGN#${campaignId}`, sk: 'AUDIENCE' });
 
 /** Abandoned pending attempts are deleted by TTL in the cloud (and ignored on read after 15 minutes). */
 const PENDING_TTL_SECONDS = 7 * 86400;
@@ -48,6 +50,9 @@ export interface SummaryStore {
    * (rev unchanged, or still absent). Returns false on a lost race: read again and retry.
    */
   put(next: OrgSummary, prevRev: number | undefined): Promise<boolean>;
+  /** How many orgs of the campaign's audience each route key has (written by the status sync). */
+  audience(campaignId: string): Promise<Record<string, number> | undefined>;
+  setAudience(campaignId: string, counts: Record<string, number>): Promise<void>;
   /** Status items of the orgs that still owe something (the sparse owing index, gsi2), in route order. */
   listOwing(campaignId: string): Promise<OrgSummary[]>;
   /**
@@ -169,6 +174,13 @@ export function summaryStore(ddb: Ddb, table: string): SummaryStore {
         if (isConditionFailed(e)) return false;
         throw e;
       }
+    },
+    async audience(campaignId) {
+      const item = await getItem(ddb, { TableName: table, Key: audienceKey(campaignId) });
+      return item ? (item.counts as Record<string, number>) : undefined;
+    },
+    async setAudience(campaignId, counts) {
+      await putItem(ddb, { TableName: table, Item: { ...audienceKey(campaignId), counts } });
     },
     async listOwing(campaignId) {
       const items = await queryAll(ddb, {

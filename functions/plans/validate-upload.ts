@@ -19,7 +19,7 @@ const receipt = env.MAIL_FROM
   ? receiptSender({
       orgs: stores.orgs,
       tokens: tokenSigner(signingKeySource(env)),
-      mailer: sesMailer(sesClient(), env.MAIL_FROM),
+      mailer: sesMailer(sesClient(), env.MAIL_FROM, env.MAIL_CONFIGURATION_SET),
       ledger: sendLedger(ddb, env.TABLE_NAME),
       clock: stores.clock,
       siteOrigin: env.SITE_ORIGIN,

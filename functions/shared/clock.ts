@@ -21,6 +21,27 @@ export function anchoredClock(anchor: string): Clock {
   return { now: () => new Date(Date.now() + offset), at: (real) => new Date(real.getTime() + offset) };
 }
 
+/**
+ * The domain clock of a deployment: the real one in the cloud (no DOMAIN_CLOCK), the anchored one locally.
+ * Locally the anchor is read again from `process.env.DOMAIN_CLOCK` at each reading, so that
+ * `npm run tick -- --at <ISO>` can move the running dev server's domain time forward (local/dev.ts
+ * follows the anchor file).
+ */
+export function clockOf(env: { DOMAIN_CLOCK?: string }): Clock {
+  if (!env.DOMAIN_CLOCK) return systemClock;
+  let anchor = '';
+  let clock: Clock = anchoredClock(env.DOMAIN_CLOCK);
+  const current = () => {
+    const a = process.env.DOMAIN_CLOCK ?? env.DOMAIN_CLOCK ?? '';
+    if (a !== anchor && a) {
+      clock = anchoredClock(a);
+      anchor = a;
+    }
+    return clock;
+  };
+  return { now: () => current().now(), at: (real) => current().at(real) };
+}
+
 /** Beijing time is UTC+8 all year (no DST): a Beijing day is exactly one UTC day shifted by 8 hours. */
 export const BEIJING_OFFSET_MS = 8 * 3600_000;
 export const DAY_MS = 86_400_000;

@@ -8,6 +8,8 @@ export interface Mail {
   subject: string;
   text: string;
   html: string;
+  /** SES message tags (names and values: ASCII letters, digits, _ and -), e.g. { org: 'dh-school-1' }. */
+  tags?: Record<string, string>;
 }
 
 /** A sender as MAIL_FROM gives it: an address, with or without a display name. */

@@ -141,6 +141,13 @@ export class FakeSummaryStore implements SummaryStore {
       .sort((a, b) => (a.orgId < b.orgId ? -1 : 1))
       .map(clone);
   }
+  readonly audiences = new Map<string, Record<string, number>>();
+  async audience(campaignId: string) {
+    return this.audiences.get(campaignId);
+  }
+  async setAudience(campaignId: string, counts: Record<string, number>) {
+    this.audiences.set(campaignId, { ...counts });
+  }
   /** Same order as the gsi2 Query: items that still owe, sort key <routeKey>#<org>. */
   async listOwing(campaignId: string) {
     return [...this.items.values()]

@@ -113,6 +113,8 @@ function portsOf(w: World, opts: { sched?: Scheduler; crash?: Map<string, number
       get: async (c, org) => (await step('sget'), m.get(c, org)),
       listRoute: (c, r) => m.listRoute(c, r),
       listOwing: (c) => m.listOwing(c),
+      audience: (c) => m.audience(c),
+      setAudience: (c, n) => m.setAudience(c, n),
       remind: (c, org, k, e) => m.remind(c, org, k, e),
       list: (c) => m.list(c),
       put: async (n, p) => (await step('sput'), m.put(n, p)),

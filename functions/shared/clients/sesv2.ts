@@ -10,7 +10,12 @@ export const sesClient = () => new SESv2Client({});
  * BadSenderError before any mail is claimed or sent, and a Chinese display name goes out as RFC 2047
  * encoded words, which AWS SES requires (it refuses a raw non-ASCII name).
  */
-export function sesMailer(ses: SESv2Client, from: string): Mailer {
+/**
+ * `configurationSet`: named on every send, so SES routes its bounce and complaint events (infra: the
+ * configuration set's EventBridge destination → ses-events). A mail's tags (e.g. org=<id>) travel with
+ * those events and say whose address it was.
+ */
+export function sesMailer(ses: SESv2Client, from: string, configurationSet?: string): Mailer {
   const fromHeader = encodeFrom(from);
   return {
     async send(m) {
@@ -18,6 +23,8 @@ export function sesMailer(ses: SESv2Client, from: string): Mailer {
         new SendEmailCommand({
           FromEmailAddress: fromHeader,
           Destination: { ToAddresses: m.to },
+          ...(configurationSet ? { ConfigurationSetName: configurationSet } : {}),
+          ...(m.tags && Object.keys(m.tags).length ? { EmailTags: Object.entries(m.tags).map(([Name, Value]) => ({ Name, Value })) } : {}),
           Content: {
             Simple: {
               Subject: { Data: m.subject, Charset: 'UTF-8' },

@@ -1,0 +1,109 @@
+import type { Campaign } from '../../schemas/campaigns.js';
+import { CITY_ROUTE_KEY, type Org } from '../../schemas/orgs.js';
+import { policyOf } from '../../schemas/reminders.js';
+import type { CampaignStore } from '../campaigns/store.js';
+import type { OrgReader } from '../orgs/store.js';
+import { routingOf } from '../plans/routing.js';
+import type { SummaryStore } from '../plans/store.js';
+import { BEIJING_OFFSET_MS, DAY_MS } from '../shared/clock.js';
+import type { LinkMailDeps } from '../shared/mail.js';
+import { roleOf } from '../shared/tokens.js';
+import type { ReminderJob } from './jobs.js';
+import { cityDigestMail, districtDigestMail, reminderMail } from './mails.js';
+import { type About, enqueue, mailPayload, type OutboxLedger, type OutboxPayload, type OutboxQueue } from './outbox.js';
+import { daysLeft, digestOn, orgRuleOn, planReminders } from './plan.js';
+
+/**
+ * The reminder sweep (scheduled hourly, functions/schedules.ts): for each open campaign, in the hour its
+ * policy names, it reads what is due — the owing index, the few orgs that receive digests, the audience
+ * counts — plans the day's reminders and digests, renders them, claims each in the send ledger and puts
+ * it on the outbox. Nothing is read for a campaign on a day when its policy sends nothing.
+ */
+export interface SweepDeps extends Pick<LinkMailDeps, 'tokens' | 'siteOrigin' | 'linkTtlDays'> {
+  campaigns: Pick<CampaignStore, 'list'>;
+  orgs: Pick<OrgReader, 'get' | 'list'>;
+  summaries: Pick<SummaryStore, 'listOwing' | 'audience'>;
+  ledger: OutboxLedger;
+  queue: OutboxQueue;
+  /** Domain time (the ledger's claim times). */
+  now: () => Date;
+}
+
+export interface SweepReport {
+  at: string;
+  campaigns: { id: string; skipped?: string; owing?: number; planned?: number; queued?: number; already?: number }[];
+}
+
+/** The Beijing hour in which a policy's "HH:mm" is first reached by an hourly sweep (09:00 → 9, 09:30 → 10). */
+export const sweepHourOf = (at: string) => Math.ceil((Number(at.slice(0, 2)) * 60 + Number(at.slice(3, 5))) / 60) % 24;
+const beijingHour = (t: Date) => Math.floor((((t.getTime() + BEIJING_OFFSET_MS) % DAY_MS) + DAY_MS) % DAY_MS / 3_600_000);
+
+/** Whether the policy sends anything on `scheduledAt`'s day (before reading a single status item). */
+export function anythingDue(c: Campaign, scheduledAt: Date): boolean {
+  const policy = policyOf(c);
+  const left = daysLeft(c.deadline, scheduledAt);
+  return !!orgRuleOn(policy, left, scheduledAt.getTime() > Date.parse(c.deadline)) || digestOn(policy, policy.districtDigest, left) || digestOn(policy, policy.cityDigest, left);
+}
+
+export async function sweepReminders(deps: SweepDeps, scheduledAt: Date): Promise<SweepReport> {
+  const report: SweepReport = { at: scheduledAt.toISOString(), campaigns: [] };
+  for (const campaign of await deps.campaigns.list()) {
+    if (campaign.closedAt && Date.parse(campaign.closedAt) <= scheduledAt.getTime()) {
+      report.campaigns.push({ id: campaign.id, skipped: 'closed' });
+      continue;
+    }
+    if (beijingHour(scheduledAt) !== sweepHourOf(policyOf(campaign).at)) {
+      report.campaigns.push({ id: campaign.id, skipped: 'not its hour' });
+      continue;
+    }
+    if (!anythingDue(campaign, scheduledAt)) {
+      report.campaigns.push({ id: campaign.id, skipped: 'nothing due today' });
+      continue;
+    }
+    report.campaigns.push({ id: campaign.id, ...(await sweepCampaign(deps, campaign, scheduledAt)) });
+  }
+  return report;
+}
+
+async function sweepCampaign(deps: SweepDeps, campaign: Campaign, now: Date) {
+  const [owing, city, expected] = await Promise.all([deps.summaries.listOwing(campaign.id), deps.orgs.list(CITY_ROUTE_KEY), deps.summaries.audience(campaign.id)]);
+  // The District offices that may get a digest or route a school's plans: those of the owing schools.
+  const districtIds = [...new Set(owing.flatMap((s) => (s.org?.kind === 'district' ? [] : s.org?.districtId ? [s.org.districtId] : [])))];
+  const known = new Map(owing.flatMap((s) => (s.org ? [[s.org.id, s.org] as const] : [])));
+  const districts = await Promise.all(districtIds.map((id) => known.get(id) ?? deps.orgs.get(id)));
+  const directory = [...city, ...districts.filter((d): d is Org => !!d && d.kind === 'district')];
+  const jobs = planReminders({
+    campaign,
+    owing: owing.flatMap((s) => (s.org && s.missing?.length ? [{ org: s.org, missing: s.missing }] : [])),
+    directory,
+    expected: expected ?? {},
+    now,
+  });
+  const byId = new Map([...directory, ...known.values()].map((o) => [o.id, o]));
+  const messages = await Promise.all(jobs.map((job) => render(deps, job, byId)));
+  const r = await enqueue({ ledger: deps.ledger, queue: deps.queue, now: deps.now }, messages.flat());
+  return { owing: owing.length, planned: jobs.length, queued: r.queued.length, already: r.already.length };
+}
+
+/** Who a mail to an org goes to: its contacts' addresses that have not bounced. */
+export const addressesOf = (org: Org) => [...new Set(org.contacts.filter((c) => !c.invalid).map((c) => c.email.toLowerCase()))];
+
+/** A job's mail (and, later, its group-robot messages), each with its ledger key and what it is about. */
+async function render(deps: SweepDeps, job: ReminderJob, byId: Map<string, Org>): Promise<{ key: string; about: About; payload: OutboxPayload }[]> {
+  const link = async (org: Org) =>
+    `${deps.siteOrigin}/l/${await deps.tokens.link({ orgId: org.id, campaignId: job.campaign.id, role: roleOf(org.kind), version: org.tokenVersion }, deps.linkTtlDays)}`;
+  const dayOf = (key: string) => key.slice(key.lastIndexOf('#') + 1);
+  if (job.kind === 'org') {
+    const to = addressesOf(job.org);
+    const district = job.org.districtId ? byId.get(job.org.districtId) : undefined;
+    const mail = reminderMail(job, { routing: routingOf(job.org, job.campaign, byId.get(job.campaign.receiverId), district), link: await link(job.org), to });
+    const rule = job.key.split('#')[3] ?? job.rule;
+    return [{ key: job.key, about: { kind: 'reminder', campaignId: job.campaign.id, orgId: job.org.id, rule, day: dayOf(job.key) }, payload: mailPayload(mail) }];
+  }
+  if (job.kind === 'district-digest') {
+    const mail = districtDigestMail(job, { link: await link(job.district), to: addressesOf(job.district) });
+    return [{ key: job.key, about: { kind: 'district-digest', campaignId: job.campaign.id, orgId: job.district.id, day: dayOf(job.key) }, payload: mailPayload(mail) }];
+  }
+  const mail = cityDigestMail(job, { link: await link(job.recipient), to: addressesOf(job.recipient) });
+  return [{ key: job.key, about: { kind: 'city-digest', campaignId: job.campaign.id, orgId: job.recipient.id, day: dayOf(job.key) }, payload: mailPayload(mail) }];
+}
