@@ -1,7 +1,7 @@
 import type { Campaign } from '../schemas/campaigns.js';
 import type { Org } from '../schemas/orgs.js';
 import { FILE_TYPES, MAX_UPLOAD_BYTES, type StatusFilter } from '../schemas/plans.js';
-import { type DocStatus, filterRows, grandTotal, type GroupTotal, type OrgStatus } from '../functions/plans/rules.js';
+import { type DocStatus, filterRows, grandTotal, type GroupTotal, type OrgStatus, remindedText } from '../functions/plans/rules.js';
 import { formatBeijing, formatBeijingShort } from '../functions/shared/clock.js';
 import { esc, layout } from './html.js';
 
@@ -163,8 +163,14 @@ ${shown
   .map(
     (r) =>
       `<tr data-org="${esc(r.orgId)}"><td>${esc(names.get(r.group) ?? r.group)}</td><td>${esc(r.name)}${r.kind === 'district' ? '（县区本级）' : ''}${
-        r.emails.length ? '' : ' <span class="badge missing" data-no-email>无联系邮箱</span>'
-      }${r.contactPhone ? `<br><span class="muted">${esc(r.contactName ?? '')} ${tel(r.contactPhone)}</span>` : ''}</td>${r.documents
+        !r.emails.length
+          ? ' <span class="badge missing" data-no-email>无联系邮箱</span>'
+          : r.bounced.length === r.emails.length
+            ? ' <span class="badge missing" data-unreachable title="邮件被退回，请电话联系并更新联系邮箱">邮箱无效（退信）</span>'
+            : ''
+      }${r.contactPhone ? `<br><span class="muted">${esc(r.contactName ?? '')} ${tel(r.contactPhone)}</span>` : ''}${
+        r.remindedDays.length ? `<br><span class="muted" data-reminded>${esc(remindedText(r.remindedDays))}</span>` : ''
+      }</td>${r.documents
         .map((d) => `<td data-doc="${esc(d.document)}" data-state="${d.state}">${cell(r, d)}</td>`)
         .join('')}</tr>`,
   )

@@ -201,9 +201,24 @@ export interface OrgStatus {
   contactName?: string;
   contactPhone?: string;
   emails: string[];
+  /** Contact addresses that bounced or complained (no longer mailed). */
+  bounced: string[];
+  /** The Beijing days ("2019-06-23") on which the org was reminded (mail or group robot), oldest first. */
+  remindedDays: string[];
   documents: DocStatus[];
   complete: boolean;
 }
+
+/** "已提醒 3 次：6月16日、6月23日、6月27日" (one per day, whatever the channels), or "" when never reminded. */
+export function remindedText(days: string[]): string {
+  if (!days.length) return '';
+  const d = (day: string) => `${Number(day.slice(5, 7))}月${Number(day.slice(8, 10))}日`;
+  return `已提醒 ${days.length} 次：${days.map(d).join('、')}`;
+}
+
+/** The distinct Beijing days of an org's reminder ledger. */
+const remindedDaysOf = (s: OrgSummary | undefined) =>
+  [...new Set(Object.values(s?.reminded ?? {}).map((e) => beijingDay(e.at)))].sort().map((d) => `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}`);
 
 export interface GroupTotal {
   group: string;
@@ -313,6 +328,8 @@ export function summarise(campaign: Campaign, orgs: Org[], summaries: OrgSummary
         contactName: contact?.name,
         contactPhone: contact?.phone,
         emails: org.contacts.map((c) => c.email),
+        bounced: org.contacts.filter((c) => c.invalid).map((c) => c.email),
+        remindedDays: remindedDaysOf(s),
         documents,
         complete: documents.every((d) => d.state === 'uploaded'),
       };
@@ -381,7 +398,7 @@ const byGroup = (a: string, b: string) => Number(a === DIRECT_ROUTE_KEY) - Numbe
 /** Excel-friendly CSV: UTF-8 with BOM, CRLF, times as "2019-06-30 23:59", a totals row last. */
 export function statusCsv(campaign: Campaign, rows: OrgStatus[], totals: GroupTotal[]) {
   const names = new Map(totals.map((t) => [t.group, t.name]));
-  const head = ['所属县区/类别', '直属类别', '机构编号', '机构名称', '类型', '联系人', '联系电话', '联系邮箱'];
+  const head = ['所属县区/类别', '直属类别', '机构编号', '机构名称', '类型', '联系人', '联系电话', '联系邮箱', '提醒记录'];
   for (const d of campaign.documents)
     head.push(`${d.title}-状态`, `${d.title}-版本数`, `${d.title}-首次提交(北京时间)`, `${d.title}-是否逾期`, `${d.title}-最后上传(北京时间)`, `${d.title}-最新文件名`, `${d.title}-说明`);
   const kindName = { bureau: '市教育局', centre: '中心', district: '县区', school: '学校' } as const;
@@ -395,7 +412,8 @@ export function statusCsv(campaign: Campaign, rows: OrgStatus[], totals: GroupTo
       kindName[r.kind],
       r.contactName ?? '',
       r.contactPhone ?? '',
-      r.emails.length ? r.emails.join('; ') : '无联系邮箱',
+      r.emails.length ? r.emails.map((e) => (r.bounced.includes(e) ? `${e}（退信）` : e)).join('; ') : '无联系邮箱',
+      remindedText(r.remindedDays),
     ];
     for (const d of r.documents)
       cells.push(
@@ -410,7 +428,7 @@ export function statusCsv(campaign: Campaign, rows: OrgStatus[], totals: GroupTo
     lines.push(cells.map(csvCell).join(','));
   }
   const sum = grandTotal(campaign, totals);
-  const foot: (string | number)[] = ['合计', '', '', `${sum.orgs} 个单位，报齐 ${sum.complete} 个`, '', '', '', sum.noEmail ? `无联系邮箱 ${sum.noEmail} 个` : ''];
+  const foot: (string | number)[] = ['合计', '', '', `${sum.orgs} 个单位，报齐 ${sum.complete} 个`, '', '', '', sum.noEmail ? `无联系邮箱 ${sum.noEmail} 个` : '', ''];
   for (const d of campaign.documents) {
     const late = rows.filter((r) => r.documents.some((x) => x.document === d.kind && x.late)).length;
     foot.push(`已上传 ${sum.byDocument[d.kind] ?? 0}`, '', '', `逾期 ${late}`, '', '', '');

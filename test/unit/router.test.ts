@@ -26,6 +26,8 @@ const ENV: Record<string, string | undefined> = {
   AWS_ENDPOINT_URL_DYNAMODB: undefined,
   SIGNING_SECRET_ARN: undefined,
   DOMAIN_CLOCK: undefined,
+  MAIL_FROM: 'noreply@psy.example.org',
+  OUTBOX_QUEUE_URL: 'http://127.0.0.1:9/000000000000/outbox',
 };
 const saved: Record<string, string | undefined> = {};
 const ddb = mockClient(DynamoDBClient);
