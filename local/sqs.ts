@@ -22,6 +22,8 @@
  * - State: one JSON file, rewritten (temp file + rename) on every change and read at start; messages that were
  *   in flight at a restart are visible again (their visibility deadline has passed, as far as anyone knows).
  *
+ * pollQueue (at the end) is Lambda's SQS event source mapping, in process, for the mailer.
+ *
  * Not emulated: FIFO queues; queue management (Create/Delete/List/SetQueueAttributes, tags); attribute list
  * values and system attributes on send (AWSTraceHeader); retention (messages never expire); policies,
  * permissions and signatures (any credentials pass); KMS; message move tasks; the query (XML) protocol;
@@ -151,16 +153,21 @@ function int(v: number | undefined, dflt: number, name: string, min: number, max
 }
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
-const bytesOf = (a: WireAttribute) => (a.DataType.startsWith('Binary') ? Buffer.from(a.BinaryValue ?? '', 'base64') : Buffer.from(a.StringValue ?? ''));
+const isBinary = (a: WireAttribute) => (a.DataType ?? '').startsWith('Binary');
+const bytesOf = (a: WireAttribute) => (isBinary(a) ? Buffer.from(a.BinaryValue ?? '', 'base64') : Buffer.from(a.StringValue ?? ''));
 /** AWS's MD5 of message attributes: by name, each of name, type, value length-prefixed; 1 = string, 2 = binary. */
 function md5OfAttributes(attrs: Record<string, WireAttribute>): string {
   const h = createHash('md5');
-  const put = (b: Buffer) => h.update(Buffer.concat([Buffer.from([b.length >>> 24, (b.length >>> 16) & 255, (b.length >>> 8) & 255, b.length & 255]), b]));
+  const put = (b: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(b.length);
+    h.update(length).update(b);
+  };
   for (const name of Object.keys(attrs).sort()) {
     const a = attrs[name] as WireAttribute;
     put(Buffer.from(name));
     put(Buffer.from(a.DataType));
-    h.update(Buffer.from([a.DataType.startsWith('Binary') ? 2 : 1]));
+    h.update(Buffer.from([isBinary(a) ? 2 : 1]));
     put(bytesOf(a));
   }
   return h.digest('hex');
@@ -193,9 +200,19 @@ function entries<E extends { Id: string | undefined }>(list: E[] | undefined, ki
   }
   return list as (E & { Id: string })[];
 }
-function failure(Id: string, e: unknown): BatchResultErrorEntry {
-  if (!(e instanceof SqsError)) throw e;
-  return { Id, SenderFault: true, Code: e.code, Message: e.message };
+/** A batch answered entry by entry: what an entry fails with goes to Failed, as AWS reports it. */
+function perEntry<E extends { Id: string }, R extends object>(list: E[], fn: (e: E) => R) {
+  const Successful: (R & { Id: string })[] = [];
+  const Failed: BatchResultErrorEntry[] = [];
+  for (const e of list) {
+    try {
+      Successful.push({ Id: e.Id, ...fn(e) });
+    } catch (err) {
+      if (!(err instanceof SqsError)) throw err;
+      Failed.push({ Id: e.Id, SenderFault: true, Code: err.code, Message: err.message });
+    }
+  }
+  return { Successful, Failed };
 }
 
 export async function startSqs(opts: SqsOptions): Promise<SqsEmulator> {
@@ -254,8 +271,8 @@ export async function startSqs(opts: SqsOptions): Promise<SqsEmulator> {
   }
 
   function prepare(body: string | undefined, delaySeconds: number | undefined, attrs: Record<string, WireAttribute> = {}): Msg {
-    need(body, 'MessageBody');
-    const bad = BAD_CHAR.exec(body as string);
+    const text = need(body, 'MessageBody');
+    const bad = BAD_CHAR.exec(text);
     if (bad)
       throw modelled(
         'InvalidMessageContents',
@@ -263,10 +280,10 @@ export async function startSqs(opts: SqsOptions): Promise<SqsEmulator> {
         'InvalidMessageContents',
       );
     checkAttributes(attrs);
-    if (Buffer.byteLength(body as string) + attrBytes(attrs) > MAX_BYTES) throw invalid(`One or more parameters are invalid. Reason: Message must be shorter than ${MAX_BYTES} bytes.`);
+    if (Buffer.byteLength(text) + attrBytes(attrs) > MAX_BYTES) throw invalid(`One or more parameters are invalid. Reason: Message must be shorter than ${MAX_BYTES} bytes.`);
     const now = Date.now();
     const delay = int(delaySeconds, 0, 'DelaySeconds', 0, 900);
-    return { id: randomUUID(), body: body as string, ...(Object.keys(attrs).length ? { attrs } : {}), sentAt: now, visibleAt: now + delay * 1000, receiveCount: 0 };
+    return { id: randomUUID(), body: text, ...(Object.keys(attrs).length ? { attrs } : {}), sentAt: now, visibleAt: now + delay * 1000, receiveCount: 0 };
   }
   const sent = (m: Msg) => ({ MessageId: m.id, MD5OfMessageBody: md5(m.body), ...(m.attrs ? { MD5OfMessageAttributes: md5OfAttributes(m.attrs) } : {}) });
   function enqueue(q: Queue, msgs: Msg[]) {
@@ -282,11 +299,11 @@ export async function startSqs(opts: SqsOptions): Promise<SqsEmulator> {
   function take(q: Queue, max: number, visibilityTimeout: number): Msg[] {
     const now = Date.now();
     const out: Msg[] = [];
-    let changed = false;
+    let dirty = false;
     for (const m of [...q.msgs]) {
       if (out.length === max) break;
       if (m.visibleAt > now) continue;
-      changed = true;
+      dirty = true;
       const dlq = q.dlq && queues.get(q.dlq.name);
       if (q.dlq && dlq && m.receiveCount >= q.dlq.maxReceiveCount) {
         q.msgs.splice(q.msgs.indexOf(m), 1);
@@ -302,7 +319,10 @@ export async function startSqs(opts: SqsOptions): Promise<SqsEmulator> {
       m.visibleAt = now + visibilityTimeout * 1000;
       out.push(m);
     }
-    if (changed) save();
+    if (dirty) {
+      save();
+      notify(q); // other waiters re-arm their timers for the new visibility deadlines
+    }
     return out;
   }
   function render(m: Msg, system: string[], user: string[]): WireMessage {
@@ -327,7 +347,7 @@ export async function startSqs(opts: SqsOptions): Promise<SqsEmulator> {
       ...(Object.keys(picked).length ? { MD5OfMessageAttributes: md5OfAttributes(picked), MessageAttributes: picked } : {}),
     };
   }
-  /** Until a message may be receivable: woken by sends and visibility changes, or by a timer at the next visibility deadline. */
+  /** Waits until a message may be receivable: woken by sends and visibility changes, or by a timer at the next visibility deadline. */
   function changed(q: Queue, deadline = Infinity, signal?: AbortSignal): Promise<void> {
     if (stopped || signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
@@ -389,19 +409,13 @@ export async function startSqs(opts: SqsOptions): Promise<SqsEmulator> {
       const total = list.reduce((n, e) => n + Buffer.byteLength(e.MessageBody ?? '') + attrBytes(wire(e.MessageAttributes)), 0);
       if (total > MAX_BYTES) throw modelled('BatchRequestTooLong', `Batch requested message too long. Maximum total is ${MAX_BYTES} bytes.`);
       const msgs: Msg[] = [];
-      const Successful: object[] = [];
-      const Failed: BatchResultErrorEntry[] = [];
-      for (const e of list) {
-        try {
-          const m = prepare(e.MessageBody, e.DelaySeconds, wire(e.MessageAttributes));
-          msgs.push(m);
-          Successful.push({ Id: e.Id, ...sent(m) });
-        } catch (err) {
-          Failed.push(failure(e.Id, err));
-        }
-      }
+      const out = perEntry(list, (e) => {
+        const m = prepare(e.MessageBody, e.DelaySeconds, wire(e.MessageAttributes));
+        msgs.push(m);
+        return sent(m);
+      });
       enqueue(q, msgs);
-      return { Successful, Failed };
+      return out;
     },
     async ReceiveMessage(i: ReceiveMessageRequest, signal: AbortSignal) {
       const q = queueOf(i.QueueUrl);
@@ -423,17 +437,7 @@ export async function startSqs(opts: SqsOptions): Promise<SqsEmulator> {
     },
     DeleteMessageBatch(i: DeleteMessageBatchRequest) {
       const q = queueOf(i.QueueUrl);
-      const Successful: { Id: string }[] = [];
-      const Failed: BatchResultErrorEntry[] = [];
-      for (const e of entries(i.Entries, 'DeleteMessageBatchRequestEntry')) {
-        try {
-          remove(q, e.ReceiptHandle);
-          Successful.push({ Id: e.Id });
-        } catch (err) {
-          Failed.push(failure(e.Id, err));
-        }
-      }
-      return { Successful, Failed };
+      return perEntry(entries(i.Entries, 'DeleteMessageBatchRequestEntry'), (e) => (remove(q, e.ReceiptHandle), {}));
     },
     ChangeMessageVisibility(i: ChangeMessageVisibilityRequest) {
       changeVisibility(queueOf(i.QueueUrl), i.ReceiptHandle, i.VisibilityTimeout);
@@ -441,17 +445,7 @@ export async function startSqs(opts: SqsOptions): Promise<SqsEmulator> {
     },
     ChangeMessageVisibilityBatch(i: ChangeMessageVisibilityBatchRequest) {
       const q = queueOf(i.QueueUrl);
-      const Successful: { Id: string }[] = [];
-      const Failed: BatchResultErrorEntry[] = [];
-      for (const e of entries(i.Entries, 'ChangeMessageVisibilityBatchRequestEntry')) {
-        try {
-          changeVisibility(q, e.ReceiptHandle, e.VisibilityTimeout);
-          Successful.push({ Id: e.Id });
-        } catch (err) {
-          Failed.push(failure(e.Id, err));
-        }
-      }
-      return { Successful, Failed };
+      return perEntry(entries(i.Entries, 'ChangeMessageVisibilityBatchRequestEntry'), (e) => (changeVisibility(q, e.ReceiptHandle, e.VisibilityTimeout), {}));
     },
     GetQueueAttributes(i: GetQueueAttributesRequest) {
       const q = queueOf(i.QueueUrl);
@@ -502,13 +496,15 @@ export async function startSqs(opts: SqsOptions): Promise<SqsEmulator> {
       if (req.method !== 'POST' || !name) throw new SqsError(`Unknown operation ${target}`, '', 'com.amazon.coral.service#UnknownOperationException');
       const op = Object.hasOwn(ops, name) ? ops[name] : undefined;
       if (!op) throw modelled('UnsupportedOperation', `${name} is not emulated (local/sqs.ts).`);
-      let input: never;
+      let input: unknown;
       try {
-        input = JSON.parse(text || '{}') as never;
+        input = JSON.parse(text || '{}');
       } catch {
-        throw new SqsError('Malformed JSON body (this emulator speaks the AWS JSON 1.0 protocol only).', '', 'com.amazon.coral.service#SerializationException');
+        /* below */
       }
-      reply(200, await op(input, gone.signal));
+      if (typeof input !== 'object' || input === null || Array.isArray(input))
+        throw new SqsError('The body must be a JSON object (this emulator speaks the AWS JSON 1.0 protocol only).', '', 'com.amazon.coral.service#SerializationException');
+      reply(200, await op(input as never, gone.signal));
     } catch (e) {
       if (!(e instanceof SqsError)) {
         console.error('[sqs]', e);
@@ -535,7 +531,8 @@ export async function startSqs(opts: SqsOptions): Promise<SqsEmulator> {
     counts: (name) => counts(byName(name)),
     receive(name, max, visibilityTimeoutSeconds) {
       const q = byName(name);
-      return take(q, max, visibilityTimeoutSeconds ?? q.visibilityTimeout).map((m) => render(m, ['All'], ['All']));
+      const timeout = int(visibilityTimeoutSeconds, q.visibilityTimeout, 'VisibilityTimeout', 0, 43_200);
+      return take(q, int(max, 1, 'MaxNumberOfMessages', 1, 10), timeout).map((m) => render(m, ['All'], ['All']));
     },
     deleteMessage: (name, receiptHandle) => remove(byName(name), receiptHandle),
     changed: (name, signal) => changed(byName(name), Infinity, signal),
@@ -586,6 +583,8 @@ export interface Poller {
  * every record not named in batchItemFailures. Records named there — and every record when the invocation throws
  * or names an itemIdentifier that is not in the batch — are left to reappear after their visibility timeout
  * (and, past maxReceiveCount, to move to the DLQ). At most maxConcurrency invocations run at once.
+ * It calls the emulator in process, not over HTTP: a receive and the invocation it starts are one synchronous
+ * step, so idle() can never look between them and see neither.
  */
 export function pollQueue(opts: PollOptions): Poller {
   const { sqs, batchSize, maxConcurrency, invoke } = opts;

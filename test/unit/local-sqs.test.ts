@@ -384,11 +384,14 @@ describe('the SQS API over HTTP, with the real SQSClient', () => {
     }
   });
 
-  it('answers operations it does not emulate with UnsupportedOperation', async () => {
+  it('answers operations it does not emulate with UnsupportedOperation, and a body that is not a JSON object with SerializationException', async () => {
     const res = await fetch(sqs.url, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.CreateQueue' }, body: '{"QueueName":"x"}' });
     expect(res.status).toBe(400);
     expect(res.headers.get('x-amzn-query-error')).toBe('AWS.SimpleQueueService.UnsupportedOperation;Sender');
     expect(await res.json()).toMatchObject({ __type: 'com.amazonaws.sqs#UnsupportedOperation' });
+    const notJson = await fetch(sqs.url, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.ReceiveMessage' }, body: '[]' });
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toMatchObject({ __type: 'com.amazon.coral.service#SerializationException' });
   });
 });
 
