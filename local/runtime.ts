@@ -15,7 +15,14 @@ import S3rver from 's3rver';
 import { TABLE_DESIGN } from '../schemas/table.js';
 import { s3Triggers } from '../functions/routes.js';
 import { decodeS3Key } from '../schemas/s3-events.js';
+import { clockOf } from '../functions/shared/clock.js';
+import { schedules } from '../functions/schedules.js';
 import { startRouter } from './router.js';
+import { lastFiring, scheduledEvent, startScheduler } from './scheduler.js';
+import { pollQueue, type QueueCounts, startSqs } from './sqs.js';
+
+/** The outbox queue locally: a failed mail is retried after 30 s, and dead-lettered after 5 receives (as in the cloud). */
+export const LOCAL_OUTBOX = { name: 'outbox', visibilityTimeoutSeconds: 30, dlq: { name: 'outbox-dlq', maxReceiveCount: 5 } } as const;
 
 export const ROOT = resolve(import.meta.dirname, '..');
 
@@ -27,6 +34,8 @@ export interface RuntimeOptions {
   /** Domain "now" at first start (DEV_NOW); the domain clock runs forward in real time from there. */
   domainNow?: string;
   quiet?: boolean;
+  /** Fire the schedules on the domain clock (default true; tests tick explicitly). */
+  scheduler?: boolean;
 }
 
 export interface Runtime {
@@ -37,6 +46,14 @@ export interface Runtime {
   fresh: boolean;
   /** Resolves when every S3 event delivered so far has been handled. */
   settled(): Promise<void>;
+  /**
+   * Runs every schedule's job due at `at` (its latest firing at or before it) and waits until the outbox
+   * has nothing left to send now; returns each job's report and the outbox's counts (messages waiting
+   * out a retry are counted as inFlight, not waited for).
+   */
+  tick(at: Date): Promise<{ reports: unknown[]; outbox: QueueCounts }>;
+  /** Resolves when the outbox has sent everything, retries included. */
+  outboxIdle(): Promise<QueueCounts>;
   stop(): Promise<void>;
 }
 
@@ -96,6 +113,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   });
   const s3Addr = (await s3.run()) as AddressInfo;
 
+  // SQS (in-process, state on disk): the outbox and its dead-letter queue.
+  const sqs = await startSqs({ file: resolve(dir, 'sqs.json'), queues: [LOCAL_OUTBOX] });
+
   const clockAnchor = persisted(resolve(dir, 'clock'), () => `${new Date(opts.domainNow ?? '2019-06-05T09:00:00+08:00').toISOString()}|${new Date().toISOString()}`);
   const env: Record<string, string> = {
     AWS_REGION: 'us-east-1',
@@ -104,6 +124,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${ddbPort}`,
     AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${s3Addr.port}`,
     AWS_ENDPOINT_URL_SESV2: `http://127.0.0.1:${sesPort}`,
+    AWS_ENDPOINT_URL_SQS: sqs.url,
+    OUTBOX_QUEUE_URL: sqs.queueUrl(LOCAL_OUTBOX.name),
+    MAIL_CONFIGURATION_SET: 'psy-local',
+    // The local SES has no rate; the cloud's is set per deployment (README).
+    MAIL_RATE_PER_SECOND: '100',
     TABLE_NAME: 'psy-local',
     BUCKET_NAME: bucket,
     SITE_ORIGIN: siteOrigin,
@@ -133,7 +158,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       inflight.add(p);
     }
   });
-  log(`emulators: dynamodb :${ddbPort}  s3 :${s3Addr.port}  ses :${sesPort}  state ${dir}`);
+  // The outbox's event source mapping (as the CDK stack configures it) and the schedules on the domain clock.
+  const outbox = pollQueue({ sqs, queueUrl: env.OUTBOX_QUEUE_URL as string, batchSize: 10, maxConcurrency: 2, invoke: (e) => router.invoke('mailer', e) as Promise<void> });
+  const clock = clockOf(env);
+  const runSchedule = (spec: (typeof schedules)[number], at: Date) => router.invoke(spec.fn, scheduledEvent(spec, at));
+  const scheduler = opts.scheduler === false ? undefined : startScheduler({ now: () => clock.now(), invoke: runSchedule });
+  log(`emulators: dynamodb :${ddbPort}  s3 :${s3Addr.port}  ses :${sesPort}  sqs :${new URL(sqs.url).port}  state ${dir}`);
 
   return {
     url: siteOrigin,
@@ -143,8 +173,20 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     async settled() {
       while (inflight.size) await Promise.allSettled([...inflight]);
     },
+    async tick(at) {
+      const reports: unknown[] = [];
+      for (const spec of schedules) {
+        const f = lastFiring(spec, at);
+        if (f) reports.push(await runSchedule(spec, f));
+      }
+      return { reports, outbox: await outbox.idle({ waitInvisible: false }) };
+    },
+    outboxIdle: () => outbox.idle(),
     async stop() {
+      scheduler?.stop();
       await Promise.allSettled([...inflight]);
+      await outbox.stop();
+      await sqs.stop();
       await new Promise((ok) => router.server.close(ok));
       router.server.closeAllConnections?.();
       await s3.close();
