@@ -157,6 +157,8 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
      * Registers the org's WeCom or DingTalk group robot, replacing one of the same kind. The URL is
      * checked, stored only sealed (a key derived from the signing key) and never handed back: the
      * result carries its hint. `allowLoopback`: the local runtime, whose fake robot is on 127.0.0.1.
+     * The org's status items are restated, as after an import: the sweep addresses an org from the
+     * snapshot they hold, so a robot registered or removed counts from the next sweep on.
      * (Read, then written whole: two operators changing one org's robots at the same instant, the
      * last wins — an operator action, not worth a conditional write.)
      */
@@ -169,6 +171,7 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
       const entry = { kind: hook.kind, sealed: sealWebhook(hook, await signingKey()), hint: hintOf(hook), addedAt: new Date().toISOString() };
       const others = (org.robots ?? []).filter((x) => x.kind !== hook.kind);
       await orgs.setRobots(orgId, [...others, entry].sort((a, b) => a.kind.localeCompare(b.kind)));
+      await syncStatus({ orgs, campaigns, summaries }, { orgIds: [orgId] });
       return { org, hint: entry.hint, replaced: others.length < (org.robots ?? []).length };
     },
     /** Removes the org's robot of that kind; `removed` is its hint, undefined when there was none. */
@@ -176,7 +179,10 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
       const org = await orgs.get(orgId);
       if (!org) throw new AdminError(`机构不存在：${orgId}`);
       const removed = org.robots?.find((x) => x.kind === kind);
-      if (removed) await orgs.setRobots(orgId, (org.robots ?? []).filter((x) => x.kind !== kind));
+      if (removed) {
+        await orgs.setRobots(orgId, (org.robots ?? []).filter((x) => x.kind !== kind));
+        await syncStatus({ orgs, campaigns, summaries }, { orgIds: [orgId] });
+      }
       return { org, label: ROBOT_LABEL[kind], removed: removed?.hint };
     },
     /** The org's registered robots, as hints. */

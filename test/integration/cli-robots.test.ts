@@ -12,6 +12,7 @@ import { main } from '../../local/cli.js';
 import { openWebhook, postRobot, robotMessage } from '../../functions/reminders/robots.js';
 import type { ReminderJob } from '../../functions/reminders/jobs.js';
 import { Campaign } from '../../schemas/campaigns.js';
+import { summaryStore } from '../../functions/plans/store.js';
 import { type FakeRobot, startFakeRobot } from '../fixtures/fake-robot.js';
 import { HAN, seedCampaign, useRuntime } from './helpers.js';
 
@@ -52,6 +53,8 @@ async function cli(...args: string[]) {
   return { code, stdout, stderr };
 }
 const stored = async () => (await rt.ops.listOrgs()).find((o) => o.id === ORG);
+/** The org as the campaign's status item holds it: the snapshot a reminder sweep addresses it from. */
+const snapshot = async () => (await summaryStore(rt.ddb, rt.table).get(seeded.id, ORG))?.org;
 const keyBytes = () => new TextEncoder().encode(rt.env.SIGNING_KEY);
 
 describe('npm run cli -- robot', () => {
@@ -76,6 +79,7 @@ describe('npm run cli -- robot', () => {
     const org = await stored();
     expect(org?.robots?.map((r) => r.kind)).toEqual(['dingtalk', 'wecom']);
     expect(JSON.stringify(org)).not.toContain(TOKEN);
+    expect((await snapshot())?.robots).toEqual(org?.robots);
     const hook = openWebhook(org?.robots?.[0]?.sealed ?? '', keyBytes());
     expect(hook).toEqual({ kind: 'dingtalk', url: fake.dingtalkUrl(TOKEN), secret: SECRET });
     fake.setSecret(TOKEN, SECRET);
@@ -112,6 +116,8 @@ describe('npm run cli -- robot', () => {
     expect((await stored())?.robots?.map((r) => r.kind)).toEqual(['dingtalk']);
     expect((await cli('robot', '--org', ORG, '--kind', 'dingtalk', '--remove')).code).toBe(0);
     expect((await stored())?.robots).toBeUndefined();
+    expect((await snapshot())?.robots).toBeUndefined();
+    expect((await snapshot())?.name).toBe('集成测试机器人小学（更名）');
   });
 
   it('refuses a bad URL, kind or combination in plain Chinese, without echoing what was typed', async () => {
