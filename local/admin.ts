@@ -24,6 +24,8 @@ import { sesClient, sesMailer } from '../functions/shared/clients/sesv2.js';
 import { clockOf } from '../functions/shared/clock.js';
 import { sendLedger } from '../functions/shared/mail.js';
 import { tokenSigner } from '../functions/shared/tokens.js';
+import { ROBOT_LABEL, robotInput, type RobotKind } from '../schemas/robots.js';
+import { hintOf, sealWebhook } from '../functions/reminders/robots.js';
 
 /** A problem the operator can fix: printed as is (plain zh-CN, no stack trace). */
 export class AdminError extends Error {}
@@ -149,6 +151,45 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
       const s3 = s3Client();
       const built = await buildZip(content.entries, content.manifestCsv, (key) => openRead(s3, bucket, key), createWriteStream(out));
       return { ...built, fileName: content.fileName };
+    },
+    // ---- Group robots (schemas/robots.ts, functions/reminders/robots.ts) ----
+    /**
+     * Registers the org's WeCom or DingTalk group robot, replacing one of the same kind. The URL is
+     * checked, stored only sealed (a key derived from the signing key) and never handed back: the
+     * result carries its hint. `allowLoopback`: the local runtime, whose fake robot is on 127.0.0.1.
+     * The org's status items are restated, as after an import: the sweep addresses an org from the
+     * snapshot they hold, so a robot registered or removed counts from the next sweep on.
+     * (Read, then written whole: two operators changing one org's robots at the same instant, the
+     * last wins — an operator action, not worth a conditional write.)
+     */
+    async setRobot(orgId: string, input: { kind?: string; url?: string; secret?: string }, opts: { allowLoopback?: boolean } = {}) {
+      const r = robotInput(opts).safeParse(input);
+      if (!r.success) throw new AdminError(`群机器人未登记：${[...new Set(r.error.issues.map((i) => i.message))].join('；')}`);
+      const org = await orgs.get(orgId);
+      if (!org) throw new AdminError(`机构不存在：${orgId}`);
+      const hook = r.data;
+      const entry = { kind: hook.kind, sealed: sealWebhook(hook, await signingKey()), hint: hintOf(hook), addedAt: new Date().toISOString() };
+      const others = (org.robots ?? []).filter((x) => x.kind !== hook.kind);
+      await orgs.setRobots(orgId, [...others, entry].sort((a, b) => a.kind.localeCompare(b.kind)));
+      await syncStatus({ orgs, campaigns, summaries }, { orgIds: [orgId] });
+      return { org, hint: entry.hint, replaced: others.length < (org.robots ?? []).length };
+    },
+    /** Removes the org's robot of that kind; `removed` is its hint, undefined when there was none. */
+    async removeRobot(orgId: string, kind: RobotKind) {
+      const org = await orgs.get(orgId);
+      if (!org) throw new AdminError(`机构不存在：${orgId}`);
+      const removed = org.robots?.find((x) => x.kind === kind);
+      if (removed) {
+        await orgs.setRobots(orgId, (org.robots ?? []).filter((x) => x.kind !== kind));
+        await syncStatus({ orgs, campaigns, summaries }, { orgIds: [orgId] });
+      }
+      return { org, label: ROBOT_LABEL[kind], removed: removed?.hint };
+    },
+    /** The org's registered robots, as hints. */
+    async listRobots(orgId: string) {
+      const org = await orgs.get(orgId);
+      if (!org) throw new AdminError(`机构不存在：${orgId}`);
+      return { org, robots: (org.robots ?? []).map(({ kind, hint, addedAt }) => ({ kind, hint, addedAt })) };
     },
     listOrgs: () => orgs.list(),
     listCampaigns: () => campaigns.list(),

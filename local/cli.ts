@@ -18,6 +18,7 @@ import { formatBeijing } from '../functions/shared/clock.js';
 import { statusCsv } from '../functions/plans/rules.js';
 import { signingKeySource } from '../functions/shared/tokens.js';
 import { admin, AdminError } from './admin.js';
+import { ROBOT_LABEL, RobotKind } from '../schemas/robots.js';
 import { ROOT } from './runtime.js';
 
 const USAGE = `用法: npm run cli -- <命令> [选项]
@@ -30,6 +31,11 @@ const USAGE = `用法: npm run cli -- <命令> [选项]
   status --campaign <id> [--csv <file>]        报送情况（按县区汇总；--csv 导出明细）
   download --campaign <id> --out <file.zip>    下载全部已交文件（每单位每份材料的最新版本 + 清单.csv）
   orgs | campaigns                             列出机构 / 活动
+  robot --org <id>                             查看某单位登记的群机器人（只显示地址提示）
+  robot --org <id> --kind wecom|dingtalk --url <地址> [--secret <SEC…>]
+                                               登记企业微信或钉钉群机器人（同类已有的将被更换；地址请加引号）
+  robot --org <id> --kind wecom|dingtalk --remove
+                                               删除该单位的该类群机器人
 
   --cloud   针对云端部署（读取 TABLE_NAME、SITE_ORIGIN、SIGNING_SECRET_ARN、MAIL_FROM 等环境变量）
             默认针对本地 npm run dev`;
@@ -83,6 +89,10 @@ async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<n
       csv: { type: 'string' },
       out: { type: 'string' },
       replace: { type: 'boolean' },
+      kind: { type: 'string' },
+      url: { type: 'string' },
+      secret: { type: 'string' },
+      remove: { type: 'boolean' },
       cloud: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -100,7 +110,7 @@ async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<n
     if (!arg) throw new AdminError(`缺少文件名：npm run cli -- ${cmd} ${example}`);
     return arg;
   };
-  const KNOWN = ['import-orgs', 'create-campaign', 'issue-link', 'revoke-link', 'send-invites', 'status', 'orgs', 'campaigns'];
+  const KNOWN = ['import-orgs', 'create-campaign', 'issue-link', 'revoke-link', 'send-invites', 'status', 'orgs', 'campaigns', 'robot'];
   if (!KNOWN.includes(cmd)) {
     io.err(`未知命令：${cmd}\n\n${USAGE}`);
     return 2;
@@ -163,6 +173,29 @@ async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<n
       const out = need(values.out, 'out');
       const r = await ops.download(need(values.campaign, 'campaign'), out);
       io.out(`已写入 ${out}：${r.entries} 个文件，共 ${(r.bytes / 1024 / 1024).toFixed(1)} MB（含 清单.csv；每个文件的 SHA-256 均已核对）`);
+      return 0;
+    }
+    case 'robot': {
+      // The URL (a credential for posting into the group) is never printed back: only its hint.
+      const orgId = need(values.org, 'org');
+      if (values.url === undefined && !values.remove) {
+        if (values.kind !== undefined || values.secret !== undefined) throw new AdminError(`登记群机器人需要 --url，删除需要 --remove\n\n${USAGE}`);
+        const { org, robots } = await ops.listRobots(orgId);
+        if (!robots.length) io.out(`${org.name}（${org.id}）未登记群机器人。`);
+        for (const [i, r] of robots.entries()) io.out(`${i ? '' : `${org.name}（${org.id}）的群机器人：\n`}  ${r.hint}  登记于 ${formatBeijing(r.addedAt)}`);
+        return 0;
+      }
+      const kind = RobotKind.safeParse(need(values.kind, 'kind'));
+      if (!kind.success) throw new AdminError('--kind 应为 wecom（企业微信）或 dingtalk（钉钉）');
+      if (values.remove) {
+        if (values.url !== undefined || values.secret !== undefined) throw new AdminError('--remove 不能与 --url、--secret 同时使用');
+        const r = await ops.removeRobot(orgId, kind.data);
+        io.out(r.removed ? `已删除 ${r.org.name}（${r.org.id}）的${r.label}群机器人（${r.removed}）。` : `${r.org.name}（${r.org.id}）没有登记${r.label}群机器人，无需删除。`);
+        return 0;
+      }
+      // Loopback (a fake robot) only against the local runtime.
+      const r = await ops.setRobot(orgId, { kind: kind.data, url: values.url, secret: values.secret }, { allowLoopback: values.cloud !== true });
+      io.out(`已${r.replaced ? '更换' : '登记'} ${r.org.name}（${r.org.id}）的${ROBOT_LABEL[kind.data]}群机器人：${r.hint}。地址已加密保存，此后只显示提示。`);
       return 0;
     }
     case 'orgs':

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { Robots } from './robots.js';
 
 // Schemas use zod/mini (same package, tree-shakable API): full zod costs ~18 KB gzip more per Lambda.
 
@@ -68,6 +69,8 @@ export const Org = z
     contacts: z.array(Contact).check(z.maxLength(10)),
     /** Bumped to revoke every link issued for this org. */
     tokenVersion: z.int().check(z.minimum(1)),
+    /** Group robots its reminders also go to (schemas/robots.ts); set with the CLI, kept by every import. */
+    robots: z.optional(Robots),
   })
   .check(
     z.superRefine((o, ctx) => {

@@ -1,4 +1,5 @@
 import { Org, routeKeyOf } from '../../schemas/orgs.js';
+import { type RobotEntry, Robots } from '../../schemas/robots.js';
 import { type Ddb, getItem, isConditionFailed, queryAll, stripKeys, updateItem } from '../shared/clients/dynamodb.js';
 
 /**
@@ -16,6 +17,15 @@ export interface OrgStore {
   upsert(org: Org): Promise<'created' | 'updated'>;
   /** Revokes every link and session of the org; returns the new version. */
   bumpTokenVersion(id: string): Promise<number>;
+}
+
+/**
+ * An org's group robots (schemas/robots.ts) are written only here, never by `upsert`: an import
+ * rewrites the fields the CSV holds and so keeps every registered robot.
+ */
+export interface OrgRobotWriter {
+  /** Replaces the org's robots (none: the attribute is removed); throws for an unknown org. */
+  setRobots(id: string, robots: RobotEntry[]): Promise<void>;
 }
 
 /** What most functions need: reading the registry (the writing half stays out of their bundles). */
@@ -39,7 +49,7 @@ export function orgReader(ddb: Ddb, table: string): OrgReader {
   };
 }
 
-export function orgStore(ddb: Ddb, table: string): OrgStore {
+export function orgStore(ddb: Ddb, table: string): OrgStore & OrgRobotWriter {
   return {
     ...orgReader(ddb, table),
     async upsert(org) {
@@ -50,6 +60,7 @@ export function orgStore(ddb: Ddb, table: string): OrgStore {
       const sets = ['tokenVersion = if_not_exists(tokenVersion, :v)', 'gsi1pk = :g', 'gsi1sk = :gs', '#id = :id'];
       names['#id'] = 'id';
       const removes: string[] = [];
+      // Only what the CSV holds: `robots` (setRobots) is left as it is.
       for (const k of ['name', 'kind', 'districtId', 'directKind', 'contacts'] as const) {
         names[`#${k}`] = k;
         const v = (fields as Record<string, unknown>)[k];
@@ -82,6 +93,19 @@ export function orgStore(ddb: Ddb, table: string): OrgStore {
           ReturnValues: 'UPDATED_NEW',
         });
         return Number(updated?.tokenVersion);
+      } catch (e) {
+        if (isConditionFailed(e)) throw new Error(`机构不存在：${id}`);
+        throw e;
+      }
+    },
+    async setRobots(id, robots) {
+      try {
+        await updateItem(ddb, {
+          TableName: table,
+          Key: orgKey(id),
+          ...(robots.length ? { UpdateExpression: 'SET robots = :r', ExpressionAttributeValues: { ':r': Robots.parse(robots) } } : { UpdateExpression: 'REMOVE robots' }),
+          ConditionExpression: 'attribute_exists(pk)',
+        });
       } catch (e) {
         if (isConditionFailed(e)) throw new Error(`机构不存在：${id}`);
         throw e;

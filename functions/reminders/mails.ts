@@ -30,7 +30,7 @@ export type CityDigestJob = Extract<ReminderJob, { kind: 'city-digest' }>;
  */
 export const DIGEST_LIMITS = { districtRows: 300, namesPerDistrict: 15, directRows: 100, unreachableRows: 100 } as const;
 
-const PLATFORM = '南昌市中小学心理服务报送平台';
+export const PLATFORM = '南昌市中小学心理服务报送平台';
 const FOOTER = `${PLATFORM}（本邮件由系统自动发送，请勿直接回复）`;
 
 // The look of the receipt and the invitation (functions/plans/receipt.ts, functions/campaigns/invite.ts).
@@ -55,7 +55,7 @@ const para = (s: string, style?: string) => `<p${style ? ` style="${style}"` : '
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 /** Where the deadline stands on the sweep's day, in the words every mail uses. */
-interface Due {
+export interface Due {
   state: 'before' | 'due-day' | 'overdue';
   /** "还有 7 天" / "今天截止" / "已逾期 3 天" (body). */
   phrase: string;
@@ -63,7 +63,7 @@ interface Due {
   lead: string;
 }
 
-function dueOf(daysLeft: number, rule?: OrgReminderJob['rule']): Due {
+export function dueOf(daysLeft: number, rule?: OrgReminderJob['rule']): Due {
   if (!Number.isInteger(daysLeft)) throw new RangeError(`daysLeft must be a whole number of days: ${daysLeft}`);
   // A deadline earlier in the day than the sweep: overdue on the deadline's own day.
   if (rule === 'overdue' && daysLeft === 0) return { state: 'overdue', phrase: '今天已截止', lead: '已截止：' };
@@ -72,14 +72,14 @@ function dueOf(daysLeft: number, rule?: OrgReminderJob['rule']): Due {
   return { state: 'overdue', phrase: `已逾期 ${-daysLeft} 天`, lead: `逾期${-daysLeft}天：` };
 }
 
-const TAG = { 'due-day': '【今天截止】', overdue: '【已逾期】' } as const;
+export const TAG = { 'due-day': '【今天截止】', overdue: '【已逾期】' } as const;
 
 /** The sweep's Beijing day: whole Beijing days before the deadline's (fixed UTC+8, so N × 24 h). */
-const sweepDay = (deadline: string, daysLeft: number) => formatBeijingWeekday(new Date(Date.parse(deadline) - daysLeft * DAY_MS));
+export const sweepDay = (deadline: string, daysLeft: number) => formatBeijingWeekday(new Date(Date.parse(deadline) - daysLeft * DAY_MS));
 
-const titles = (docs: RequiredDocument[]) => docs.map((d) => d.title).join('、');
+export const titles = (docs: RequiredDocument[]) => docs.map((d) => d.title).join('、');
 /** Subject form of a list of documents: both titles for one or two, else "A等3份材料". */
-const docsShort = (docs: RequiredDocument[]) => (docs.length <= 2 ? titles(docs) : `${docs[0]?.title ?? ''}等${docs.length}份材料`);
+export const docsShort = (docs: RequiredDocument[]) => (docs.length <= 2 ? titles(docs) : `${docs[0]?.title ?? ''}等${docs.length}份材料`);
 
 /** "张老师（电话 0791-…）", "张老师", or "未登记". */
 const contactOf = (o: Owing) => (o.contact ? `${o.contact.name}${o.contact.phone ? `（电话 ${o.contact.phone}）` : ''}` : '未登记');
@@ -93,7 +93,7 @@ function names(orgs: Org[], limit: number): string {
 }
 
 /** Per document, how many of `owing` lack it: "缺《A》8 个、缺《B》10 个" (documents in campaign order). */
-function perDocument(docs: RequiredDocument[], owing: Owing[], unit: string): string {
+export function perDocument(docs: RequiredDocument[], owing: Owing[], unit: string): string {
   return docs
     .map((d) => [d, owing.filter((o) => o.missing.some((m) => m.kind === d.kind)).length] as const)
     .filter(([, n]) => n > 0)
