@@ -1,4 +1,6 @@
+import type { Org } from '../../schemas/orgs.js';
 import type { ReminderEntry } from '../../schemas/plans.js';
+import { openWebhook, postRobot, type RobotBody } from './robots.js';
 import type { SummaryStore } from '../plans/store.js';
 import type { Mailer } from '../shared/mail.js';
 import type { OutboxEntry, OutboxLedger } from './outbox.js';
@@ -110,6 +112,21 @@ export async function deliver(deps: DeliverDeps, key: string): Promise<Delivered
   await deps.ledger.finish(key, 'sent', at, { messageId });
   await recordReminder(deps, { ...entry, state: 'sent' }, at, to);
   return 'sent';
+}
+
+/**
+ * The robot sender: the org's registered webhook of that kind is read from the registry and opened with
+ * the signing key only now (never carried on the queue or in the ledger), then posted to.
+ */
+export function robotSender(deps: { orgs: { get(id: string): Promise<Org | undefined> }; signingKey: () => Promise<Uint8Array>; post?: typeof postRobot }): RobotSender {
+  return {
+    async send(orgId, kind, body) {
+      const entry = (await deps.orgs.get(orgId))?.robots?.find((r) => r.kind === kind);
+      if (!entry) throw new PermanentFailure(`${orgId} 未登记${kind === 'wecom' ? '企业微信' : '钉钉'}群机器人`);
+      await (deps.post ?? postRobot)(openWebhook(entry.sealed, await deps.signingKey()), body as RobotBody);
+      return `${kind}:ok`;
+    },
+  };
 }
 
 /** A refusal that no retry can change. */

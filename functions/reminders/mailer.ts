@@ -6,7 +6,9 @@ import { ddbClient } from '../shared/clients/dynamodb.js';
 import { sesClient, sesMailer } from '../shared/clients/sesv2.js';
 import { clockOf } from '../shared/clock.js';
 import { readEnv } from '../shared/env.js';
-import { deliver, type DeliverDeps, pacer, RetryLater } from './deliver.js';
+import { orgReader } from '../orgs/store.js';
+import { signingKeySource } from '../shared/tokens.js';
+import { deliver, type DeliverDeps, pacer, RetryLater, robotSender } from './deliver.js';
 import { OutboxMessage, outboxLedger } from './outbox.js';
 import { suppressionStore } from './suppressions.js';
 
@@ -20,6 +22,7 @@ export const deps: DeliverDeps = {
   mailer: sesMailer(sesClient(), env.MAIL_FROM, env.MAIL_CONFIGURATION_SET),
   suppressions: suppressionStore(ddb, env.TABLE_NAME),
   summaries: summaryStore(ddb, env.TABLE_NAME),
+  robots: robotSender({ orgs: orgReader(ddb, env.TABLE_NAME), signingKey: signingKeySource(env) }),
   now: () => clock.now(),
   pace: pacer(env.MAIL_RATE_PER_SECOND),
   sleep,

@@ -93,8 +93,8 @@ export function orgRuleOn(policy: ReminderPolicy, left: number, passed: boolean)
 export const digestOn = (policy: ReminderPolicy, digest: DigestPolicy, left: number) =>
   digest.enabled && left <= digest.fromDaysBefore && -left <= policy.stopAfterDays;
 
-/** An org can be reminded only through a contact e-mail that has not bounced. */
-export const reachable = (org: Org) => org.contacts.some((c) => c.email && !c.invalid);
+/** An org can be reminded through a contact e-mail that has not bounced, or a registered group robot. */
+export const reachable = (org: Org) => org.contacts.some((c) => c.email && !c.invalid) || !!org.robots?.length;
 
 /** The status page's order: Districts by route key (the office first), Direct schools last. */
 const inRouteOrder = (a: { group: string; org: Org }, b: { group: string; org: Org }) =>

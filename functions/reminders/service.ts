@@ -12,6 +12,7 @@ import type { ReminderJob } from './jobs.js';
 import { cityDigestMail, districtDigestMail, reminderMail } from './mails.js';
 import { type About, enqueue, mailPayload, type OutboxLedger, type OutboxPayload, type OutboxQueue } from './outbox.js';
 import { daysLeft, digestOn, orgRuleOn, planReminders } from './plan.js';
+import { robotMessage } from './robots.js';
 
 /**
  * The reminder sweep (scheduled hourly, functions/schedules.ts): for each open campaign, in the hour its
@@ -88,22 +89,35 @@ async function sweepCampaign(deps: SweepDeps, campaign: Campaign, now: Date) {
 /** Who a mail to an org goes to: its contacts' addresses that have not bounced. */
 export const addressesOf = (org: Org) => [...new Set(org.contacts.filter((c) => !c.invalid).map((c) => c.email.toLowerCase()))];
 
-/** A job's mail (and, later, its group-robot messages), each with its ledger key and what it is about. */
+/** What a job's messages are about (the ledger, the SES tags, the org's reminder ledger). */
+function aboutOf(job: ReminderJob): About {
+  const day = job.key.slice(job.key.lastIndexOf('#') + 1);
+  if (job.kind === 'org') return { kind: 'reminder', campaignId: job.campaign.id, orgId: job.org.id, rule: job.key.split('#')[3] ?? job.rule, day };
+  if (job.kind === 'district-digest') return { kind: 'district-digest', campaignId: job.campaign.id, orgId: job.district.id, day };
+  return { kind: 'city-digest', campaignId: job.campaign.id, orgId: job.recipient.id, day };
+}
+
+/**
+ * A job's mail (to the addresses that have not bounced, if any) and a short message to each group robot
+ * the org registered, each under its own ledger key (one per channel).
+ */
 async function render(deps: SweepDeps, job: ReminderJob, byId: Map<string, Org>): Promise<{ key: string; about: About; payload: OutboxPayload }[]> {
+  const target = job.kind === 'org' ? job.org : job.kind === 'district-digest' ? job.district : job.recipient;
+  const about = aboutOf(job);
+  const to = addressesOf(target);
+  const out: { key: string; about: About; payload: OutboxPayload }[] = [];
+  if (to.length) out.push({ key: job.key, about, payload: mailPayload(await mailOf(deps, job, byId, to)) });
+  for (const r of target.robots ?? []) out.push({ key: `${job.key}#robot#${r.kind}`, about, payload: { channel: r.kind, orgId: target.id, body: robotMessage(job, r.kind) } });
+  return out;
+}
+
+async function mailOf(deps: SweepDeps, job: ReminderJob, byId: Map<string, Org>, to: string[]) {
   const link = async (org: Org) =>
     `${deps.siteOrigin}/l/${await deps.tokens.link({ orgId: org.id, campaignId: job.campaign.id, role: roleOf(org.kind), version: org.tokenVersion }, deps.linkTtlDays)}`;
-  const dayOf = (key: string) => key.slice(key.lastIndexOf('#') + 1);
   if (job.kind === 'org') {
-    const to = addressesOf(job.org);
     const district = job.org.districtId ? byId.get(job.org.districtId) : undefined;
-    const mail = reminderMail(job, { routing: routingOf(job.org, job.campaign, byId.get(job.campaign.receiverId), district), link: await link(job.org), to });
-    const rule = job.key.split('#')[3] ?? job.rule;
-    return [{ key: job.key, about: { kind: 'reminder', campaignId: job.campaign.id, orgId: job.org.id, rule, day: dayOf(job.key) }, payload: mailPayload(mail) }];
+    return reminderMail(job, { routing: routingOf(job.org, job.campaign, byId.get(job.campaign.receiverId), district), link: await link(job.org), to });
   }
-  if (job.kind === 'district-digest') {
-    const mail = districtDigestMail(job, { link: await link(job.district), to: addressesOf(job.district) });
-    return [{ key: job.key, about: { kind: 'district-digest', campaignId: job.campaign.id, orgId: job.district.id, day: dayOf(job.key) }, payload: mailPayload(mail) }];
-  }
-  const mail = cityDigestMail(job, { link: await link(job.recipient), to: addressesOf(job.recipient) });
-  return [{ key: job.key, about: { kind: 'city-digest', campaignId: job.campaign.id, orgId: job.recipient.id, day: dayOf(job.key) }, payload: mailPayload(mail) }];
+  if (job.kind === 'district-digest') return districtDigestMail(job, { link: await link(job.district), to });
+  return cityDigestMail(job, { link: await link(job.recipient), to });
 }
