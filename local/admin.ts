@@ -22,6 +22,12 @@ import { createWriteStream } from 'node:fs';
 import { ddbClient } from '../functions/shared/clients/dynamodb.js';
 import { sesClient, sesMailer } from '../functions/shared/clients/sesv2.js';
 import { clockOf } from '../functions/shared/clock.js';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { outboxLedger } from '../functions/reminders/outbox.js';
+import { sqsClient, sqsOutboxQueue } from '../functions/reminders/queue.js';
+import { type SweepReport, sweepReminders } from '../functions/reminders/service.js';
+import { schedules } from '../functions/schedules.js';
+import { lastFiring } from './scheduler.js';
 import { sendLedger } from '../functions/shared/mail.js';
 import { tokenSigner } from '../functions/shared/tokens.js';
 import { ROBOT_LABEL, robotInput, type RobotKind } from '../schemas/robots.js';
@@ -96,6 +102,50 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
       // Every org of the audience gets its status item (the owing index lists who still owes).
       await syncStatus({ orgs, campaigns, summaries }, { campaignIds: [r.data.id] });
       return { campaign: r.data, replaced: existing !== undefined };
+    },
+    /**
+     * Runs every schedule's job due at `at` (its latest firing at or before it) against this state, then
+     * waits (up to `waitMs`) until the outbox has nothing left to send; `campaignIds` limits the sweep.
+     * Moving the domain clock is the caller's (the CLI writes the dev server's clock anchor).
+     */
+    async tick(at: Date, opts: { campaignIds?: string[]; waitMs?: number } = {}): Promise<{ reports: SweepReport[]; outbox: { waiting: number; inFlight: number } }> {
+      if (!env.OUTBOX_QUEUE_URL) throw new AdminError('缺少 OUTBOX_QUEUE_URL（发件队列）。');
+      const sqs = sqsClient();
+      const deps = {
+        campaigns: { list: async () => (await campaigns.list()).filter((c) => !opts.campaignIds || opts.campaignIds.includes(c.id)) },
+        orgs,
+        summaries,
+        ledger: outboxLedger(ddb, env.TABLE_NAME),
+        queue: sqsOutboxQueue(sqs, env.OUTBOX_QUEUE_URL),
+        tokens,
+        siteOrigin: env.SITE_ORIGIN,
+        linkTtlDays: env.LINK_TTL_DAYS,
+        now: () => at,
+      };
+      const reports: SweepReport[] = [];
+      for (const spec of schedules) {
+        const f = lastFiring(spec, at);
+        if (f && spec.job === 'plan-reminders') reports.push(await sweepReminders(deps, f));
+      }
+      // The running service's mailer empties the outbox; wait until nothing is waiting or being sent.
+      const until = Date.now() + (opts.waitMs ?? 30_000);
+      let counts = { waiting: 0, inFlight: 0 };
+      for (;;) {
+        const a = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: env.OUTBOX_QUEUE_URL, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }))).Attributes ?? {};
+        counts = { waiting: Number(a.ApproximateNumberOfMessages ?? 0), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) };
+        if ((counts.waiting === 0 && counts.inFlight === 0) || Date.now() > until) break;
+        await new Promise((ok) => setTimeout(ok, 100));
+      }
+      return { reports, outbox: counts };
+    },
+    /** Closes a campaign: from `at` on nobody is reminded of it (idempotent; the first closing time stands). */
+    async closeCampaign(campaignId: string, at: Date) {
+      const c = await campaigns.get(campaignId);
+      if (!c) throw new AdminError(`活动不存在：${campaignId}`);
+      if (c.closedAt) return { campaign: c, already: true };
+      const closed = { ...c, closedAt: at.toISOString() };
+      await campaigns.put(closed);
+      return { campaign: closed, already: false };
     },
     async issueLink(orgId: string, campaignId: string) {
       try {

@@ -8,7 +8,7 @@
  * entry script does it exit the process with main's code.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -30,6 +30,9 @@ const USAGE = `用法: npm run cli -- <命令> [选项]
   send-invites --campaign <id>                 发送邀请邮件（已发送过的不会重发）
   status --campaign <id> [--csv <file>]        报送情况（按县区汇总；--csv 导出明细）
   download --campaign <id> --out <file.zip>    下载全部已交文件（每单位每份材料的最新版本 + 清单.csv）
+  tick --at <时间> [--campaign <id>]           本地：把系统时间拨到该时刻，运行此刻到期的定时任务（提醒、汇总），
+                                               等待邮件发完；时间如 2019-06-23T09:00+08:00
+  close-campaign --campaign <id>               结束活动：此后不再发送任何提醒
   orgs | campaigns                             列出机构 / 活动
   robot --org <id>                             查看某单位登记的群机器人（只显示地址提示）
   robot --org <id> --kind wecom|dingtalk --url <地址> [--secret <SEC…>]
@@ -93,6 +96,7 @@ async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<n
       url: { type: 'string' },
       secret: { type: 'string' },
       remove: { type: 'boolean' },
+      at: { type: 'string' },
       cloud: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -110,7 +114,7 @@ async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<n
     if (!arg) throw new AdminError(`缺少文件名：npm run cli -- ${cmd} ${example}`);
     return arg;
   };
-  const KNOWN = ['import-orgs', 'create-campaign', 'issue-link', 'revoke-link', 'send-invites', 'status', 'orgs', 'campaigns', 'robot'];
+  const KNOWN = ['import-orgs', 'create-campaign', 'issue-link', 'revoke-link', 'send-invites', 'status', 'download', 'orgs', 'campaigns', 'robot', 'tick', 'close-campaign'];
   if (!KNOWN.includes(cmd)) {
     io.err(`未知命令：${cmd}\n\n${USAGE}`);
     return 2;
@@ -169,6 +173,31 @@ async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<n
       }
       return 0;
     }
+    case 'tick': {
+      if (values.cloud) throw new AdminError('tick 只用于本地（云端由 EventBridge Scheduler 按时运行）。');
+      const raw = need(values.at, 'at');
+      const at = new Date(raw);
+      if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(raw) || Number.isNaN(at.getTime()))
+        throw new AdminError(`--at 应为带时区的时间，如 2019-06-23T09:00+08:00，实际为 ${JSON.stringify(raw)}`);
+      const now = ops.clock.now();
+      if (at.getTime() < now.getTime() - 60_000) throw new AdminError(`只能把时间往后拨：当前系统时间为 ${formatBeijing(now)}（北京时间）。如需从头重放，请删除 .local/ 后以 DEV_NOW=<时间> npm run dev 重新启动。`);
+      // The dev server follows this file (local/dev.ts): its pages and its scheduler move to the new time.
+      const anchor = `${at.toISOString()}|${new Date().toISOString()}`;
+      writeFileSync(resolve(dirname(runtimeFileOf(env)), 'clock'), anchor, { mode: 0o600 });
+      process.env.DOMAIN_CLOCK = anchor;
+      const r = await ops.tick(at, { campaignIds: values.campaign ? [values.campaign] : undefined });
+      io.out(`系统时间已拨到 ${formatBeijing(at)}（北京时间）。`);
+      for (const rep of r.reports)
+        for (const c of rep.campaigns)
+          io.out(c.skipped ? `  ${c.id}：${SKIP[c.skipped] ?? c.skipped}` : `  ${c.id}：未报齐 ${c.owing} 个单位，本次提醒 ${c.planned} 项，新入队 ${c.queued} 封，已发过 ${c.already} 封`);
+      io.out(r.outbox.waiting + r.outbox.inFlight ? `发件队列中还有 ${r.outbox.waiting + r.outbox.inFlight} 封待发送（失败的会自动重试）。` : '邮件已全部发出，可在本地收件箱查看。');
+      return 0;
+    }
+    case 'close-campaign': {
+      const r = await ops.closeCampaign(need(values.campaign, 'campaign'), ops.clock.now());
+      io.out(r.already ? `活动 ${r.campaign.id} 已于 ${formatBeijing(r.campaign.closedAt ?? '')} 结束。` : `活动 ${r.campaign.id} 已结束：此后不再发送提醒。`);
+      return 0;
+    }
     case 'download': {
       const out = need(values.out, 'out');
       const r = await ops.download(need(values.campaign, 'campaign'), out);
@@ -219,7 +248,7 @@ async function connect(cloud: boolean, source: NodeJS.ProcessEnv) {
       throw new AdminError(`云端配置不完整（${(e as Error).message.replace(/^Invalid configuration: /, '')}）。请先按 README「Deploy guide」导出 TABLE_NAME、BUCKET_NAME、SITE_ORIGIN、SIGNING_SECRET_ARN、MAIL_FROM。`);
     }
   } else {
-    const file = source.PSY_RUNTIME_FILE ?? resolve(ROOT, '.local/runtime.json');
+    const file = runtimeFileOf(source);
     let local: { pid: number; env: Record<string, string> } | undefined;
     try {
       local = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as typeof local) : undefined;
@@ -249,6 +278,11 @@ function alive(pid: number) {
     return false;
   }
 }
+
+const SKIP: Record<string, string> = { closed: '活动已结束，不提醒', 'not its hour': '不在提醒时段', 'nothing due today': '今天没有到期的提醒' };
+
+/** The local runtime's file (its folder holds the clock anchor the dev server follows). */
+const runtimeFileOf = (source: NodeJS.ProcessEnv) => source.PSY_RUNTIME_FILE ?? resolve(ROOT, '.local/runtime.json');
 
 const entry = process.argv[1];
 if (entry !== undefined && resolve(entry) === fileURLToPath(import.meta.url)) {

@@ -2,7 +2,7 @@
  * `npm run dev`: the whole service in one process on 127.0.0.1 — emulators, the HTTP API and pages,
  * the mail inbox — with state under .local/, seeded on first start.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readEnv } from '../functions/shared/env.js';
 import { signingKeySource } from '../functions/shared/tokens.js';
@@ -49,9 +49,20 @@ console.log(`
   A school's upload:   ${links[1]?.url ?? '(no school org)'}   (${school?.name ?? ''})
   Mail inbox:          ${rt.sesUrl}/
   Admin CLI:           npm run cli -- help
+  Reminders:           npm run tick -- --at 2019-06-23T09:00+08:00   (moves the domain time, runs what is due)
 
 Ctrl-C to stop; state is kept in .local/ (delete it to reseed).
 `);
+
+// `npm run tick -- --at <ISO>` moves the domain clock by rewriting its anchor: follow it (pages, scheduler).
+const clockFile = resolve(dir, 'clock');
+watchFile(clockFile, { interval: 500 }, () => {
+  const anchor = readFileSync(clockFile, 'utf8').trim();
+  if (anchor && anchor !== process.env.DOMAIN_CLOCK) {
+    process.env.DOMAIN_CLOCK = anchor;
+    console.log(`domain time moved to ${ops.clock.now().toISOString()}`);
+  }
+});
 
 let stopping = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
@@ -59,6 +70,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) process.exit(1);
     stopping = true;
     rmSync(runtimeFile, { force: true });
+    unwatchFile(clockFile);
     rt.stop().then(() => process.exit(0));
   });
 }

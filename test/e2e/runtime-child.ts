@@ -16,7 +16,7 @@ import { seed, SEED_CAMPAIGN } from '../../local/seed/seed.js';
 const [dir, port, domainNow, ...orgIds] = process.argv.slice(2);
 if (!dir || !port || !domainNow) throw new Error('usage: runtime-child.ts <dir> <port> <domainNow> [orgId …]');
 
-const rt = await startRuntime({ dir, port: Number(port), sesPort: 0, domainNow, quiet: true });
+const rt = await startRuntime({ dir, port: Number(port), sesPort: 0, domainNow, quiet: true, scheduler: false });
 const env = readEnv(process.env);
 const ops = admin(env, signingKeySource(env));
 if (rt.fresh) await seed(ops);

@@ -23,7 +23,7 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), 'psy-it-'));
-  const rt = await startRuntime({ dir, port: 0, sesPort: 0, quiet: true });
+  const rt = await startRuntime({ dir, port: 0, sesPort: 0, quiet: true, scheduler: false });
   await seed(admin(readEnv(process.env), signingKeySource(readEnv(process.env))));
   project.provide('baseUrl', rt.url);
   project.provide('sesUrl', rt.sesUrl);
