@@ -138,6 +138,10 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
       }
       return { reports, outbox: counts };
     },
+    /** Restates every status item from the registry (idempotent): run at each `npm run dev` start, so state from an older version gets its owing index. */
+    async syncStatus() {
+      return syncStatus({ orgs, campaigns, summaries });
+    },
     /** Closes a campaign: from `at` on nobody is reminded of it (idempotent; the first closing time stands). */
     async closeCampaign(campaignId: string, at: Date) {
       const c = await campaigns.get(campaignId);

@@ -34,6 +34,7 @@ if (rt.fresh) {
   const r = await seed(ops);
   console.log(`seeded: ${r.orgs} orgs, campaign ${SEED_CAMPAIGN}, ${r.invites} invitation mails sent`);
 }
+else await ops.syncStatus();
 // The CLI (`npm run cli`) talks to this process's emulators through this file.
 const runtimeFile = resolve(dir, 'runtime.json');
 writeFileSync(runtimeFile, JSON.stringify({ pid: process.pid, env: rt.env }, null, 2), { mode: 0o600 });
