@@ -8,12 +8,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { defaultRoute, type FunctionName, functions, routes, s3Triggers } from '../functions/routes.js';
 import { TABLE_DESIGN } from '../schemas/table.js';
-import type { LambdaFunction } from './lambda-function.js';
-import { constructIdOf, Plans } from './plans.js';
+import { constructIdOf, type LambdaFunction } from './lambda-function.js';
+import { Plans } from './plans.js';
 
 export interface ServiceStackProps extends StackProps {
   /**
@@ -78,6 +79,8 @@ export class ServiceStack extends Stack {
   readonly apiStage: apigwv2.HttpStage;
   /** On-failure destination of the S3-triggered functions (events that failed every retry). */
   readonly failedEvents: sqs.Queue;
+  /** The SES configuration set every send names (reputation metrics, suppression, bounce/complaint events). */
+  readonly mailConfigurationSet: ses.ConfigurationSet;
   readonly plans: Plans;
   /** Every function of the route table, by name. */
   readonly functions: ReadonlyMap<FunctionName, LambdaFunction>;
@@ -170,6 +173,15 @@ export class ServiceStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    // --- Mail: every send names this configuration set. Bounces and complaints put the address on the
+    // account-level suppression list; mail is only delivered over TLS.
+    this.mailConfigurationSet = new ses.ConfigurationSet(this, 'SesConfigurationSet', {
+      reputationMetrics: true,
+      sendingEnabled: true,
+      suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+      tlsPolicy: ses.ConfigurationSetTlsPolicy.REQUIRE,
+    });
+
     // --- Capabilities create the functions of the route table.
     this.plans = new Plans(this, 'Plans', {
       table: this.table,
@@ -177,6 +189,7 @@ export class ServiceStack extends Stack {
       signingKey: this.signingKey,
       siteOrigin: this.siteOrigin,
       mailFrom: this.mailFrom,
+      mailConfigurationSet: this.mailConfigurationSet,
     });
     this.functions = collectFunctions([this.plans.functions]);
 
@@ -226,6 +239,7 @@ export class ServiceStack extends Stack {
     output('BucketName', this.bucket.bucketName, 'BUCKET_NAME');
     output('SigningSecretArn', this.signingKey.secretArn, 'SIGNING_SECRET_ARN');
     if (this.mailFrom) output('MailFrom', this.mailFrom, 'MAIL_FROM (sender of the operator CLI’s mail)');
+    output('MailConfigurationSet', this.mailConfigurationSet.configurationSetName, 'MAIL_CONFIGURATION_SET (every send names it, the operator CLI’s too)');
     output('FailedEventsQueueUrl', this.failedEvents.queueUrl, 'S3 events that failed every retry (redrive after a fix)');
   }
 
