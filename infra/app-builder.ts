@@ -28,6 +28,7 @@ export interface BuildAppOptions {
  * Builds the CDK app. Context:
  * - `siteOrigin` (optional): https origin of the pages; default the HTTP API endpoint.
  * - `mailFrom` (optional until a function sends mail): sender address.
+ * - `alarmEmail` (optional): address subscribed to the alarm topic.
  * - `bundle=false`: skip esbuild bundling (assets are placeholders; never deploy such a synth).
  */
 export function buildApp(options: BuildAppOptions = {}): { app: App; stack: ServiceStack } {
@@ -37,9 +38,10 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Serv
   if (bundle === false || bundle === 'false') app.node.setContext('aws:cdk:bundling-stacks', []);
   const stack = new ServiceStack(app, STACK_NAME, {
     env: options.env,
-    description: 'Nanchang school psychological services: plan submission (HTTP API, Lambda, DynamoDB, S3)',
+    description: 'Nanchang school psychological services: plan submission and reminders (HTTP API, Lambda, DynamoDB, S3, SQS, SES, Scheduler)',
     siteOrigin: parseSiteOrigin(app.node.tryGetContext('siteOrigin')),
     mailFrom: parseMailFrom(app.node.tryGetContext('mailFrom')),
+    alarmEmail: parseAlarmEmail(app.node.tryGetContext('alarmEmail')),
   });
   if (options.acknowledge ?? true) acknowledgeNagFindings(stack);
   if (options.nag ?? true) addNagChecks(app);
@@ -70,6 +72,15 @@ export function parseMailFrom(value: unknown): string | undefined {
   if (unset(value)) return undefined;
   if (typeof value !== 'string' || !MAIL_FROM.test(value.trim())) {
     throw new Error(`context mailFrom must be an e-mail address, optionally with a display name ("Name <noreply@example.cn>"); got ${JSON.stringify(value)}`);
+  }
+  return value.trim();
+}
+
+/** A bare address for the alarm topic's e-mail subscription. */
+export function parseAlarmEmail(value: unknown): string | undefined {
+  if (unset(value)) return undefined;
+  if (typeof value !== 'string' || !new RegExp(`^${ADDRESS}$`).test(value.trim())) {
+    throw new Error(`context alarmEmail must be an e-mail address such as ops@example.cn; got ${JSON.stringify(value)}`);
   }
   return value.trim();
 }

@@ -13,6 +13,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { defaultRoute, type FunctionName, functions, routes, s3Triggers } from '../functions/routes.js';
 import { TABLE_DESIGN } from '../schemas/table.js';
+import { Alarms } from './alarms.js';
 import { constructIdOf, type LambdaFunction } from './lambda-function.js';
 import { Plans } from './plans.js';
 
@@ -23,10 +24,13 @@ export interface ServiceStackProps extends StackProps {
    */
   readonly siteOrigin?: string;
   /**
-   * Sender address for mail: the validator's receipts and the operator CLI's invitations. Functions
-   * whose grants say `mail` get MAIL_FROM and ses:SendEmail on this identity (LambdaFunction.bindMail).
+   * Sender address for mail: the validator's receipts, the mailer's reminders and the operator CLI's
+   * invitations. Functions whose grants say `mail` get MAIL_FROM, MAIL_CONFIGURATION_SET and
+   * ses:SendEmail on this identity and the configuration set (LambdaFunction.bindMail).
    */
   readonly mailFrom?: string;
+  /** E-mail address subscribed to the alarm topic (AWS sends a confirmation link first). */
+  readonly alarmEmail?: string;
 }
 
 /**
@@ -77,10 +81,15 @@ export class ServiceStack extends Stack {
   readonly signingKey: secretsmanager.Secret;
   readonly httpApi: apigwv2.HttpApi;
   readonly apiStage: apigwv2.HttpStage;
-  /** On-failure destination of the S3-triggered functions (events that failed every retry). */
+  /**
+   * On-failure destination of the asynchronously invoked functions (S3 triggers, schedules, SES events):
+   * events a function failed on every retry.
+   */
   readonly failedEvents: sqs.Queue;
   /** The SES configuration set every send names (reputation metrics, suppression, bounce/complaint events). */
   readonly mailConfigurationSet: ses.ConfigurationSet;
+  /** The alarm topic and the stack's alarms. */
+  readonly alarms: Alarms;
   readonly plans: Plans;
   /** Every function of the route table, by name. */
   readonly functions: ReadonlyMap<FunctionName, LambdaFunction>;
@@ -173,6 +182,17 @@ export class ServiceStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    // --- Operations: alarms notify one topic. Asynchronous invocations (S3 triggers, schedules, SES
+    // events) that fail every retry go to a queue instead of being dropped (the handlers are
+    // idempotent, so a redrive is safe).
+    this.alarms = new Alarms(this, 'Alarms', { email: props.alarmEmail });
+    this.failedEvents = new sqs.Queue(this, 'FailedEvents', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.alarms.onDeadLetters(this.failedEvents, 'FailedEventsAlarm', 'A function failed an event on every retry (README: Operations).');
+
     // --- Mail: every send names this configuration set. Bounces and complaints put the address on the
     // account-level suppression list; mail is only delivered over TLS.
     this.mailConfigurationSet = new ses.ConfigurationSet(this, 'SesConfigurationSet', {
@@ -216,13 +236,7 @@ export class ServiceStack extends Stack {
       integration: integrationOf(defaultRoute.fn),
     });
 
-    // --- S3 triggers. S3 invokes asynchronously: after the retries, the event goes to a queue
-    // instead of being dropped (the handlers are idempotent, so a redrive is safe).
-    this.failedEvents = new sqs.Queue(this, 'FailedEvents', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
+    // --- S3 triggers. S3 invokes asynchronously: after the retries, the event goes to the failed-events queue.
     for (const trigger of s3Triggers) {
       const fn = this.fn(trigger.fn);
       fn.configureAsyncInvoke({ onFailure: new SqsDestination(this.failedEvents), retryAttempts: 2 });
@@ -239,8 +253,9 @@ export class ServiceStack extends Stack {
     output('BucketName', this.bucket.bucketName, 'BUCKET_NAME');
     output('SigningSecretArn', this.signingKey.secretArn, 'SIGNING_SECRET_ARN');
     if (this.mailFrom) output('MailFrom', this.mailFrom, 'MAIL_FROM (sender of the operator CLI’s mail)');
+    output('FailedEventsQueueUrl', this.failedEvents.queueUrl, 'Events a function failed on every retry: S3 triggers, schedules, SES events (redrive after a fix)');
     output('MailConfigurationSet', this.mailConfigurationSet.configurationSetName, 'MAIL_CONFIGURATION_SET (every send names it, the operator CLI’s too)');
-    output('FailedEventsQueueUrl', this.failedEvents.queueUrl, 'S3 events that failed every retry (redrive after a fix)');
+    output('AlarmTopicArn', this.alarms.topic.topicArn, 'SNS topic of the stack’s alarms (subscribe more endpoints here)');
   }
 
   private fn(name: FunctionName): LambdaFunction {
