@@ -28,6 +28,8 @@ export interface BuildAppOptions {
  * Builds the CDK app. Context:
  * - `siteOrigin` (optional): https origin of the pages; default the HTTP API endpoint.
  * - `mailFrom` (optional until a function sends mail): sender address.
+ * - `sesMaxSendRate` (default 1), `mailRatePerSecond` (default sesMaxSendRate / 2): the SES rate the
+ *   mailers share (ServiceStackProps).
  * - `alarmEmail` (optional): address subscribed to the alarm topic.
  * - `bundle=false`: skip esbuild bundling (assets are placeholders; never deploy such a synth).
  */
@@ -41,6 +43,8 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Serv
     description: 'Nanchang school psychological services: plan submission and reminders (HTTP API, Lambda, DynamoDB, S3, SQS, SES, Scheduler)',
     siteOrigin: parseSiteOrigin(app.node.tryGetContext('siteOrigin')),
     mailFrom: parseMailFrom(app.node.tryGetContext('mailFrom')),
+    sesMaxSendRate: parseRate('sesMaxSendRate', app.node.tryGetContext('sesMaxSendRate')),
+    mailRatePerSecond: parseRate('mailRatePerSecond', app.node.tryGetContext('mailRatePerSecond')),
     alarmEmail: parseAlarmEmail(app.node.tryGetContext('alarmEmail')),
   });
   if (options.acknowledge ?? true) acknowledgeNagFindings(stack);
@@ -74,6 +78,14 @@ export function parseMailFrom(value: unknown): string | undefined {
     throw new Error(`context mailFrom must be an e-mail address, optionally with a display name ("Name <noreply@example.cn>"); got ${JSON.stringify(value)}`);
   }
   return value.trim();
+}
+
+/** A rate in mails per second (`-c name=0.5`): a positive number. */
+export function parseRate(name: string, value: unknown): number | undefined {
+  if (unset(value)) return undefined;
+  const rate = typeof value === 'number' ? value : Number(String(value).trim());
+  if (!Number.isFinite(rate) || rate <= 0) throw new Error(`context ${name} must be a positive number of mails per second; got ${JSON.stringify(value)}`);
+  return rate;
 }
 
 /** A bare address for the alarm topic's e-mail subscription. */

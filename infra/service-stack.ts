@@ -16,6 +16,7 @@ import { TABLE_DESIGN } from '../schemas/table.js';
 import { Alarms } from './alarms.js';
 import { constructIdOf, type LambdaFunction } from './lambda-function.js';
 import { Plans } from './plans.js';
+import { mailerRate, OUTBOX_MAX_RECEIVES, Reminders } from './reminders.js';
 
 export interface ServiceStackProps extends StackProps {
   /**
@@ -29,6 +30,16 @@ export interface ServiceStackProps extends StackProps {
    * ses:SendEmail on this identity and the configuration set (LambdaFunction.bindMail).
    */
   readonly mailFrom?: string;
+  /**
+   * The SES account's maximum send rate (mails/s; `aws sesv2 get-account` → SendQuota.MaxSendRate).
+   * Default 1 (the sandbox's rate): the mailers together stay within it.
+   */
+  readonly sesMaxSendRate?: number;
+  /**
+   * Each concurrent mailer's rate (MAIL_RATE_PER_SECOND). At most OUTBOX_CONSUMER.maxConcurrency (2)
+   * mailers run at once, so the total is at most 2 × this. Default: sesMaxSendRate / 2; more fails synth.
+   */
+  readonly mailRatePerSecond?: number;
   /** E-mail address subscribed to the alarm topic (AWS sends a confirmation link first). */
   readonly alarmEmail?: string;
 }
@@ -91,6 +102,7 @@ export class ServiceStack extends Stack {
   /** The alarm topic and the stack's alarms. */
   readonly alarms: Alarms;
   readonly plans: Plans;
+  readonly reminders: Reminders;
   /** Every function of the route table, by name. */
   readonly functions: ReadonlyMap<FunctionName, LambdaFunction>;
   readonly siteOrigin: string;
@@ -211,7 +223,17 @@ export class ServiceStack extends Stack {
       mailFrom: this.mailFrom,
       mailConfigurationSet: this.mailConfigurationSet,
     });
-    this.functions = collectFunctions([this.plans.functions]);
+    this.reminders = new Reminders(this, 'Reminders', {
+      table: this.table,
+      signingKey: this.signingKey,
+      siteOrigin: this.siteOrigin,
+      mailFrom: this.mailFrom,
+      mailConfigurationSet: this.mailConfigurationSet,
+      mailRatePerSecond: mailerRate(props.sesMaxSendRate ?? 1, props.mailRatePerSecond),
+      failedEvents: this.failedEvents,
+      alarms: this.alarms,
+    });
+    this.functions = collectFunctions([this.plans.functions, this.reminders.functions]);
 
     // --- Routes, generated from the one route table: one integration per function.
     const integrations = new Map<FunctionName, HttpLambdaIntegration>();
@@ -255,6 +277,9 @@ export class ServiceStack extends Stack {
     if (this.mailFrom) output('MailFrom', this.mailFrom, 'MAIL_FROM (sender of the operator CLI’s mail)');
     output('FailedEventsQueueUrl', this.failedEvents.queueUrl, 'Events a function failed on every retry: S3 triggers, schedules, SES events (redrive after a fix)');
     output('MailConfigurationSet', this.mailConfigurationSet.configurationSetName, 'MAIL_CONFIGURATION_SET (every send names it, the operator CLI’s too)');
+    output('OutboxQueueUrl', this.reminders.outbox.queueUrl, 'OUTBOX_QUEUE_URL: mail jobs the mailer sends');
+    output('OutboxDlqUrl', this.reminders.outboxDlq.queueUrl, `Mail jobs that failed ${OUTBOX_MAX_RECEIVES} times (redrive to the outbox after a fix)`);
+    output('UndeliveredEventsQueueUrl', this.reminders.undeliveredEvents.queueUrl, 'Schedule and SES events Scheduler/EventBridge could not deliver to their function');
     output('AlarmTopicArn', this.alarms.topic.topicArn, 'SNS topic of the stack’s alarms (subscribe more endpoints here)');
   }
 
