@@ -28,6 +28,9 @@ export interface BuildAppOptions {
  * Builds the CDK app. Context:
  * - `siteOrigin` (optional): https origin of the pages; default the HTTP API endpoint.
  * - `mailFrom` (optional until a function sends mail): sender address.
+ * - `sesMaxSendRate` (default 1), `mailRatePerSecond` (default sesMaxSendRate / 2): the SES rate the
+ *   mailers share (ServiceStackProps).
+ * - `alarmEmail` (optional): address subscribed to the alarm topic.
  * - `bundle=false`: skip esbuild bundling (assets are placeholders; never deploy such a synth).
  */
 export function buildApp(options: BuildAppOptions = {}): { app: App; stack: ServiceStack } {
@@ -37,9 +40,12 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Serv
   if (bundle === false || bundle === 'false') app.node.setContext('aws:cdk:bundling-stacks', []);
   const stack = new ServiceStack(app, STACK_NAME, {
     env: options.env,
-    description: 'Nanchang school psychological services: plan submission (HTTP API, Lambda, DynamoDB, S3)',
+    description: 'Nanchang school psychological services: plan submission and reminders (HTTP API, Lambda, DynamoDB, S3, SQS, SES, Scheduler)',
     siteOrigin: parseSiteOrigin(app.node.tryGetContext('siteOrigin')),
     mailFrom: parseMailFrom(app.node.tryGetContext('mailFrom')),
+    sesMaxSendRate: parseRate('sesMaxSendRate', app.node.tryGetContext('sesMaxSendRate')),
+    mailRatePerSecond: parseRate('mailRatePerSecond', app.node.tryGetContext('mailRatePerSecond')),
+    alarmEmail: parseAlarmEmail(app.node.tryGetContext('alarmEmail')),
   });
   if (options.acknowledge ?? true) acknowledgeNagFindings(stack);
   if (options.nag ?? true) addNagChecks(app);
@@ -70,6 +76,23 @@ export function parseMailFrom(value: unknown): string | undefined {
   if (unset(value)) return undefined;
   if (typeof value !== 'string' || !MAIL_FROM.test(value.trim())) {
     throw new Error(`context mailFrom must be an e-mail address, optionally with a display name ("Name <noreply@example.cn>"); got ${JSON.stringify(value)}`);
+  }
+  return value.trim();
+}
+
+/** A rate in mails per second (`-c name=0.5`): a positive number. */
+export function parseRate(name: string, value: unknown): number | undefined {
+  if (unset(value)) return undefined;
+  const rate = typeof value === 'number' ? value : Number(String(value).trim());
+  if (!Number.isFinite(rate) || rate <= 0) throw new Error(`context ${name} must be a positive number of mails per second; got ${JSON.stringify(value)}`);
+  return rate;
+}
+
+/** A bare address for the alarm topic's e-mail subscription. */
+export function parseAlarmEmail(value: unknown): string | undefined {
+  if (unset(value)) return undefined;
+  if (typeof value !== 'string' || !new RegExp(`^${ADDRESS}$`).test(value.trim())) {
+    throw new Error(`context alarmEmail must be an e-mail address such as ops@example.cn; got ${JSON.stringify(value)}`);
   }
   return value.trim();
 }

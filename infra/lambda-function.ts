@@ -4,12 +4,15 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as ses from 'aws-cdk-lib/aws-ses';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import type { FunctionSpec } from '../functions/routes.js';
+import { type FunctionName, type FunctionSpec, functions } from '../functions/routes.js';
 import { LAMBDA_ESBUILD } from './bundling.js';
 
 /** The project root: entries in the route table and the lockfile are relative to it. */
@@ -17,6 +20,9 @@ export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 const DEFAULT_MEMORY_MB = 512;
 const DEFAULT_TIMEOUT_SECONDS = 10;
+
+/** A function's timeout in seconds (its spec's, or the default). */
+export const timeoutSecondsOf = (spec: FunctionSpec): number => spec.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
 
 /**
  * DynamoDB actions per access level. Narrower than grantReadData/grantReadWriteData on purpose:
@@ -35,6 +41,14 @@ const TABLE_ACTIONS = {
     'dynamodb:BatchWriteItem',
   ],
 } as const;
+
+/**
+ * How the outbox's consumer (the mailer) is invoked: batches of up to 10 jobs, gathered for at most
+ * 5 s, at most 2 batches at a time (2 is the smallest maximum concurrency an SQS event source allows).
+ * Each concurrent mailer keeps its own MAIL_RATE_PER_SECOND, so the mailers together send at most
+ * `maxConcurrency × MAIL_RATE_PER_SECOND` mails per second.
+ */
+export const OUTBOX_CONSUMER = { batchSize: 10, maxBatchingWindowSeconds: 5, maxConcurrency: 2 } as const;
 
 /** A grant whose IAM resource ends in a wildcard (cdk-nag IAM5 wants each acknowledged). */
 export type WildcardGrant =
@@ -89,7 +103,7 @@ export class LambdaFunction extends NodejsFunction {
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: spec.memoryMb ?? DEFAULT_MEMORY_MB,
-      timeout: Duration.seconds(spec.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS),
+      timeout: Duration.seconds(timeoutSecondsOf(spec)),
       role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
@@ -173,19 +187,104 @@ export class LambdaFunction extends NodejsFunction {
 
   /**
    * MAIL_FROM + ses:SendEmail on the sender's SES identity only (the address, or its domain — whichever
-   * of the two is verified). `mailFrom` is "Name <addr@domain>" or a bare address.
+   * of the two is verified). `mailFrom` is "Name <addr@domain>" or a bare address. With a configuration
+   * set: MAIL_CONFIGURATION_SET too, and the same action on the configuration set — SES v2 SendEmail
+   * authorizes every resource a send names (identity and configuration set).
    */
-  bindMail(mailFrom: string): this {
+  bindMail(mailFrom: string, configurationSet?: ses.IConfigurationSet): this {
     const address = (/<([^<>]+)>\s*$/.exec(mailFrom)?.[1] ?? mailFrom).trim();
     const domain = address.slice(address.lastIndexOf('@') + 1);
     const stack = Stack.of(this);
     this.addEnvironment('MAIL_FROM', mailFrom);
-    this.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['ses:SendEmail'],
-        resources: [address, domain].map((id) => stack.formatArn({ service: 'ses', resource: 'identity', resourceName: id })),
+    const resources = [address, domain].map((id) => stack.formatArn({ service: 'ses', resource: 'identity', resourceName: id }));
+    if (configurationSet) {
+      this.addEnvironment('MAIL_CONFIGURATION_SET', configurationSet.configurationSetName);
+      resources.push(stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: configurationSet.configurationSetName }));
+    }
+    this.addToRolePolicy(new iam.PolicyStatement({ actions: ['ses:SendEmail'], resources }));
+    return this;
+  }
+
+  /**
+   * The outbox queue, per the spec's `grants.outbox`:
+   * - 'send': OUTBOX_QUEUE_URL + sqs:SendMessage on this queue only (SendMessageBatch needs no more);
+   * - 'consume': the queue invokes the function (OUTBOX_CONSUMER: partial batch failures reported, so one
+   *   failed mail is retried alone) and MAIL_RATE_PER_SECOND, this mailer's share of the SES rate.
+   *   The event source grants receive/delete/change-visibility on this queue; no SendMessage.
+   */
+  bindOutbox(queue: sqs.IQueue, access: 'send' | 'consume', consumer: { mailRatePerSecond?: number } = {}): this {
+    if (access === 'send') {
+      this.addEnvironment('OUTBOX_QUEUE_URL', queue.queueUrl);
+      this.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+      return this;
+    }
+    const rate = consumer.mailRatePerSecond;
+    if (rate === undefined || !(rate > 0)) throw new Error(`${this.node.path}: an outbox consumer needs its mailRatePerSecond (> 0)`);
+    // A batch must fit in one invocation at that rate (a timed-out batch is retried whole).
+    const timeout = timeoutSecondsOf(this.spec);
+    if (OUTBOX_CONSUMER.batchSize / rate > timeout / 2) {
+      throw new Error(`${this.node.path}: ${OUTBOX_CONSUMER.batchSize} mails at ${rate}/s take longer than half its ${timeout} s timeout; raise the rate or the timeout`);
+    }
+    this.addEnvironment('MAIL_RATE_PER_SECOND', String(rate));
+    this.addEventSource(
+      new SqsEventSource(queue, {
+        batchSize: OUTBOX_CONSUMER.batchSize,
+        maxBatchingWindow: Duration.seconds(OUTBOX_CONSUMER.maxBatchingWindowSeconds),
+        maxConcurrency: OUTBOX_CONSUMER.maxConcurrency,
+        reportBatchItemFailures: true,
       }),
     );
     return this;
   }
+}
+
+/** "create-upload" → "CreateUpload" (construct ids, hence stable logical ids). */
+export const constructIdOf = (name: string): string =>
+  name.replace(/(^|-)([a-z0-9])/g, (_m, _dash: string, c: string) => c.toUpperCase());
+
+/** What a capability's functions may be bound to: the targets of their `grants`. */
+export interface FunctionTargets {
+  /** Origin the pages are served from (SITE_ORIGIN). */
+  readonly siteOrigin: string;
+  readonly table?: dynamodb.ITable;
+  readonly bucket?: s3.IBucket;
+  readonly signingKey?: secretsmanager.ISecret;
+  /** The SES sender; without one, `mail` grants are left out (that deployment sends no mail). */
+  readonly mailFrom?: string;
+  /** The SES configuration set every send names. */
+  readonly mailConfigurationSet?: ses.IConfigurationSet;
+  readonly outbox?: sqs.IQueue;
+  /** An outbox consumer's share of the SES sending rate (MAIL_RATE_PER_SECOND). */
+  readonly mailRatePerSecond?: number;
+}
+
+/**
+ * The functions of functions/routes.ts whose entry starts with `entryPrefix` (a capability's folder),
+ * each granted exactly what its `grants` say, with the environment variables that go with them.
+ * A grant whose target the capability was not given fails synth rather than being left out.
+ */
+export function createFunctions(scope: Construct, entryPrefix: string, targets: FunctionTargets): Map<FunctionName, LambdaFunction> {
+  const created = new Map<FunctionName, LambdaFunction>();
+  for (const [name, spec] of Object.entries(functions) as [FunctionName, FunctionSpec][]) {
+    if (!spec.entry.startsWith(entryPrefix)) continue;
+    const need = <T>(target: T | undefined, what: string): T => {
+      if (target === undefined) throw new Error(`${scope.node.path}: "${name}" is granted ${what}, which this capability was not given`);
+      return target;
+    };
+    const { grants } = spec;
+    const fn = new LambdaFunction(scope, constructIdOf(name), {
+      spec,
+      siteOrigin: targets.siteOrigin,
+      secretsExtension: grants.signingKey === true,
+    });
+    if (grants.table) fn.bindTable(need(targets.table, 'the table'), grants.table);
+    if (grants.bucketRead?.length || grants.bucketWrite?.length) {
+      fn.bindBucket(need(targets.bucket, 'the bucket'), { read: grants.bucketRead, write: grants.bucketWrite });
+    }
+    if (grants.signingKey) fn.bindSigningKey(need(targets.signingKey, 'the signing key'));
+    if (grants.mail && targets.mailFrom) fn.bindMail(targets.mailFrom, need(targets.mailConfigurationSet, 'the mail configuration set'));
+    if (grants.outbox) fn.bindOutbox(need(targets.outbox, 'the outbox'), grants.outbox, { mailRatePerSecond: targets.mailRatePerSecond });
+    created.set(name, fn);
+  }
+  return created;
 }

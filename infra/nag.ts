@@ -57,7 +57,12 @@ export function acknowledgeNagFindings(stack: ServiceStack): void {
   ack(
     stack.failedEvents,
     'AwsSolutions-SQS3',
-    'This queue is itself the on-failure destination (dead letter) of the S3-triggered functions.',
+    'This queue is itself the on-failure destination (dead letter) of the asynchronously invoked functions (S3 triggers, schedules, SES events).',
+  );
+  ack(
+    stack.reminders.undeliveredEvents,
+    'AwsSolutions-SQS3',
+    'This queue is itself the dead-letter queue of the schedules (EventBridge Scheduler) and of the SES-events rule (EventBridge).',
   );
   for (const route of stack.httpApi.node.children) {
     if (!(route instanceof HttpRoute)) continue;

@@ -8,12 +8,15 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { defaultRoute, type FunctionName, functions, routes, s3Triggers } from '../functions/routes.js';
 import { TABLE_DESIGN } from '../schemas/table.js';
-import type { LambdaFunction } from './lambda-function.js';
-import { constructIdOf, Plans } from './plans.js';
+import { Alarms } from './alarms.js';
+import { constructIdOf, type LambdaFunction } from './lambda-function.js';
+import { Plans } from './plans.js';
+import { mailerRate, OUTBOX_MAX_RECEIVES, Reminders } from './reminders.js';
 
 export interface ServiceStackProps extends StackProps {
   /**
@@ -22,10 +25,23 @@ export interface ServiceStackProps extends StackProps {
    */
   readonly siteOrigin?: string;
   /**
-   * Sender address for mail: the validator's receipts and the operator CLI's invitations. Functions
-   * whose grants say `mail` get MAIL_FROM and ses:SendEmail on this identity (LambdaFunction.bindMail).
+   * Sender address for mail: the validator's receipts, the mailer's reminders and the operator CLI's
+   * invitations. Functions whose grants say `mail` get MAIL_FROM, MAIL_CONFIGURATION_SET and
+   * ses:SendEmail on this identity and the configuration set (LambdaFunction.bindMail).
    */
   readonly mailFrom?: string;
+  /**
+   * The SES account's maximum send rate (mails/s; `aws sesv2 get-account` → SendQuota.MaxSendRate).
+   * Default 1 (the sandbox's rate): the mailers together stay within it.
+   */
+  readonly sesMaxSendRate?: number;
+  /**
+   * Each concurrent mailer's rate (MAIL_RATE_PER_SECOND). At most OUTBOX_CONSUMER.maxConcurrency (2)
+   * mailers run at once, so the total is at most 2 × this. Default: sesMaxSendRate / 2; more fails synth.
+   */
+  readonly mailRatePerSecond?: number;
+  /** E-mail address subscribed to the alarm topic (AWS sends a confirmation link first). */
+  readonly alarmEmail?: string;
 }
 
 /**
@@ -76,9 +92,17 @@ export class ServiceStack extends Stack {
   readonly signingKey: secretsmanager.Secret;
   readonly httpApi: apigwv2.HttpApi;
   readonly apiStage: apigwv2.HttpStage;
-  /** On-failure destination of the S3-triggered functions (events that failed every retry). */
+  /**
+   * On-failure destination of the asynchronously invoked functions (S3 triggers, schedules, SES events):
+   * events a function failed on every retry.
+   */
   readonly failedEvents: sqs.Queue;
+  /** The SES configuration set every send names (reputation metrics, suppression, bounce/complaint events). */
+  readonly mailConfigurationSet: ses.ConfigurationSet;
+  /** The alarm topic and the stack's alarms. */
+  readonly alarms: Alarms;
   readonly plans: Plans;
+  readonly reminders: Reminders;
   /** Every function of the route table, by name. */
   readonly functions: ReadonlyMap<FunctionName, LambdaFunction>;
   readonly siteOrigin: string;
@@ -170,6 +194,26 @@ export class ServiceStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    // --- Operations: alarms notify one topic. Asynchronous invocations (S3 triggers, schedules, SES
+    // events) that fail every retry go to a queue instead of being dropped (the handlers are
+    // idempotent, so a redrive is safe).
+    this.alarms = new Alarms(this, 'Alarms', { email: props.alarmEmail });
+    this.failedEvents = new sqs.Queue(this, 'FailedEvents', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.alarms.onDeadLetters(this.failedEvents, 'FailedEventsAlarm', 'A function failed an event on every retry (README: Operations).');
+
+    // --- Mail: every send names this configuration set. Bounces and complaints put the address on the
+    // account-level suppression list; mail is only delivered over TLS.
+    this.mailConfigurationSet = new ses.ConfigurationSet(this, 'SesConfigurationSet', {
+      reputationMetrics: true,
+      sendingEnabled: true,
+      suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+      tlsPolicy: ses.ConfigurationSetTlsPolicy.REQUIRE,
+    });
+
     // --- Capabilities create the functions of the route table.
     this.plans = new Plans(this, 'Plans', {
       table: this.table,
@@ -177,8 +221,19 @@ export class ServiceStack extends Stack {
       signingKey: this.signingKey,
       siteOrigin: this.siteOrigin,
       mailFrom: this.mailFrom,
+      mailConfigurationSet: this.mailConfigurationSet,
     });
-    this.functions = collectFunctions([this.plans.functions]);
+    this.reminders = new Reminders(this, 'Reminders', {
+      table: this.table,
+      signingKey: this.signingKey,
+      siteOrigin: this.siteOrigin,
+      mailFrom: this.mailFrom,
+      mailConfigurationSet: this.mailConfigurationSet,
+      mailRatePerSecond: mailerRate(props.sesMaxSendRate ?? 1, props.mailRatePerSecond),
+      failedEvents: this.failedEvents,
+      alarms: this.alarms,
+    });
+    this.functions = collectFunctions([this.plans.functions, this.reminders.functions]);
 
     // --- Routes, generated from the one route table: one integration per function.
     const integrations = new Map<FunctionName, HttpLambdaIntegration>();
@@ -203,13 +258,7 @@ export class ServiceStack extends Stack {
       integration: integrationOf(defaultRoute.fn),
     });
 
-    // --- S3 triggers. S3 invokes asynchronously: after the retries, the event goes to a queue
-    // instead of being dropped (the handlers are idempotent, so a redrive is safe).
-    this.failedEvents = new sqs.Queue(this, 'FailedEvents', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
+    // --- S3 triggers. S3 invokes asynchronously: after the retries, the event goes to the failed-events queue.
     for (const trigger of s3Triggers) {
       const fn = this.fn(trigger.fn);
       fn.configureAsyncInvoke({ onFailure: new SqsDestination(this.failedEvents), retryAttempts: 2 });
@@ -226,7 +275,12 @@ export class ServiceStack extends Stack {
     output('BucketName', this.bucket.bucketName, 'BUCKET_NAME');
     output('SigningSecretArn', this.signingKey.secretArn, 'SIGNING_SECRET_ARN');
     if (this.mailFrom) output('MailFrom', this.mailFrom, 'MAIL_FROM (sender of the operator CLI’s mail)');
-    output('FailedEventsQueueUrl', this.failedEvents.queueUrl, 'S3 events that failed every retry (redrive after a fix)');
+    output('FailedEventsQueueUrl', this.failedEvents.queueUrl, 'Events a function failed on every retry: S3 triggers, schedules, SES events (redrive after a fix)');
+    output('MailConfigurationSet', this.mailConfigurationSet.configurationSetName, 'MAIL_CONFIGURATION_SET (every send names it, the operator CLI’s too)');
+    output('OutboxQueueUrl', this.reminders.outbox.queueUrl, 'OUTBOX_QUEUE_URL: mail jobs the mailer sends');
+    output('OutboxDlqUrl', this.reminders.outboxDlq.queueUrl, `Mail jobs that failed ${OUTBOX_MAX_RECEIVES} times (redrive to the outbox after a fix)`);
+    output('UndeliveredEventsQueueUrl', this.reminders.undeliveredEvents.queueUrl, 'Schedule and SES events Scheduler/EventBridge could not deliver to their function');
+    output('AlarmTopicArn', this.alarms.topic.topicArn, 'SNS topic of the stack’s alarms (subscribe more endpoints here)');
   }
 
   private fn(name: FunctionName): LambdaFunction {

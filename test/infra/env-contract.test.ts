@@ -24,6 +24,8 @@ const SAMPLE: Record<string, string> = {
   SITE_ORIGIN: 'https://abc123.execute-api.ap-southeast-1.amazonaws.com',
   SIGNING_SECRET_ARN: 'arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:SigningKey-AbCdEf',
   MAIL_FROM: 'noreply@psy.example.cn',
+  MAIL_CONFIGURATION_SET: 'SesConfigurationSet-AbCdEf123456',
+  OUTBOX_QUEUE_URL: 'https://sqs.ap-southeast-1.amazonaws.com/123456789012/NcPsyService-RemindersOutbox-AbCdEf',
 };
 /** What the Lambda runtime sets (and the SDK needs at construction). */
 const LAMBDA_RUNTIME = { AWS_REGION: 'ap-southeast-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'x', AWS_SESSION_TOKEN: 'x' };
@@ -43,7 +45,10 @@ describe('environment contract: stack → handlers', { timeout: 180_000 }, () =>
   const envOf = new Map<FunctionName, Record<string, string>>();
 
   beforeAll(() => {
-    const { stack } = buildApp({ context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [] } }) as { stack: ServiceStack };
+    // With a sender, so that the mail settings (MAIL_FROM, MAIL_CONFIGURATION_SET) are part of the contract.
+    const { stack } = buildApp({
+      context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [], mailFrom: '南昌市未成年人心理健康辅导中心 <noreply@psy.example.cn>' },
+    }) as { stack: ServiceStack };
     const resources = Template.fromStack(stack).toJSON().Resources as Record<string, { Properties: { Environment?: { Variables?: Record<string, unknown> } } }>;
     for (const [name, fn] of stack.functions) {
       const id = Stack.of(fn).getLogicalId(fn.node.defaultChild as never);

@@ -60,7 +60,7 @@ describe('service stack template', SLOW, () => {
     resources = template.toJSON().Resources;
   }, SLOW.timeout);
 
-  it('has one table: pk/sk, gsi1 (ALL), on-demand, PITR, deletion protection, TTL, retained', () => {
+  it('has one table: pk/sk, gsi1 and the sparse gsi2 (ALL), on-demand, PITR, deletion protection, TTL, retained', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
@@ -75,6 +75,8 @@ describe('service stack template', SLOW, () => {
           { AttributeName: 'sk', AttributeType: 'S' },
           { AttributeName: 'gsi1pk', AttributeType: 'S' },
           { AttributeName: 'gsi1sk', AttributeType: 'S' },
+          { AttributeName: 'gsi2pk', AttributeType: 'S' },
+          { AttributeName: 'gsi2sk', AttributeType: 'S' },
         ]),
         GlobalSecondaryIndexes: [
           {
@@ -82,6 +84,14 @@ describe('service stack template', SLOW, () => {
             KeySchema: [
               { AttributeName: 'gsi1pk', KeyType: 'HASH' },
               { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+          {
+            IndexName: 'gsi2',
+            KeySchema: [
+              { AttributeName: 'gsi2pk', KeyType: 'HASH' },
+              { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
             ],
             Projection: { ProjectionType: 'ALL' },
           },
