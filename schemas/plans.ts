@@ -94,7 +94,10 @@ export type DocSummary = z.infer<typeof DocSummary>;
  * so recording it twice changes nothing.
  */
 export const ReminderEntry = z.object({
+  /** When it was sent (domain time). */
   at: z.string(),
+  /** The Beijing day it was for, yyyymmdd (its sweep's day; what the pages list). */
+  day: z.optional(z.string().check(z.regex(/^\d{8}$/))),
   /** e.g. before-7, due-day, overdue-3. */
   rule: z.string(),
   channel: z.enum(['mail', 'wecom', 'dingtalk']),

@@ -218,7 +218,7 @@ export function remindedText(days: string[]): string {
 
 /** The distinct Beijing days of an org's reminder ledger. */
 const remindedDaysOf = (s: OrgSummary | undefined) =>
-  [...new Set(Object.values(s?.reminded ?? {}).map((e) => beijingDay(e.at)))].sort().map((d) => `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}`);
+  [...new Set(Object.values(s?.reminded ?? {}).map((e) => e.day ?? beijingDay(e.at)))].sort().map((d) => `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}`);
 
 export interface GroupTotal {
   group: string;

@@ -167,6 +167,7 @@ async function recordReminder(deps: Pick<DeliverDeps, 'summaries'>, entry: Outbo
   const p = entry.payload;
   const line: ReminderEntry = {
     at,
+    ...(a.day ? { day: a.day } : {}),
     rule: a.rule ?? '',
     channel: p.channel,
     to: to ?? (p.channel === 'mail' ? p.mail.to : [p.channel]),
