@@ -109,7 +109,7 @@ export function robotInput(opts: { allowLoopback?: boolean } = {}) {
   );
 }
 /** The registration check for the cloud: official endpoints only. */
-export const RobotInput = robotInput();
+export const RobotInput = /* @__PURE__ */ robotInput();
 export type RobotInput = z.input<typeof RobotInput>;
 
 /** A registered robot as stored on the org (schemas/orgs.ts `robots`). */

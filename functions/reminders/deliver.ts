@@ -1,6 +1,7 @@
 import type { Org } from '../../schemas/orgs.js';
 import type { ReminderEntry } from '../../schemas/plans.js';
-import { openWebhook, postRobot, type RobotBody } from './robots.js';
+import type { ReminderJob } from './jobs.js';
+import { openWebhook, postRobot, robotMessage } from './robots.js';
 import type { SummaryStore } from '../plans/store.js';
 import type { Mailer } from '../shared/mail.js';
 import type { OutboxEntry, OutboxLedger } from './outbox.js';
@@ -13,7 +14,8 @@ import type { SuppressionReader } from './suppressions.js';
 
 /** Posts a platform message to an org's registered group robot; returns the platform's answer. */
 export interface RobotSender {
-  send(orgId: string, kind: 'wecom' | 'dingtalk', body: unknown): Promise<string>;
+  /** Renders the job's message for the platform and posts it. */
+  send(orgId: string, kind: 'wecom' | 'dingtalk', job: unknown): Promise<string>;
 }
 
 export interface DeliverDeps {
@@ -92,7 +94,7 @@ export async function deliver(deps: DeliverDeps, key: string): Promise<Delivered
   } else {
     const robots = deps.robots;
     to = [payload.channel];
-    send = robots ? () => robots.send(payload.orgId, payload.channel, payload.body) : () => Promise.reject(new PermanentFailure('本部署未启用群机器人'));
+    send = robots ? () => robots.send(payload.orgId, payload.channel, payload.job) : () => Promise.reject(new PermanentFailure('本部署未启用群机器人'));
   }
 
   let messageId: string;
@@ -120,10 +122,10 @@ export async function deliver(deps: DeliverDeps, key: string): Promise<Delivered
  */
 export function robotSender(deps: { orgs: { get(id: string): Promise<Org | undefined> }; signingKey: () => Promise<Uint8Array>; post?: typeof postRobot }): RobotSender {
   return {
-    async send(orgId, kind, body) {
+    async send(orgId, kind, job) {
       const entry = (await deps.orgs.get(orgId))?.robots?.find((r) => r.kind === kind);
       if (!entry) throw new PermanentFailure(`${orgId} 未登记${kind === 'wecom' ? '企业微信' : '钉钉'}群机器人`);
-      await (deps.post ?? postRobot)(openWebhook(entry.sealed, await deps.signingKey()), body as RobotBody);
+      await (deps.post ?? postRobot)(openWebhook(entry.sealed, await deps.signingKey()), robotMessage(job as ReminderJob, kind));
       return `${kind}:ok`;
     },
   };

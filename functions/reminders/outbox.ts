@@ -42,8 +42,8 @@ const RobotPayload = z.object({
   channel: z.enum(['wecom', 'dingtalk']),
   /** The org whose registered robot gets it (its webhook is read, and opened, only when sending). */
   orgId: z.string(),
-  /** The platform's JSON body (functions/reminders/robots.ts). */
-  body: z.unknown(),
+  /** The reminder job (functions/reminders/jobs.ts); the mailer renders the platform's message from it. */
+  job: z.unknown(),
 });
 export const OutboxPayload = z.discriminatedUnion('channel', [MailPayload, RobotPayload]);
 export type OutboxPayload = z.infer<typeof OutboxPayload>;
@@ -77,12 +77,16 @@ export interface OutboxQueue {
   send(keys: string[]): Promise<void>;
 }
 
-export interface OutboxLedger {
-  /** Claims the key with its message: true if this caller now owns it; false and the entry if it was claimed before. */
-  claim(key: string, about: About, payload: OutboxPayload, at: string): Promise<{ claimed: true } | { claimed: false; entry?: OutboxEntry }>;
-  get(key: string): Promise<OutboxEntry | undefined>;
+/** What the sweep needs of the ledger (no message parsing: the sweep's bundle stays small). */
+export interface OutboxClaims {
+  /** Claims the key with its message: true if this caller now owns it; false and the entry's state if it was claimed before. */
+  claim(key: string, about: About, payload: OutboxPayload, at: string): Promise<{ claimed: true } | { claimed: false; state?: OutboxState }>;
   /** claimed → queued (nothing when the mailer already moved it on). */
   queued(key: string, at: string): Promise<void>;
+}
+
+export interface OutboxLedger extends OutboxClaims {
+  get(key: string): Promise<OutboxEntry | undefined>;
   /** claimed|queued → sending: true for the one caller that may send. */
   startSending(key: string, at: string): Promise<boolean>;
   /** sending → sent | suppressed | failed. */
@@ -91,13 +95,9 @@ export interface OutboxLedger {
   retry(key: string, error: string): Promise<void>;
 }
 
-export function outboxLedger(ddb: Ddb, table: string): OutboxLedger {
-  const get = async (key: string) => {
-    const item = await getItem(ddb, { TableName: table, Key: mailKey(key), ConsistentRead: true });
-    return item ? OutboxEntry.parse(item) : undefined;
-  };
-  /** A conditional state change; false when the entry is not in one of `from`. */
-  const move = async (key: string, from: OutboxState[], set: Record<string, unknown>, countAttempt = false) => {
+/** A conditional state change of a ledger entry; false when it is not in one of `from`. */
+function mover(ddb: Ddb, table: string) {
+  return async (key: string, from: OutboxState[], set: Record<string, unknown>, countAttempt = false) => {
     const names: Record<string, string> = { '#s': 'state' };
     const values: Record<string, unknown> = {};
     from.forEach((s, i) => (values[`:f${i}`] = s));
@@ -121,6 +121,10 @@ export function outboxLedger(ddb: Ddb, table: string): OutboxLedger {
       throw e;
     }
   };
+}
+
+export function outboxClaims(ddb: Ddb, table: string): OutboxClaims {
+  const move = mover(ddb, table);
   return {
     async claim(key, about, payload, at) {
       try {
@@ -132,12 +136,23 @@ export function outboxLedger(ddb: Ddb, table: string): OutboxLedger {
         return { claimed: true };
       } catch (e) {
         if (!isConditionFailed(e)) throw e;
-        return { claimed: false, entry: await get(key) };
+        const item = await getItem(ddb, { TableName: table, Key: mailKey(key), ConsistentRead: true, ProjectionExpression: '#s', ExpressionAttributeNames: { '#s': 'state' } });
+        return { claimed: false, state: item?.state as OutboxState | undefined };
       }
     },
-    get,
     async queued(key, at) {
       await move(key, ['claimed'], { state: 'queued', queuedAt: at });
+    },
+  };
+}
+
+export function outboxLedger(ddb: Ddb, table: string): OutboxLedger {
+  const move = mover(ddb, table);
+  return {
+    ...outboxClaims(ddb, table),
+    async get(key) {
+      const item = await getItem(ddb, { TableName: table, Key: mailKey(key), ConsistentRead: true });
+      return item ? OutboxEntry.parse(item) : undefined;
     },
     async startSending(key, at) {
       return move(key, ['claimed', 'queued'], { state: 'sending', sendingAt: at }, true);
@@ -159,7 +174,7 @@ export const mailPayload = (mail: Mail): OutboxPayload => ({ channel: 'mail', ma
  * queue (a crash between the two) is put on it again. Returns what was queued and what was there already.
  */
 export async function enqueue(
-  deps: { ledger: OutboxLedger; queue: OutboxQueue; now: () => Date },
+  deps: { ledger: OutboxClaims; queue: OutboxQueue; now: () => Date },
   messages: { key: string; about: About; payload: OutboxPayload }[],
   concurrency = 16,
 ): Promise<{ queued: string[]; already: string[] }> {
@@ -168,7 +183,7 @@ export async function enqueue(
   const toQueue: string[] = [];
   await inParallel(messages, concurrency, async (m) => {
     const r = await deps.ledger.claim(m.key, m.about, m.payload, deps.now().toISOString());
-    if (r.claimed || r.entry?.state === 'claimed') toQueue.push(m.key);
+    if (r.claimed || r.state === 'claimed') toQueue.push(m.key);
     else already.push(m.key);
   });
   for (let i = 0; i < toQueue.length; i += 10) await deps.queue.send(toQueue.slice(i, i + 10));

@@ -10,9 +10,8 @@ import type { LinkMailDeps } from '../shared/mail.js';
 import { roleOf } from '../shared/tokens.js';
 import type { ReminderJob } from './jobs.js';
 import { cityDigestMail, districtDigestMail, reminderMail } from './mails.js';
-import { type About, enqueue, mailPayload, type OutboxLedger, type OutboxPayload, type OutboxQueue } from './outbox.js';
+import { type About, enqueue, mailPayload, type OutboxClaims, type OutboxPayload, type OutboxQueue } from './outbox.js';
 import { daysLeft, digestOn, orgRuleOn, planReminders } from './plan.js';
-import { robotMessage } from './robots.js';
 
 /**
  * The reminder sweep (scheduled hourly, functions/schedules.ts): for each open campaign, in the hour its
@@ -24,7 +23,7 @@ export interface SweepDeps extends Pick<LinkMailDeps, 'tokens' | 'siteOrigin' | 
   campaigns: Pick<CampaignStore, 'list'>;
   orgs: Pick<OrgReader, 'get' | 'list'>;
   summaries: Pick<SummaryStore, 'listOwing' | 'audience'>;
-  ledger: OutboxLedger;
+  ledger: OutboxClaims;
   queue: OutboxQueue;
   /** Domain time (the ledger's claim times). */
   now: () => Date;
@@ -107,7 +106,7 @@ async function render(deps: SweepDeps, job: ReminderJob, byId: Map<string, Org>)
   const to = addressesOf(target);
   const out: { key: string; about: About; payload: OutboxPayload }[] = [];
   if (to.length) out.push({ key: job.key, about, payload: mailPayload(await mailOf(deps, job, byId, to)) });
-  for (const r of target.robots ?? []) out.push({ key: `${job.key}#robot#${r.kind}`, about, payload: { channel: r.kind, orgId: target.id, body: robotMessage(job, r.kind) } });
+  for (const r of target.robots ?? []) out.push({ key: `${job.key}#robot#${r.kind}`, about, payload: { channel: r.kind, orgId: target.id, job } });
   return out;
 }
 

@@ -7,7 +7,7 @@ import { ddbClient } from '../shared/clients/dynamodb.js';
 import { clockOf } from '../shared/clock.js';
 import { readEnv } from '../shared/env.js';
 import { signingKeySource, tokenSigner } from '../shared/tokens.js';
-import { outboxLedger } from './outbox.js';
+import { outboxClaims } from './outbox.js';
 import { sqsClient, sqsOutboxQueue } from './queue.js';
 import { type SweepDeps, sweepReminders } from './service.js';
 
@@ -19,7 +19,7 @@ export const deps: SweepDeps = {
   campaigns: campaignStore(ddb, env.TABLE_NAME),
   orgs: orgReader(ddb, env.TABLE_NAME),
   summaries: summaryStore(ddb, env.TABLE_NAME),
-  ledger: outboxLedger(ddb, env.TABLE_NAME),
+  ledger: outboxClaims(ddb, env.TABLE_NAME),
   queue: sqsOutboxQueue(sqsClient(), env.OUTBOX_QUEUE_URL),
   tokens: tokenSigner(signingKeySource(env)),
   siteOrigin: env.SITE_ORIGIN,

@@ -19,7 +19,7 @@ class FakeLedger implements OutboxLedger {
   }
   async claim(key: string, about: About, payload: OutboxPayload, at: string) {
     const cur = this.items.get(key);
-    if (cur) return { claimed: false as const, entry: structuredClone(cur) };
+    if (cur) return { claimed: false as const, state: cur.state };
     this.items.set(key, { key, about, payload, state: 'claimed', claimedAt: at, attempts: 0 });
     return { claimed: true as const };
   }
@@ -129,7 +129,7 @@ describe('deliver: at most once, with the message id recorded', () => {
     await enqueue({ ledger: w.ledger, queue: w.queue, now: () => NOW }, [msg('k1')]);
     expect(await deliver(w.deps, 'k1')).toBe('sent');
     expect(w.ledger.items.get('k1')).toMatchObject({ state: 'sent', messageId: 'ses-1', attempts: 1 });
-    expect((await w.summaries.get('c1', 'dh-school-1'))?.reminded).toEqual({ k1: { at: NOW.toISOString(), rule: 'before-7', channel: 'mail', to: ['a@x.cn'] } });
+    expect((await w.summaries.get('c1', 'dh-school-1'))?.reminded).toEqual({ k1: { at: NOW.toISOString(), day: '20190623', rule: 'before-7', channel: 'mail', to: ['a@x.cn'] } });
     expect(w.sent[0]?.tags).toEqual({ org: 'dh-school-1', campaign: 'c1', kind: 'reminder' });
   });
 
@@ -202,7 +202,7 @@ describe('deliver: at most once, with the message id recorded', () => {
 
   it('a robot message without a robot sender fails for good; a key without an entry is "missing"', async () => {
     const w = world();
-    await enqueue({ ledger: w.ledger, queue: w.queue, now: () => NOW }, [{ ...msg('r1'), payload: { channel: 'wecom', orgId: 'dh-school-1', body: {} } }]);
+    await enqueue({ ledger: w.ledger, queue: w.queue, now: () => NOW }, [{ ...msg('r1'), payload: { channel: 'wecom', orgId: 'dh-school-1', job: {} } }]);
     expect(await deliver(w.deps, 'r1')).toBe('failed');
     expect(await deliver(w.deps, 'nope')).toBe('missing');
   });
