@@ -25,8 +25,6 @@ export type Outcome = Pick<Upload, 'state' | 'receivedAt' | 'size' | 'sha256' | 
 /** Reading attempts: what read-only functions get (the writing half stays out of their bundles). */
 export type UploadReader = Pick<UploadStore, 'get' | 'listOrg'>;
 export type SummaryReader = Pick<SummaryStore, 'get' | 'listRoute' | 'list'>;
-/** What a reminder sweep reads and writes of status items. */
-export type OwingReader = Pick<SummaryStore, 'listOwing'>;
 
 export interface UploadStore {
   create(u: Upload): Promise<void>;

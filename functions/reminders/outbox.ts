@@ -186,7 +186,7 @@ export async function enqueue(
     if (r.claimed || r.state === 'claimed') toQueue.push(m.key);
     else already.push(m.key);
   });
-  for (let i = 0; i < toQueue.length; i += 10) await deps.queue.send(toQueue.slice(i, i + 10));
+  if (toQueue.length) await deps.queue.send(toQueue);
   await inParallel(toQueue, concurrency, async (key) => {
     await deps.ledger.queued(key, deps.now().toISOString());
     queued.push(key);
@@ -195,7 +195,7 @@ export async function enqueue(
 }
 
 /** Runs `f` over `items` with at most `n` at once. */
-export async function inParallel<T>(items: T[], n: number, f: (item: T) => Promise<void>): Promise<void> {
+async function inParallel<T>(items: T[], n: number, f: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) await f(items[next++] as T);
