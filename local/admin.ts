@@ -17,7 +17,7 @@ import { buildZip } from '../functions/plans/export.js';
 import { openRead } from '../functions/plans/s3.js';
 import { exportContent, syncStatus } from '../functions/plans/service.js';
 import { s3Client } from '../functions/shared/clients/s3.js';
-import { CITY_ROUTE_KEY } from '../schemas/orgs.js';
+import { CITY_ROUTE_KEY, type Org } from '../schemas/orgs.js';
 import { createWriteStream } from 'node:fs';
 import { ddbClient } from '../functions/shared/clients/dynamodb.js';
 import { sesClient, sesMailer } from '../functions/shared/clients/sesv2.js';
@@ -41,6 +41,16 @@ export type ImportOrgsResult =
   | { ok: false; errors: OrgsCsvError[] }
   | { ok: true; created: number; updated: number; /** Status items moved to their org's new route (schools that changed District). */ rerouted: number; warnings: OrgsCsvWarning[] };
 
+/**
+ * A re-import keeps a contact's "invalid" mark (its address bounced or complained) while the address is
+ * the same: the suppression list would block it anyway, and the pages should keep saying so. A new
+ * address for the contact starts clean.
+ */
+function keepInvalid(o: Org, known: Org[]): Org {
+  const marked = new Map((known.find((k) => k.id === o.id)?.contacts ?? []).flatMap((c) => (c.invalid ? [[c.email.toLowerCase(), c.invalid] as const] : [])));
+  return { ...o, contacts: o.contacts.map((c) => (marked.has(c.email.toLowerCase()) ? { ...c, invalid: marked.get(c.email.toLowerCase()) } : c)) };
+}
+
 export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
   const ddb = ddbClient();
   const orgs = orgStore(ddb, env.TABLE_NAME);
@@ -62,7 +72,7 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
       if (!parsed.ok) return { ok: false, errors: parsed.errors };
       let created = 0;
       let updated = 0;
-      for (const o of parsed.orgs) ((await orgs.upsert(o)) === 'created' ? created++ : updated++);
+      for (const o of parsed.orgs) ((await orgs.upsert(keepInvalid(o, known))) === 'created' ? created++ : updated++);
       // Status items follow the registry (after the orgs themselves are updated: a validator folding
       // meanwhile then either sees the change or retries): a new org of an audience gets its item, a
       // school that moved District its new route, a changed contact its new snapshot for the reminders.

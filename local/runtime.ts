@@ -13,7 +13,7 @@ import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-s
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
 import { TABLE_DESIGN } from '../schemas/table.js';
-import { s3Triggers } from '../functions/routes.js';
+import { type FunctionName, s3Triggers } from '../functions/routes.js';
 import { decodeS3Key } from '../schemas/s3-events.js';
 import { clockOf } from '../functions/shared/clock.js';
 import { schedules } from '../functions/schedules.js';
@@ -52,6 +52,8 @@ export interface Runtime {
    * out a retry are counted as inFlight, not waited for).
    */
   tick(at: Date): Promise<{ reports: unknown[]; outbox: QueueCounts }>;
+  /** Invokes a function of the route table in process, as its trigger would (e.g. an SES event from EventBridge). */
+  invoke(fn: FunctionName, event: unknown): Promise<unknown>;
   /** Resolves when the outbox has sent everything, retries included. */
   outboxIdle(): Promise<QueueCounts>;
   stop(): Promise<void>;
@@ -182,6 +184,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       return { reports, outbox: await outbox.idle({ waitInvisible: false }) };
     },
     outboxIdle: () => outbox.idle(),
+    invoke: (fn, event) => router.invoke(fn, event),
     async stop() {
       scheduler?.stop();
       await Promise.allSettled([...inflight]);

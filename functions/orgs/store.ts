@@ -23,6 +23,14 @@ export interface OrgStore {
  * An org's group robots (schemas/robots.ts) are written only here, never by `upsert`: an import
  * rewrites the fields the CSV holds and so keeps every registered robot.
  */
+export interface OrgContactWriter {
+  /**
+   * Marks the org's contacts with this address (any case) invalid — it bounced or drew a complaint — unless
+   * they are already; conditional on the contacts being as read (retried). Returns whether anything changed.
+   */
+  markContactInvalid(id: string, address: string, invalid: NonNullable<Org['contacts'][number]['invalid']>): Promise<boolean>;
+}
+
 export interface OrgRobotWriter {
   /** Replaces the org's robots (none: the attribute is removed); throws for an unknown org. */
   setRobots(id: string, robots: RobotEntry[]): Promise<void>;
@@ -49,7 +57,7 @@ export function orgReader(ddb: Ddb, table: string): OrgReader {
   };
 }
 
-export function orgStore(ddb: Ddb, table: string): OrgStore & OrgRobotWriter {
+export function orgStore(ddb: Ddb, table: string): OrgStore & OrgRobotWriter & OrgContactWriter {
   return {
     ...orgReader(ddb, table),
     async upsert(org) {
@@ -97,6 +105,30 @@ export function orgStore(ddb: Ddb, table: string): OrgStore & OrgRobotWriter {
         if (isConditionFailed(e)) throw new Error(`机构不存在：${id}`);
         throw e;
       }
+    },
+    async markContactInvalid(id, address, invalid) {
+      const a = address.toLowerCase();
+      const item = await getItem(ddb, { TableName: table, Key: orgKey(id), ConsistentRead: true });
+      if (!item) return false;
+      let changed = false;
+      for (const [n, c] of Org.parse(stripKeys(item)).contacts.entries()) {
+        if (c.email.toLowerCase() !== a || c.invalid) continue;
+        // The n-th contact, only while it is still this address without a mark (an import may have
+        // replaced the contacts since the read): one contact, one conditional write.
+        try {
+          await updateItem(ddb, {
+            TableName: table,
+            Key: orgKey(id),
+            UpdateExpression: `SET contacts[${n}].invalid = :inv`,
+            ConditionExpression: `contacts[${n}].email = :email AND attribute_not_exists(contacts[${n}].invalid)`,
+            ExpressionAttributeValues: { ':inv': invalid, ':email': c.email },
+          });
+          changed = true;
+        } catch (e) {
+          if (!isConditionFailed(e)) throw e;
+        }
+      }
+      return changed;
     },
     async setRobots(id, robots) {
       try {

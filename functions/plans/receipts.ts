@@ -22,7 +22,8 @@ export const receiptKey = (u: AcceptedVersion['upload']) => `receipt#${u.campaig
 export function receiptSender(deps: ReceiptDeps) {
   return async (v: AcceptedVersion): Promise<'sent' | 'already' | 'no-contact'> => {
     const { org, campaign, upload } = v;
-    const to = [...new Set(org.contacts.map((c) => c.email.toLowerCase()))];
+    // Not to an address that bounced or complained (functions/reminders/ses-events.ts marks it).
+    const to = [...new Set(org.contacts.filter((c) => !c.invalid).map((c) => c.email.toLowerCase()))];
     if (to.length === 0) return 'no-contact';
     const about = { kind: 'receipt', campaignId: campaign.id, orgId: org.id, uploadId: upload.uploadId, to };
     return sendOnce({ ...deps, now: () => deps.clock.now() }, receiptKey(upload), about, async () => {
@@ -32,7 +33,7 @@ export function receiptSender(deps: ReceiptDeps) {
       ]);
       const token = await deps.tokens.link({ orgId: org.id, campaignId: campaign.id, role: roleOf(org.kind), version: org.tokenVersion }, deps.linkTtlDays);
       const document = campaign.documents.find((d) => d.kind === upload.document) ?? { kind: upload.document, title: upload.document };
-      return receiptMail({
+      const mail = receiptMail({
         org,
         campaign,
         routing: routingOf(org, campaign, receiver, district),
@@ -49,6 +50,8 @@ export function receiptSender(deps: ReceiptDeps) {
         linkTtlDays: deps.linkTtlDays,
         to,
       });
+      // SES tags: a bounce of this receipt names the org whose contact it was.
+      return { ...mail, tags: { org: org.id, campaign: campaign.id, kind: 'receipt' } };
     });
   };
 }

@@ -77,7 +77,7 @@ async function newMails(): Promise<string[]> {
   seen = store.emails.length;
   return fresh
     .flatMap((m) => {
-      const kind = m.subject.includes('辖区内') ? 'district' : m.subject.includes('个单位') ? 'city' : 'remind';
+      const kind = m.subject.includes('邮箱无法送达') ? 'alert' : m.subject.includes('辖区内') ? 'district' : m.subject.includes('个单位') ? 'city' : 'remind';
       return m.destination.to.map((to) => `${WHO[to] ?? to}:${kind}`);
     })
     .sort();
@@ -114,11 +114,24 @@ const EXPECTED: Record<string, string[]> = {
   '0630': [...REMIND_OWING, ...DIGESTS], // the day itself
   '0701': [...REMIND_OWING, ...DIGESTS], // overdue 1
   '0702': DIGESTS,
-  '0703': [...REMIND_OWING, ...DIGESTS], // overdue 3
+  '0703': ['d:remind', ...DIGESTS], // overdue 3: a's address bounced on 1 July (its robot still gets it)
   '0704': DIGESTS, // closed after this sweep
 };
 /** Days the WeCom robot of school a gets a message (its own reminders). */
 const ROBOT_DAYS = new Set(['0616', '0623', '0627', '0629', '0630', '0701', '0703']);
+
+/** An SES bounce as EventBridge delivers it from the configuration set (the mail's tags name the org). */
+const sesBounce = (address: string, orgId: string) => ({
+  version: '0',
+  source: 'aws.ses',
+  'detail-type': 'Email Bounced',
+  time: '2019-07-01T01:05:00Z',
+  detail: {
+    eventType: 'Bounce',
+    mail: { messageId: 'm-1', destination: [address], tags: { org: [orgId], campaign: [CAMPAIGN], 'ses:configuration-set': ['psy-local'] } },
+    bounce: { bounceType: 'Permanent', bounceSubType: 'General', bouncedRecipients: [{ emailAddress: address }], timestamp: '2019-07-01T01:05:00.000Z' },
+  },
+});
 
 async function handIn(orgId: string) {
   const { cookie } = await sessionFor(rt, orgId, CAMPAIGN);
@@ -147,6 +160,14 @@ describe('reminders through June 2019, day by day', () => {
         await runtime.outboxIdle();
         await new Promise((ok) => setTimeout(ok, 300)); // the receipts are sent by the validator itself
         expect((await newMails()).length, 'one receipt per version').toBe(2);
+      }
+      if (day === '0701') {
+        // SES reports a permanent bounce of school a's address (EventBridge → ses-events), twice.
+        const bounce = sesBounce('a@r.example.cn', 'r-a');
+        await runtime.invoke('ses-events', bounce);
+        await runtime.invoke('ses-events', bounce);
+        await runtime.outboxIdle();
+        expect(await newMails(), 'the Bureau is told once').toEqual(['bureau:alert']);
       }
       if (day === '0704') await rt.ops.closeCampaign(CAMPAIGN, at('0704'));
     }
@@ -178,8 +199,18 @@ describe('reminders through June 2019, day by day', () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('已提醒 7 次：6月16日、6月23日、6月27日、6月29日、6月30日、7月1日、7月3日');
     expect(page.text).toContain('已提醒 2 次：6月16日、6月23日');
+    // The bounced address: marked on the page, in the CSV, in the registry; a transient bounce changes nothing.
+    expect(page.text).toMatch(/data-org="r-a"[^]*?邮箱无效（退信）/);
+    expect((await rt.ops.listOrgs()).find((o) => o.id === 'r-a')?.contacts[0]?.invalid).toMatchObject({ reason: 'bounce' });
+    const transient = sesBounce('b@r.example.cn', 'r-b');
+    transient.detail.bounce.bounceType = 'Transient';
+    expect(await runtime.invoke('ses-events', transient)).toMatchObject({ reason: 'transient', contactsMarked: 0, alertsQueued: 0 });
+    expect((await rt.ops.listOrgs()).find((o) => o.id === 'r-b')?.contacts[0]?.invalid).toBeUndefined();
+    // Something that is not an SES event fails loudly (retried, then the failed-event queue).
+    await expect(runtime.invoke('ses-events', { source: 'aws.s3' })).rejects.toThrow('not an SES bounce or complaint');
     const csv = await call(rt, '/api/status?format=csv', { cookie });
     const line = csv.text.split('\r\n').find((l) => l.includes(',r-b,'));
     expect(line).toContain('已提醒 2 次：6月16日、6月23日');
+    expect(csv.text.split('\r\n').find((l) => l.includes(',r-a,'))).toContain('a@r.example.cn（退信）');
   });
 });

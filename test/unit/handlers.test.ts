@@ -676,6 +676,12 @@ describe('validate-upload handler (S3 ObjectCreated)', () => {
     expect(mail?.args[0].input).toEqual({
       FromEmailAddress: `=?UTF-8?B?${Buffer.from(SENDER_NAME).toString('base64')}?= <noreply@psy.example.cn>`,
       Destination: { ToAddresses: ['zhang@dh1.example.cn'] },
+      // Which org's contact it went to: a bounce of it comes back with these tags (ses-events).
+      EmailTags: [
+        { Name: 'org', Value: 'dh-school-1' },
+        { Name: 'campaign', Value: '2019-plans' },
+        { Name: 'kind', Value: 'receipt' },
+      ],
       Content: {
         Simple: {
           Subject: { Data: '【回执】心理服务体系建设工作实施方案（第 1 版）已收到 - 东湖区第一小学', Charset: 'UTF-8' },
