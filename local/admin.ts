@@ -20,15 +20,13 @@ import { s3Client } from '../functions/shared/clients/s3.js';
 import { CITY_ROUTE_KEY, type Org } from '../schemas/orgs.js';
 import { createWriteStream } from 'node:fs';
 import { ddbClient } from '../functions/shared/clients/dynamodb.js';
-import { sesClient, sesMailer } from '../functions/shared/clients/sesv2.js';
 import { clockOf } from '../functions/shared/clock.js';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { outboxLedger } from '../functions/reminders/outbox.js';
+import { outboxClaims } from '../functions/reminders/outbox.js';
 import { sqsClient, sqsOutboxQueue } from '../functions/reminders/queue.js';
 import { type SweepReport, sweepReminders } from '../functions/reminders/service.js';
 import { schedules } from '../functions/schedules.js';
 import { lastFiring } from './scheduler.js';
-import { sendLedger } from '../functions/shared/mail.js';
 import { tokenSigner } from '../functions/shared/tokens.js';
 import { ROBOT_LABEL, robotInput, type RobotKind } from '../schemas/robots.js';
 import { hintOf, sealWebhook } from '../functions/reminders/robots.js';
@@ -51,6 +49,12 @@ function keepInvalid(o: Org, known: Org[]): Org {
   return { ...o, contacts: o.contacts.map((c) => (marked.has(c.email.toLowerCase()) ? { ...c, invalid: marked.get(c.email.toLowerCase()) } : c)) };
 }
 
+/** What is left on the outbox queue: waiting to be received, and received but not yet deleted (being sent, or waiting out a retry). */
+export interface OutboxCounts {
+  waiting: number;
+  inFlight: number;
+}
+
 export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
   const ddb = ddbClient();
   const orgs = orgStore(ddb, env.TABLE_NAME);
@@ -59,6 +63,22 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
   const tokens = tokenSigner(signingKey);
   const clock = clockOf(env);
   const linkUrl = (token: string) => `${env.SITE_ORIGIN}/l/${token}`;
+  const sqs = sqsClient();
+  const queueUrl = () => {
+    if (!env.OUTBOX_QUEUE_URL) throw new AdminError('缺少 OUTBOX_QUEUE_URL（发件队列，见 README 部署指南：export OUTBOX_QUEUE_URL=$(out OutboxQueueUrl)）。');
+    return env.OUTBOX_QUEUE_URL;
+  };
+  const outbox = () => ({ ledger: outboxClaims(ddb, env.TABLE_NAME), queue: sqsOutboxQueue(sqs, queueUrl()) });
+  /** Waits (up to `waitMs`) until the service's mailer has emptied the outbox; returns what is left. */
+  const drained = async (waitMs = 30_000): Promise<OutboxCounts> => {
+    const until = Date.now() + waitMs;
+    for (;;) {
+      const a = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl(), AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }))).Attributes ?? {};
+      const counts = { waiting: Number(a.ApproximateNumberOfMessages ?? 0), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) };
+      if ((counts.waiting === 0 && counts.inFlight === 0) || Date.now() > until) return counts;
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+  };
 
   return {
     clock,
@@ -118,15 +138,12 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
      * waits (up to `waitMs`) until the outbox has nothing left to send; `campaignIds` limits the sweep.
      * Moving the domain clock is the caller's (the CLI writes the dev server's clock anchor).
      */
-    async tick(at: Date, opts: { campaignIds?: string[]; waitMs?: number } = {}): Promise<{ reports: SweepReport[]; outbox: { waiting: number; inFlight: number } }> {
-      if (!env.OUTBOX_QUEUE_URL) throw new AdminError('缺少 OUTBOX_QUEUE_URL（发件队列）。');
-      const sqs = sqsClient();
+    async tick(at: Date, opts: { campaignIds?: string[]; waitMs?: number } = {}): Promise<{ reports: SweepReport[]; outbox: OutboxCounts }> {
       const deps = {
         campaigns: { list: async () => (await campaigns.list()).filter((c) => !opts.campaignIds || opts.campaignIds.includes(c.id)) },
         orgs,
         summaries,
-        ledger: outboxLedger(ddb, env.TABLE_NAME),
-        queue: sqsOutboxQueue(sqs, env.OUTBOX_QUEUE_URL),
+        ...outbox(),
         tokens,
         siteOrigin: env.SITE_ORIGIN,
         linkTtlDays: env.LINK_TTL_DAYS,
@@ -137,16 +154,7 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
         const f = lastFiring(spec, at);
         if (f && spec.job === 'plan-reminders') reports.push(await sweepReminders(deps, f));
       }
-      // The running service's mailer empties the outbox; wait until nothing is waiting or being sent.
-      const until = Date.now() + (opts.waitMs ?? 30_000);
-      let counts = { waiting: 0, inFlight: 0 };
-      for (;;) {
-        const a = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: env.OUTBOX_QUEUE_URL, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }))).Attributes ?? {};
-        counts = { waiting: Number(a.ApproximateNumberOfMessages ?? 0), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) };
-        if ((counts.waiting === 0 && counts.inFlight === 0) || Date.now() > until) break;
-        await new Promise((ok) => setTimeout(ok, 100));
-      }
-      return { reports, outbox: counts };
+      return { reports, outbox: await drained(opts.waitMs) };
     },
     /** Restates every status item from the registry (idempotent): run at each `npm run dev` start, so state from an older version gets its owing index. */
     async syncStatus() {
@@ -173,25 +181,16 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
       if (!(await orgs.get(orgId))) throw new AdminError(`机构不存在：${orgId}`);
       return orgs.bumpTokenVersion(orgId);
     },
-    async sendInvites(campaignId: string) {
-      if (!env.MAIL_FROM) throw new AdminError('缺少 MAIL_FROM（发件地址）。');
+    /** Puts the invitations on the outbox (the service's mailer sends them) and waits until it is empty. */
+    async sendInvites(campaignId: string, opts: { waitMs?: number } = {}) {
+      const { ledger, queue } = outbox();
+      let report;
       try {
-        return await sendInvitations(
-          {
-            orgs,
-            campaigns,
-            tokens,
-            mailer: sesMailer(sesClient(), env.MAIL_FROM),
-            ledger: sendLedger(ddb, env.TABLE_NAME),
-            clock,
-            siteOrigin: env.SITE_ORIGIN,
-            linkTtlDays: env.LINK_TTL_DAYS,
-          },
-          campaignId,
-        );
+        report = await sendInvitations({ orgs, campaigns, tokens, ledger, queue, clock, siteOrigin: env.SITE_ORIGIN, linkTtlDays: env.LINK_TTL_DAYS }, campaignId);
       } catch (e) {
         throw new AdminError((e as Error).message);
       }
+      return { ...report, outbox: await drained(opts.waitMs) };
     },
     async status(campaignId: string) {
       const c = await campaigns.get(campaignId);

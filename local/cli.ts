@@ -156,10 +156,12 @@ async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<n
     }
     case 'send-invites': {
       const r = await ops.sendInvites(need(values.campaign, 'campaign'));
-      for (const s of r.sent) io.out(`  已发送  ${s.orgId} → ${s.to.join(', ')}`);
+      for (const s of r.queued) io.out(`  已发送  ${s.orgId} → ${s.to.join(', ')}`);
       for (const s of r.skipped) io.out(`  跳过    ${s.orgId}：${s.reason}`);
       for (const f of r.failed) io.err(`  失败    ${f.orgId}：${f.error}`);
-      io.out(`本次发送 ${r.sent.length} 封，此前已发送 ${r.already.length} 个单位，跳过 ${r.skipped.length}，失败 ${r.failed.length}。`);
+      io.out(`本次发送 ${r.queued.length} 封，此前已发送 ${r.already.length} 个单位，跳过 ${r.skipped.length}，失败 ${r.failed.length}。`);
+      const left = r.outbox.waiting + r.outbox.inFlight;
+      if (left) io.out(`发件队列中还有 ${left} 封正在发送或等待重试（npm run cli -- outbox 查看）。`);
       return r.failed.length ? 1 : 0;
     }
     case 'status': {

@@ -6,17 +6,22 @@ import { contactLine, DEFAULT_RECEIVER_NAME, type Routing, routingOf } from '../
 import { inAudience } from '../plans/rules.js';
 import { formatBeijing } from '../shared/clock.js';
 import { notFound } from '../shared/errors.js';
-import { type LinkMailDeps, type Mail, sendOnce } from '../shared/mail.js';
+import type { LinkMailDeps, Mail } from '../shared/mail.js';
+import { type About, enqueue, mailPayload, type OutboxClaims, type OutboxPayload, type OutboxQueue } from '../reminders/outbox.js';
 import { roleOf } from '../shared/tokens.js';
 import type { CampaignStore } from './store.js';
 
-export interface InviteDeps extends LinkMailDeps {
-  orgs: OrgStore;
-  campaigns: CampaignStore;
+export interface InviteDeps extends Omit<LinkMailDeps, 'mailer' | 'ledger'> {
+  orgs: Pick<OrgStore, 'list'>;
+  campaigns: Pick<CampaignStore, 'get'>;
+  /** The outbox: each invitation is claimed with its mail, then queued; the mailer sends it once. */
+  ledger: OutboxClaims;
+  queue: OutboxQueue;
 }
 
 export interface InviteReport {
-  sent: { orgId: string; to: string[] }[];
+  /** Put on the outbox now (the mailer sends them). */
+  queued: { orgId: string; to: string[] }[];
   already: string[];
   skipped: { orgId: string; reason: string }[];
   failed: { orgId: string; error: string }[];
@@ -27,34 +32,40 @@ export const invitees = (c: Campaign, orgs: Org[]) =>
   orgs.filter((o) => inAudience(c, o) || o.id === c.receiverId || o.kind === 'bureau');
 
 /**
- * Sends each invitee its link, once: the ledger key names campaign, org and token version, so a
- * second run sends nothing new, and a revoked-and-reissued link is sent again.
+ * Puts each invitee's invitation on the outbox, once: the ledger key names campaign, org and token
+ * version, so a second run queues nothing new, and a revoked-and-reissued link is sent again. An
+ * invitation that could not be written (its link could not be signed) is reported and left for the
+ * next run.
  */
 export async function sendInvitations(deps: InviteDeps, campaignId: string): Promise<InviteReport> {
   const campaign = await deps.campaigns.get(campaignId);
   if (!campaign) throw notFound('CAMPAIGN_NOT_FOUND', `活动不存在：${campaignId}`);
   const orgs = await deps.orgs.list();
   const receiver = orgs.find((o) => o.id === campaign.receiverId);
-  const report: InviteReport = { sent: [], already: [], skipped: [], failed: [] };
+  const report: InviteReport = { queued: [], already: [], skipped: [], failed: [] };
+  const messages: { key: string; about: About; payload: OutboxPayload; to: string[] }[] = [];
   for (const org of invitees(campaign, orgs)) {
-    const to = [...new Set(org.contacts.map((c) => c.email.toLowerCase()))];
+    const to = [...new Set(org.contacts.filter((c) => !c.invalid).map((c) => c.email.toLowerCase()))];
     if (to.length === 0) {
       report.skipped.push({ orgId: org.id, reason: '没有联系人邮箱' });
       continue;
     }
-    const key = `invite#${campaign.id}#${org.id}#v${org.tokenVersion}`;
     try {
-      const r = await sendOnce({ ...deps, now: () => deps.clock.now() }, key, { kind: 'invite', campaignId: campaign.id, orgId: org.id, to }, async () => {
-        const token = await deps.tokens.link({ orgId: org.id, campaignId: campaign.id, role: roleOf(org.kind), version: org.tokenVersion }, deps.linkTtlDays);
-        const district = org.districtId ? orgs.find((o) => o.id === org.districtId && o.kind === 'district') : undefined;
-        const routing = routingOf(org, campaign, receiver, district);
-        return invitationMail(campaign, org, routing, `${deps.siteOrigin}/l/${token}`, receiver?.name ?? DEFAULT_RECEIVER_NAME, deps.linkTtlDays, to);
-      });
-      if (r === 'already') report.already.push(org.id);
-      else report.sent.push({ orgId: org.id, to });
+      const token = await deps.tokens.link({ orgId: org.id, campaignId: campaign.id, role: roleOf(org.kind), version: org.tokenVersion }, deps.linkTtlDays);
+      const district = org.districtId ? orgs.find((o) => o.id === org.districtId && o.kind === 'district') : undefined;
+      const routing = routingOf(org, campaign, receiver, district);
+      const mail = invitationMail(campaign, org, routing, `${deps.siteOrigin}/l/${token}`, receiver?.name ?? DEFAULT_RECEIVER_NAME, deps.linkTtlDays, to);
+      messages.push({ key: `invite#${campaign.id}#${org.id}#v${org.tokenVersion}`, about: { kind: 'invite', campaignId: campaign.id, orgId: org.id }, payload: mailPayload(mail), to });
     } catch (e) {
       report.failed.push({ orgId: org.id, error: (e as Error).message });
     }
+  }
+  const r = await enqueue({ ledger: deps.ledger, queue: deps.queue, now: () => deps.clock.now() }, messages);
+  const queued = new Set(r.queued);
+  for (const m of messages) {
+    const orgId = m.about.orgId as string;
+    if (queued.has(m.key)) report.queued.push({ orgId, to: m.to });
+    else report.already.push(orgId);
   }
   return report;
 }

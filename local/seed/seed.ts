@@ -11,5 +11,5 @@ export async function seed(ops: Admin) {
   if (!imported.ok) throw new Error(`seed orgs.csv is invalid: ${JSON.stringify(imported.errors)}`);
   await ops.createCampaign(readFileSync(resolve(here, 'campaign-2019.json'), 'utf8'), true);
   const invites = await ops.sendInvites(SEED_CAMPAIGN);
-  return { orgs: imported.created + imported.updated, invites: invites.sent.length };
+  return { orgs: imported.created + imported.updated, invites: invites.queued.length };
 }

@@ -6,6 +6,7 @@
  */
 import type { Campaign } from '../../schemas/campaigns.js';
 import { type Org, routeKeyOf } from '../../schemas/orgs.js';
+import type { About, OutboxEntry, OutboxLedger, OutboxPayload, OutboxQueue, OutboxState } from '../../functions/reminders/outbox.js';
 import { OrgSummary, type ReminderEntry, Upload } from '../../schemas/plans.js';
 import type { CampaignStore } from '../../functions/campaigns/store.js';
 import type { OrgStore } from '../../functions/orgs/store.js';
@@ -280,3 +281,53 @@ export class FakeLedger implements SendLedger {
     this.released.push(key);
   }
 }
+
+/** The outbox's ledger with the adapter's conditions (functions/reminders/outbox.ts). */
+export class FakeOutboxLedger implements OutboxLedger {
+  readonly items = new Map<string, OutboxEntry>();
+  private move(key: string, from: OutboxState[], set: Partial<OutboxEntry>, count = false) {
+    const cur = this.items.get(key);
+    if (!cur || !from.includes(cur.state)) return false;
+    this.items.set(key, { ...cur, ...set, ...(count ? { attempts: (cur.attempts ?? 0) + 1 } : {}) });
+    return true;
+  }
+  async claim(key: string, about: About, payload: OutboxPayload, at: string) {
+    const cur = this.items.get(key);
+    if (cur) return { claimed: false as const, state: cur.state };
+    this.items.set(key, { key, about, payload, state: 'claimed', claimedAt: at, attempts: 0 });
+    return { claimed: true as const };
+  }
+  async get(key: string) {
+    const e = this.items.get(key);
+    return e ? structuredClone(e) : undefined;
+  }
+  async queued(key: string, at: string) {
+    this.move(key, ['claimed'], { state: 'queued', queuedAt: at });
+  }
+  async startSending(key: string, at: string) {
+    return this.move(key, ['claimed', 'queued'], { state: 'sending', sendingAt: at }, true);
+  }
+  /** When set, finish() throws for matching keys (e.g. DynamoDB throttling after the mail left). */
+  failFinishFor?: (key: string) => boolean;
+  async finish(key: string, state: 'sent' | 'suppressed' | 'failed', at: string, d: { messageId?: string; error?: string }) {
+    if (this.failFinishFor?.(key)) throw new Error('ProvisionedThroughputExceededException');
+    this.move(key, ['sending'], { state, sentAt: at, ...d });
+  }
+  async retry(key: string, error: string) {
+    this.move(key, ['sending'], { state: 'queued', error });
+  }
+}
+
+/** The outbox queue: what was put on it, in order; `failNext` makes the next sends throw. */
+export class FakeOutboxQueue implements OutboxQueue {
+  readonly sent: string[] = [];
+  failNext = 0;
+  async send(keys: string[]) {
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error('SQS unavailable');
+    }
+    this.sent.push(...keys);
+  }
+}
+

@@ -1,27 +1,50 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type InviteDeps, invitationMail, sendInvitations } from '../../functions/campaigns/invite.js';
+import { deliver, type DeliverDeps } from '../../functions/reminders/deliver.js';
 import { routingOf } from '../../functions/plans/routing.js';
 import { AppError } from '../../functions/shared/errors.js';
 import { tokenSigner } from '../../functions/shared/tokens.js';
 import { Org } from '../../schemas/orgs.js';
-import { FakeCampaignStore, FakeLedger, FakeMailer, FakeOrgStore, FixedClock } from './fakes.js';
+import { FakeCampaignStore, FakeMailer, FakeOrgStore, FakeOutboxLedger, FakeOutboxQueue, FixedClock } from './fakes.js';
 import { allOrgs, campaign, keyBytes, orgs } from './samples.js';
 
 const SITE = 'https://psy.example.cn';
 
 function world() {
-  return {
+  const ledger = new FakeOutboxLedger();
+  const mailer = new FakeMailer();
+  const clock = new FixedClock('2019-05-10T01:00:00.000Z');
+  const deps = {
     orgs: new FakeOrgStore(allOrgs),
     campaigns: new FakeCampaignStore([campaign]),
     tokens: tokenSigner(async () => keyBytes()),
-    mailer: new FakeMailer(),
-    ledger: new FakeLedger(),
-    clock: new FixedClock('2019-05-10T01:00:00.000Z'),
+    ledger,
+    queue: new FakeOutboxQueue(),
+    clock,
     siteOrigin: SITE,
     linkTtlDays: 60,
   } satisfies InviteDeps;
+  /** The mailer as the outbox's consumer runs it (functions/reminders/deliver.ts). */
+  const mailerDeps: DeliverDeps = {
+    ledger,
+    mailer,
+    suppressions: { suppressed: async () => new Set() },
+    summaries: { remind: async () => false },
+    now: () => clock.now(),
+    pace: async () => undefined,
+    sleep: async () => undefined,
+  };
+  return { ...deps, mailer, mailerDeps };
 }
 type World = ReturnType<typeof world>;
+
+/** send-invites, then the mailer takes every message put on the queue (as the event source would); returns the report and the keys whose send failed (left for a retry). */
+async function invite(w: World, campaignId = campaign.id) {
+  const report = await sendInvitations(w, campaignId);
+  const retry: string[] = [];
+  for (const key of w.queue.sent.splice(0)) await deliver(w.mailerDeps, key).catch(() => retry.push(key));
+  return { ...report, retry };
+}
 
 /** Everyone with a contact: the audience (District offices and schools), the receiving Centre, the Bureau; xh has no contact. */
 const EXPECTED = ['bureau', 'centre', 'dh', 'dh-school-1', 'dh-school-2', 'xh-school-1', 'direct-1'];
@@ -39,12 +62,12 @@ describe('sendInvitations', () => {
   });
 
   it('invites every audience org, the receiver and the Bureau once, to their deduplicated lower-case addresses', async () => {
-    const report = await sendInvitations(w, campaign.id);
-    expect(sortIds(report.sent.map((s) => s.orgId))).toEqual(sortIds(EXPECTED));
+    const report = await invite(w);
+    expect(sortIds(report.queued.map((s) => s.orgId))).toEqual(sortIds(EXPECTED));
     expect(report.already).toEqual([]);
     expect(report.failed).toEqual([]);
     expect(w.mailer.sent).toHaveLength(EXPECTED.length);
-    expect(report.sent.find((s) => s.orgId === 'dh')?.to).toEqual(['li@dh.example.cn']);
+    expect(report.queued.find((s) => s.orgId === 'dh')?.to).toEqual(['li@dh.example.cn']);
     expect(sortIds(w.mailer.sent.map((m) => m.to.join(',')))).toEqual(
       sortIds([
         'office@bureau.example.cn',
@@ -56,76 +79,80 @@ describe('sendInvitations', () => {
         'liu@d1.example.cn',
       ]),
     );
-    const entry = w.ledger.entries.get('invite#2019-plans#dh-school-1#v1');
-    expect(entry).toEqual({
+    const entry = w.ledger.items.get('invite#2019-plans#dh-school-1#v1');
+    expect(entry).toMatchObject({
       key: 'invite#2019-plans#dh-school-1#v1',
-      about: { kind: 'invite', campaignId: '2019-plans', orgId: 'dh-school-1', to: ['zhang@dh1.example.cn'] },
+      about: { kind: 'invite', campaignId: '2019-plans', orgId: 'dh-school-1' },
+      payload: { channel: 'mail', mail: { to: ['zhang@dh1.example.cn'] } },
       state: 'sent',
       claimedAt: '2019-05-10T01:00:00.000Z',
       messageId: expect.stringMatching(/^msg-\d+$/),
       sentAt: '2019-05-10T01:00:00.000Z',
+      attempts: 1,
     });
-    expect([...w.ledger.entries.values()].every((e) => e.state === 'sent')).toBe(true);
+    expect([...w.ledger.items.values()].every((e) => e.state === 'sent')).toBe(true);
   });
 
   it('skips an org with no contact address', async () => {
-    const report = await sendInvitations(w, campaign.id);
+    const report = await invite(w);
     expect(report.skipped).toEqual([{ orgId: 'xh', reason: '没有联系人邮箱' }]);
-    expect(w.ledger.entries.has('invite#2019-plans#xh#v1')).toBe(false);
+    expect(w.ledger.items.has('invite#2019-plans#xh#v1')).toBe(false);
   });
 
   it('a second run sends nothing new and reports every org as already invited', async () => {
-    await sendInvitations(w, campaign.id);
-    const second = await sendInvitations(w, campaign.id);
-    expect(second.sent).toEqual([]);
+    await invite(w);
+    const second = await invite(w);
+    expect(second.queued).toEqual([]);
     expect(sortIds(second.already)).toEqual(sortIds(EXPECTED));
     expect(second.skipped).toEqual([{ orgId: 'xh', reason: '没有联系人邮箱' }]);
     expect(w.mailer.sent).toHaveLength(EXPECTED.length);
   });
 
-  it('a mailer failure releases the ledger claim, and the next run retries that org only', async () => {
+  it('a mail SES refuses for now stays on the outbox; its retry sends it once, and a second run queues nothing', async () => {
     w.mailer.failFor = (m) => m.to.includes('zhao@dh2.example.cn');
-    const first = await sendInvitations(w, campaign.id);
-    expect(first.failed).toEqual([{ orgId: 'dh-school-2', error: 'SES: Throttling: Maximum sending rate exceeded' }]);
-    expect(first.sent).toHaveLength(EXPECTED.length - 1);
-    expect(w.ledger.entries.has('invite#2019-plans#dh-school-2#v1')).toBe(false);
-    expect(w.ledger.released).toEqual(['invite#2019-plans#dh-school-2#v1']);
+    const first = await invite(w);
+    expect(first.failed).toEqual([]);
+    expect(first.queued).toHaveLength(EXPECTED.length);
+    expect(first.retry).toEqual(['invite#2019-plans#dh-school-2#v1']);
+    expect(w.ledger.items.get('invite#2019-plans#dh-school-2#v1')).toMatchObject({ state: 'queued', error: 'Error: SES: Throttling: Maximum sending rate exceeded' });
 
     w.mailer.failFor = undefined;
-    const second = await sendInvitations(w, campaign.id);
-    expect(second.sent.map((s) => s.orgId)).toEqual(['dh-school-2']);
-    expect(second.failed).toEqual([]);
+    expect(await deliver(w.mailerDeps, 'invite#2019-plans#dh-school-2#v1')).toBe('sent'); // SQS delivers it again
     expect(mailTo(w, 'zhao@dh2.example.cn')).toHaveLength(1);
+    const second = await invite(w);
+    expect(second.queued).toEqual([]);
     expect(w.mailer.sent).toHaveLength(EXPECTED.length);
   });
 
   it('does not send twice when recording the sent mail fails after the mail left', async () => {
-    // The mail was handed to SES; only the ledger update failed. "Nothing twice": the claim must stay.
-    w.ledger.failSentFor = (key) => key === 'invite#2019-plans#dh-school-1#v1';
-    await sendInvitations(w, campaign.id);
+    // The mail was handed to SES; only the ledger update failed. "Nothing twice": the entry stays "sending".
+    w.ledger.failFinishFor = (key) => key === 'invite#2019-plans#dh-school-1#v1';
+    const first = await invite(w);
+    expect(first.retry).toEqual(['invite#2019-plans#dh-school-1#v1']);
     expect(mailTo(w, 'zhang@dh1.example.cn')).toHaveLength(1);
-    w.ledger.failSentFor = undefined;
-    const second = await sendInvitations(w, campaign.id);
-    expect(second.sent.map((s) => s.orgId)).not.toContain('dh-school-1');
+    w.ledger.failFinishFor = undefined;
+    expect(await deliver(w.mailerDeps, 'invite#2019-plans#dh-school-1#v1')).toBe('in-flight');
+    const second = await invite(w);
+    expect(second.queued.map((s) => s.orgId)).not.toContain('dh-school-1');
     expect(mailTo(w, 'zhang@dh1.example.cn')).toHaveLength(1);
   });
 
   it('invites an org again after its token version is bumped, with a link of the new version', async () => {
-    await sendInvitations(w, campaign.id);
+    await invite(w);
     await w.orgs.bumpTokenVersion('dh-school-1');
-    const again = await sendInvitations(w, campaign.id);
-    expect(again.sent).toEqual([{ orgId: 'dh-school-1', to: ['zhang@dh1.example.cn'] }]);
+    const again = await invite(w);
+    expect(again.queued).toEqual([{ orgId: 'dh-school-1', to: ['zhang@dh1.example.cn'] }]);
     const mails = mailTo(w, 'zhang@dh1.example.cn');
     expect(mails).toHaveLength(2);
     const oldToken = linkIn(mails[0]?.text ?? '');
     const newToken = linkIn(mails[1]?.text ?? '');
     expect(await w.tokens.verify(oldToken ?? '', 'link')).toMatchObject({ version: 1 });
     expect(await w.tokens.verify(newToken ?? '', 'link')).toEqual({ orgId: 'dh-school-1', campaignId: '2019-plans', role: 'school', version: 2 });
-    expect(w.ledger.entries.get('invite#2019-plans#dh-school-1#v2')?.state).toBe('sent');
+    expect(w.ledger.items.get('invite#2019-plans#dh-school-1#v2')?.state).toBe('sent');
   });
 
   it('each mail carries its own org link ${siteOrigin}/l/<token>, in the text and the HTML', async () => {
-    await sendInvitations(w, campaign.id);
+    await invite(w);
     const roles: Record<string, string> = {};
     for (const m of w.mailer.sent) {
       const token = linkIn(m.text);
@@ -148,7 +175,7 @@ describe('sendInvitations', () => {
   });
 
   it('writes a Chinese subject with the deadline date and no "undefined" anywhere', async () => {
-    await sendInvitations(w, campaign.id);
+    await invite(w);
     const school = mailTo(w, 'zhang@dh1.example.cn')[0];
     expect(school?.subject).toBe('【请于2019年6月30日前报送】心理服务体系建设实施方案报送');
     expect(school?.text).toContain('请于 2019年6月30日 23:59（北京时间）前');
@@ -182,7 +209,7 @@ describe('sendInvitations', () => {
     await w.orgs.upsert(
       Org.parse({ ...orgs.dh, contacts: [{ name: '李老师', email: 'li@dh.example.cn' }, { name: '周老师', email: 'zhou@dh.example.cn', phone: '0791-86000001' }] }),
     );
-    await sendInvitations(w, campaign.id);
+    await invite(w);
     const school = mailTo(w, 'zhang@dh1.example.cn')[0];
     expect(school?.text).toContain('报送路径：本校的方案先由东湖区教科体局收齐、审核，再由其统一报送南昌市未成年人心理健康辅导中心。');
     expect(school?.text).toContain('联系人：\n东湖区教科体局 周老师（电话 0791-86000001）\n南昌市未成年人心理健康辅导中心 王老师（电话 0791-86123456）\n');
@@ -211,10 +238,10 @@ describe('sendInvitations', () => {
   });
 
   it('refuses an unknown campaign with CAMPAIGN_NOT_FOUND and sends nothing', async () => {
-    const e = await sendInvitations(w, 'nope').catch((err: unknown) => err);
+    const e = await invite(w, 'nope').catch((err: unknown) => err);
     expect(e).toBeInstanceOf(AppError);
     expect(e).toMatchObject({ status: 404, code: 'CAMPAIGN_NOT_FOUND' });
     expect(w.mailer.sent).toEqual([]);
-    expect(w.ledger.entries.size).toBe(0);
+    expect(w.ledger.items.size).toBe(0);
   });
 });

@@ -5,53 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { deliver, type DeliverDeps, RetryLater } from '../../functions/reminders/deliver.js';
-import { type About, enqueue, type OutboxEntry, type OutboxLedger, type OutboxPayload, type OutboxQueue, type OutboxState } from '../../functions/reminders/outbox.js';
+import { type About, enqueue, type OutboxPayload } from '../../functions/reminders/outbox.js';
 import type { Mail } from '../../functions/shared/mail.js';
-import { FakeSummaryStore } from './fakes.js';
-
-class FakeLedger implements OutboxLedger {
-  readonly items = new Map<string, OutboxEntry>();
-  private move(key: string, from: OutboxState[], set: Partial<OutboxEntry>, count = false) {
-    const cur = this.items.get(key);
-    if (!cur || !from.includes(cur.state)) return false;
-    this.items.set(key, { ...cur, ...set, ...(count ? { attempts: (cur.attempts ?? 0) + 1 } : {}) });
-    return true;
-  }
-  async claim(key: string, about: About, payload: OutboxPayload, at: string) {
-    const cur = this.items.get(key);
-    if (cur) return { claimed: false as const, state: cur.state };
-    this.items.set(key, { key, about, payload, state: 'claimed', claimedAt: at, attempts: 0 });
-    return { claimed: true as const };
-  }
-  async get(key: string) {
-    const e = this.items.get(key);
-    return e ? structuredClone(e) : undefined;
-  }
-  async queued(key: string, at: string) {
-    this.move(key, ['claimed'], { state: 'queued', queuedAt: at });
-  }
-  async startSending(key: string, at: string) {
-    return this.move(key, ['claimed', 'queued'], { state: 'sending', sendingAt: at }, true);
-  }
-  async finish(key: string, state: 'sent' | 'suppressed' | 'failed', at: string, d: { messageId?: string; error?: string }) {
-    this.move(key, ['sending'], { state, sentAt: at, ...d });
-  }
-  async retry(key: string, error: string) {
-    this.move(key, ['sending'], { state: 'queued', error });
-  }
-}
-
-class FakeQueue implements OutboxQueue {
-  readonly sent: string[] = [];
-  failNext = 0;
-  async send(keys: string[]) {
-    if (this.failNext > 0) {
-      this.failNext--;
-      throw new Error('SQS unavailable');
-    }
-    this.sent.push(...keys);
-  }
-}
+import { FakeOutboxLedger as FakeLedger, FakeOutboxQueue as FakeQueue, FakeSummaryStore } from './fakes.js';
 
 const mail = (to: string[]): Mail => ({ to, subject: '提醒', text: 't', html: '<p>t</p>' });
 const NOW = new Date('2019-06-23T01:00:00.000Z');
