@@ -21,8 +21,8 @@ import { CITY_ROUTE_KEY, type Org } from '../schemas/orgs.js';
 import { createWriteStream } from 'node:fs';
 import { ddbClient } from '../functions/shared/clients/dynamodb.js';
 import { clockOf } from '../functions/shared/clock.js';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { outboxClaims } from '../functions/reminders/outbox.js';
+import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { type OutboxEntry, OutboxMessage, outboxClaims, outboxLedger } from '../functions/reminders/outbox.js';
 import { sqsClient, sqsOutboxQueue } from '../functions/reminders/queue.js';
 import { type SweepReport, sweepReminders } from '../functions/reminders/service.js';
 import { schedules } from '../functions/schedules.js';
@@ -67,6 +67,19 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
   const queueUrl = () => {
     if (!env.OUTBOX_QUEUE_URL) throw new AdminError('缺少 OUTBOX_QUEUE_URL（发件队列，见 README 部署指南：export OUTBOX_QUEUE_URL=$(out OutboxQueueUrl)）。');
     return env.OUTBOX_QUEUE_URL;
+  };
+  const ledger = outboxLedger(ddb, env.TABLE_NAME);
+  const dlqUrl = () => {
+    if (!env.OUTBOX_DLQ_URL) throw new AdminError('缺少 OUTBOX_DLQ_URL（发件死信队列，见 README：export OUTBOX_DLQ_URL=$(out OutboxDlqUrl)）。');
+    return env.OUTBOX_DLQ_URL;
+  };
+  /** The ledger key a queue message names (a body that is not ours is shown as it is). */
+  const keyOf = (body: string | undefined) => {
+    try {
+      return OutboxMessage.parse(JSON.parse(body ?? '')).key;
+    } catch {
+      return body ?? '';
+    }
   };
   const outbox = () => ({ ledger: outboxClaims(ddb, env.TABLE_NAME), queue: sqsOutboxQueue(sqs, queueUrl()) });
   /** Waits (up to `waitMs`) until the service's mailer has emptied the outbox; returns what is left. */
@@ -155,6 +168,52 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
         if (f && spec.job === 'plan-reminders') reports.push(await sweepReminders(deps, f));
       }
       return { reports, outbox: await drained(opts.waitMs) };
+    },
+    /**
+     * The outbox at a glance: what waits on the queue, and each job in the dead-letter queue (failed 5
+     * times, or unconfirmed) with its ledger entry — state, attempts, the last error, what it is about.
+     * Peeking leaves the dead letters where they are.
+     */
+    async outbox() {
+      const dlq = dlqUrl();
+      const counts = async (url: string) => {
+        const a = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }))).Attributes ?? {};
+        return { waiting: Number(a.ApproximateNumberOfMessages ?? 0), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) };
+      };
+      const seen = new Map<string, OutboxEntry | undefined>();
+      for (let round = 0; round < 100; round++) {
+        // Visible again at once (VisibilityTimeout 0): a look, not a take.
+        const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: 10, VisibilityTimeout: 0, WaitTimeSeconds: 0 }));
+        const fresh = (r.Messages ?? []).map((m) => keyOf(m.Body)).filter((k) => !seen.has(k));
+        if (!fresh.length) break;
+        for (const k of fresh) seen.set(k, await ledger.get(k));
+      }
+      return { outbox: await counts(queueUrl()), deadLetters: [...seen].map(([key, entry]) => ({ key, entry })) };
+    },
+    /**
+     * Moves every dead letter back onto the outbox (after the cause is fixed). Safe: the mailer sends each
+     * entry once; an entry already sent is acknowledged without a mail. `resend`: the keys a person has
+     * checked did not arrive although their entry says "sending" — those go back to queued first.
+     */
+    async redriveOutbox(resend: string[] = []) {
+      for (const key of resend) {
+        const entry = await ledger.get(key);
+        if (!entry) throw new AdminError(`发件记录不存在：${key}`);
+        if (entry.state !== 'sending') throw new AdminError(`${key} 的状态是 ${entry.state}，不是“发送中（未确认）”，无需重发。`);
+        await ledger.retry(key, '操作员确认未送达，重新发送');
+      }
+      const dlq = dlqUrl();
+      let moved = 0;
+      for (;;) {
+        const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 0 }));
+        const messages = r.Messages ?? [];
+        if (!messages.length) break;
+        await sqsOutboxQueue(sqs, queueUrl()).send(messages.map((m) => keyOf(m.Body)));
+        for (const m of messages) await sqs.send(new DeleteMessageCommand({ QueueUrl: dlq, ReceiptHandle: m.ReceiptHandle }));
+        moved += messages.length;
+      }
+      if (resend.length) await sqsOutboxQueue(sqs, queueUrl()).send(resend);
+      return { moved, resent: resend.length, outbox: await drained() };
     },
     /** Restates every status item from the registry (idempotent): run at each `npm run dev` start, so state from an older version gets its owing index. */
     async syncStatus() {

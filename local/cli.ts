@@ -33,6 +33,9 @@ const USAGE = `用法: npm run cli -- <命令> [选项]
   tick --at <时间> [--campaign <id>]           本地：把系统时间拨到该时刻，运行此刻到期的定时任务（提醒、汇总），
                                                等待邮件发完；时间如 2019-06-23T09:00+08:00
   close-campaign --campaign <id>               结束活动：此后不再发送任何提醒
+  outbox [--redrive] [--resend <key>]          发件队列：待发数量、死信（多次失败或未确认）及原因；
+                                               --redrive 修复后把死信放回队列（不会重复发送）；
+                                               --resend 核实未收到后重发一封“发送中（未确认）”的邮件
   orgs | campaigns                             列出机构 / 活动
   robot --org <id>                             查看某单位登记的群机器人（只显示地址提示）
   robot --org <id> --kind wecom|dingtalk --url <地址> [--secret <SEC…>]
@@ -97,6 +100,8 @@ async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<n
       secret: { type: 'string' },
       remove: { type: 'boolean' },
       at: { type: 'string' },
+      redrive: { type: 'boolean' },
+      resend: { type: 'string', multiple: true },
       cloud: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -114,7 +119,7 @@ async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<n
     if (!arg) throw new AdminError(`缺少文件名：npm run cli -- ${cmd} ${example}`);
     return arg;
   };
-  const KNOWN = ['import-orgs', 'create-campaign', 'issue-link', 'revoke-link', 'send-invites', 'status', 'download', 'orgs', 'campaigns', 'robot', 'tick', 'close-campaign'];
+  const KNOWN = ['import-orgs', 'create-campaign', 'issue-link', 'revoke-link', 'send-invites', 'status', 'download', 'orgs', 'campaigns', 'robot', 'tick', 'close-campaign', 'outbox'];
   if (!KNOWN.includes(cmd)) {
     io.err(`未知命令：${cmd}\n\n${USAGE}`);
     return 2;
@@ -193,6 +198,27 @@ async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<n
         for (const c of rep.campaigns)
           io.out(c.skipped ? `  ${c.id}：${SKIP[c.skipped] ?? c.skipped}` : `  ${c.id}：未报齐 ${c.owing} 个单位，本次提醒 ${c.planned} 项，新入队 ${c.queued} 封，已发过 ${c.already} 封`);
       io.out(r.outbox.waiting + r.outbox.inFlight ? `发件队列中还有 ${r.outbox.waiting + r.outbox.inFlight} 封待发送（失败的会自动重试）。` : '邮件已全部发出，可在本地收件箱查看。');
+      return 0;
+    }
+    case 'outbox': {
+      if (values.redrive || values.resend?.length) {
+        const r = await ops.redriveOutbox(values.resend ?? []);
+        io.out(`已放回发件队列：死信 ${r.moved} 封${r.resent ? `，重发 ${r.resent} 封` : ''}。${r.outbox.waiting + r.outbox.inFlight ? `队列中还有 ${r.outbox.waiting + r.outbox.inFlight} 封正在发送或等待重试。` : '已全部处理。'}`);
+        return 0;
+      }
+      const r = await ops.outbox();
+      io.out(`发件队列：待发送 ${r.outbox.waiting} 封，发送中或等待重试 ${r.outbox.inFlight} 封。`);
+      if (!r.deadLetters.length) {
+        io.out('死信队列为空。');
+        return 0;
+      }
+      io.out(`死信 ${r.deadLetters.length} 封（多次发送失败，或发送后未能确认）：`);
+      const STATE: Record<string, string> = { claimed: '已登记', queued: '待重试', sending: '发送中（未确认是否已送达）', sent: '已发送', suppressed: '地址已退信，未发送', failed: '被拒绝' };
+      for (const { key, entry } of r.deadLetters) {
+        const about = entry?.about ? `${entry.about.kind}${entry.about.orgId ? ` ${entry.about.orgId}` : ''}` : '';
+        io.out(`  ${key}  ${entry ? STATE[entry.state] ?? entry.state : '无发件记录'}  ${about}  尝试 ${entry?.attempts ?? 0} 次${entry?.error ? `  原因：${entry.error}` : ''}`);
+      }
+      io.out('修复原因后运行 npm run cli -- outbox --redrive；“发送中（未确认）”的邮件请先向收件人核实，确未收到再用 --resend <key> 重发。');
       return 0;
     }
     case 'close-campaign': {

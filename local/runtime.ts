@@ -128,6 +128,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     AWS_ENDPOINT_URL_SESV2: `http://127.0.0.1:${sesPort}`,
     AWS_ENDPOINT_URL_SQS: sqs.url,
     OUTBOX_QUEUE_URL: sqs.queueUrl(LOCAL_OUTBOX.name),
+    OUTBOX_DLQ_URL: sqs.queueUrl(LOCAL_OUTBOX.dlq.name),
     MAIL_CONFIGURATION_SET: 'psy-local',
     // The local SES has no rate; the cloud's is set per deployment (README).
     MAIL_RATE_PER_SECOND: '100',

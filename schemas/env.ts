@@ -16,6 +16,8 @@ export const Env = z.object({
   MAIL_CONFIGURATION_SET: z.optional(nonEmpty),
   /** The outbox queue (SQS) the sweep, the invitations and the SES-event handler put mail jobs on. */
   OUTBOX_QUEUE_URL: z.optional(z.url()),
+  /** CLI only: the outbox's dead-letter queue (`npm run cli -- outbox` shows and redrives it). */
+  OUTBOX_DLQ_URL: z.optional(z.url()),
   /** The mailer's share of the SES sending rate (mails per second per concurrent mailer); see README. */
   MAIL_RATE_PER_SECOND: z._default(z.coerce.number().check(z.positive(), z.maximum(500)), 1),
   /** Local only: domain clock anchor "<domain ISO>|<real ISO>"; unset in the cloud (real clock). */

@@ -75,7 +75,11 @@ export async function deliver(deps: DeliverDeps, key: string): Promise<Delivered
   }
   if (entry.state === 'suppressed' || entry.state === 'failed') return 'already';
   if (entry.state === 'sending') {
-    console.warn(JSON.stringify({ level: 'WARN', msg: 'outbox: entry is being sent, or its sender stopped after sending; not sent again', key }));
+    // Another mailer is sending it now — or one stopped between sending and recording. The second is not
+    // sent again (a mail twice is worse than a mail unconfirmed): after a while it is failed, so that it
+    // lands in the dead-letter queue, where `npm run cli -- outbox` shows it for a person to decide.
+    if (entry.sendingAt && deps.now().getTime() - Date.parse(entry.sendingAt) > UNCONFIRMED_AFTER_MS) throw new Unconfirmed(key, entry.sendingAt);
+    console.warn(JSON.stringify({ level: 'WARN', msg: 'outbox: entry is being sent by another mailer; not sent again', key }));
     return 'in-flight';
   }
   if (!(await deps.ledger.startSending(key, deps.now().toISOString()))) return 'in-flight';
@@ -129,6 +133,17 @@ export function robotSender(deps: { orgs: { get(id: string): Promise<Org | undef
       return `${kind}:ok`;
     },
   };
+}
+
+/** How long an entry may stay `sending` before it counts as unconfirmed (a mailer's timeout is 60 s). */
+export const UNCONFIRMED_AFTER_MS = 5 * 60_000;
+
+/** An entry whose sender stopped after sending and before recording: maybe sent, maybe not. */
+export class Unconfirmed extends Error {
+  constructor(key: string, since: string) {
+    super(`outbox: ${key} has been "sending" since ${since}: it may or may not have left; not sent again (npm run cli -- outbox --resend ${key} after checking)`);
+    this.name = 'Unconfirmed';
+  }
 }
 
 /** A refusal that no retry can change. */

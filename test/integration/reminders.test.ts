@@ -6,11 +6,13 @@
  * mailed, listed for the Bureau); a WeCom group robot; a duplicated and a concurrent schedule delivery; the
  * campaign closed on 4 July. Then the Bureau's page and CSV show each org's reminder ledger.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { outboxLedger } from '../../functions/reminders/outbox.js';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { outboxClaims, outboxLedger } from '../../functions/reminders/outbox.js';
+import { main } from '../../local/cli.js';
 import { ddbClient } from '../../functions/shared/clients/dynamodb.js';
 import { s3Client } from '../../functions/shared/clients/s3.js';
 import { readEnv } from '../../functions/shared/env.js';
@@ -212,5 +214,36 @@ describe('reminders through June 2019, day by day', () => {
     const line = csv.text.split('\r\n').find((l) => l.includes(',r-b,'));
     expect(line).toContain('已提醒 2 次：6月16日、6月23日');
     expect(csv.text.split('\r\n').find((l) => l.includes(',r-a,'))).toContain('a@r.example.cn（退信）');
+  });
+
+  it('npm run cli -- outbox shows a dead letter with its ledger entry; --redrive puts it back and the mailer sends it once', async () => {
+    const key = 'remind#r-2019#r-b#manual#20190705';
+    const mail = { to: ['b@r.example.cn'], subject: '【提醒】死信重发测试', text: 't', html: '<p>t</p>' };
+    expect(await outboxClaims(rt.ddb, rt.table).claim(key, { kind: 'reminder', campaignId: CAMPAIGN, orgId: 'r-b' }, { channel: 'mail', mail }, '2019-07-05T01:00:00.000Z')).toEqual({ claimed: true });
+    // As if the mailer had failed it five times: the key sits in the dead-letter queue.
+    await new SQSClient({}).send(new SendMessageCommand({ QueueUrl: runtime.env.OUTBOX_DLQ_URL, MessageBody: JSON.stringify({ key }) }));
+    const runtimeFile = join(dir, 'runtime.json');
+    writeFileSync(runtimeFile, JSON.stringify({ pid: process.pid, env: runtime.env }));
+    const cli = async (...argv: string[]) => {
+      const out: string[] = [];
+      const code = await main(argv, { out: (l) => out.push(l), err: (l) => out.push(l) }, { PSY_RUNTIME_FILE: runtimeFile });
+      return { code, text: out.join('\n') };
+    };
+    const shown = await cli('outbox');
+    expect(shown.code).toBe(0);
+    expect(shown.text).toContain(`死信 1 封`);
+    expect(shown.text).toContain(`${key}  已登记  reminder r-b  尝试 0 次`);
+    await newMails();
+    const redriven = await cli('outbox', '--redrive');
+    expect(redriven.code, redriven.text).toBe(0);
+    expect(redriven.text).toContain('死信 1 封');
+    await runtime.outboxIdle();
+    expect(await newMails()).toEqual(['b:remind']);
+    expect((await cli('outbox')).text).toContain('死信队列为空');
+    // A second redrive has nothing to move and sends nothing.
+    await cli('outbox', '--redrive');
+    await runtime.outboxIdle();
+    expect(await newMails()).toEqual([]);
+    expect((await cli('outbox', '--resend', key)).text).toContain('状态是 sent');
   });
 });

@@ -163,3 +163,15 @@ describe('deliver: at most once, with the message id recorded', () => {
     expect(await deliver(w.deps, 'nope')).toBe('missing');
   });
 });
+
+describe('an entry left "sending"', () => {
+  it('is never sent again; after 5 minutes its message fails (to the dead-letter queue) instead of being dropped', async () => {
+    const w = world();
+    await enqueue({ ledger: w.ledger, queue: w.queue, now: () => NOW }, [msg('k1')]);
+    await w.ledger.startSending('k1', NOW.toISOString()); // a mailer that stopped after this
+    expect(await deliver(w.deps, 'k1')).toBe('in-flight');
+    w.deps.now = () => new Date(NOW.getTime() + 6 * 60_000);
+    await expect(deliver(w.deps, 'k1')).rejects.toThrow('may or may not have left');
+    expect(w.sent).toHaveLength(0);
+  });
+});
