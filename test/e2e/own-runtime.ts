@@ -22,6 +22,8 @@ export interface Started {
   /** The anchor the functions run on: "<domain ISO>|<real ISO>". */
   clock: string;
   links: Record<string, string>;
+  /** The runtime's environment (emulator endpoints, table, queue): an admin in the test's process talks to the same state. */
+  env: Record<string, string>;
 }
 
 export interface OwnRuntime extends Started {

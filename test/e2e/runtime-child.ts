@@ -22,7 +22,7 @@ const ops = admin(env, signingKeySource(env));
 if (rt.fresh) await seed(ops);
 const links: Record<string, string> = {};
 for (const id of orgIds) links[id] = (await ops.issueLink(id, SEED_CAMPAIGN)).url;
-process.stdout.write(`READY ${JSON.stringify({ url: rt.url, sesUrl: rt.sesUrl, fresh: rt.fresh, domainNow: ops.clock.now().toISOString(), clock: env.DOMAIN_CLOCK, links })}\n`);
+process.stdout.write(`READY ${JSON.stringify({ url: rt.url, sesUrl: rt.sesUrl, fresh: rt.fresh, domainNow: ops.clock.now().toISOString(), clock: env.DOMAIN_CLOCK, links, env: rt.env })}\n`);
 
 let stopping = false;
 process.on('SIGTERM', () => {
