@@ -149,6 +149,8 @@ describe('reminders through June 2019, day by day', () => {
   it('each day brings exactly the mails and robot messages of the table, and nothing else', async () => {
     await newMails(); // whatever came before (nothing: no invitations were sent)
     for (const day of days('0601', '0705')) {
+      // The group robot refuses the 27 June message for good (an invalid key): the mail still goes.
+      if (day === '0627') robot.failNext({ errcode: 93000, errmsg: 'invalid webhook url' });
       if (day === '0623') {
         // A duplicated delivery of the same schedule and two sweeps at once: the ledger sends each mail once.
         await Promise.all([runtime.tick(at(day)), runtime.tick(at(day))]);
@@ -181,6 +183,12 @@ describe('reminders through June 2019, day by day', () => {
     expect(mail).toMatchObject({ state: 'sent', attempts: 1, about: { kind: 'reminder', orgId: 'r-a', rule: 'before-7', day: '20190623' } });
     expect(mail?.messageId).toBeTruthy();
     expect(await ledger.get(`remind#${CAMPAIGN}#r-a#before-7#20190623#robot#wecom`)).toMatchObject({ state: 'sent', payload: { channel: 'wecom', orgId: 'r-a' } });
+    // The robot message the webhook refused for good: failed with the platform's reason, not retried.
+    const refused = await ledger.get(`remind#${CAMPAIGN}#r-a#before-3#20190627#robot#wecom`);
+    expect(refused).toMatchObject({ state: 'failed', attempts: 1 });
+    expect(refused?.error).toContain('93000');
+    expect(refused?.error).not.toContain(ROBOT_KEY);
+    expect(robot.received.filter((m) => m.outcome === 'errcode')).toHaveLength(1);
     // The Direct school without a contact was never planned, only listed for the Bureau.
     expect(await ledger.get(`remind#${CAMPAIGN}#r-c#before-7#20190623`)).toBeUndefined();
   });
