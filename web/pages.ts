@@ -169,7 +169,7 @@ ${shown
             ? ' <span class="badge missing" data-unreachable title="邮件被退回，请电话联系并更新联系邮箱">邮箱无效（退信）</span>'
             : ''
       }${r.contactPhone ? `<br><span class="muted">${esc(r.contactName ?? '')} ${tel(r.contactPhone)}</span>` : ''}${
-        r.remindedDays.length ? `<br><span class="muted" data-reminded>${esc(remindedText(r.remindedDays))}</span>` : ''
+        r.remindedDays.length ? `<br><span class="muted" data-reminded title="${esc(`发至 ${r.remindedTo.join('、')}`)}">${esc(remindedText(r.remindedDays))}</span>` : ''
       }</td>${r.documents
         .map((d) => `<td data-doc="${esc(d.document)}" data-state="${d.state}">${cell(r, d)}</td>`)
         .join('')}</tr>`,

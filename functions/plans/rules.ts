@@ -205,6 +205,8 @@ export interface OrgStatus {
   bounced: string[];
   /** The Beijing days ("2019-06-23") on which the org was reminded (mail or group robot), oldest first. */
   remindedDays: string[];
+  /** To whom: the addresses mailed and the group robots ("企业微信群", "钉钉群"), each once. */
+  remindedTo: string[];
   documents: DocStatus[];
   complete: boolean;
 }
@@ -215,6 +217,12 @@ export function remindedText(days: string[]): string {
   const d = (day: string) => `${Number(day.slice(5, 7))}月${Number(day.slice(8, 10))}日`;
   return `已提醒 ${days.length} 次：${days.map(d).join('、')}`;
 }
+
+const CHANNEL_NAME = { wecom: '企业微信群', dingtalk: '钉钉群' } as const;
+/** The addresses and group chats an org's reminders went to, each once. */
+const remindedToOf = (s: OrgSummary | undefined) => [
+  ...new Set(Object.values(s?.reminded ?? {}).flatMap((e) => (e.channel === 'mail' ? e.to : [CHANNEL_NAME[e.channel]]))),
+];
 
 /** The distinct Beijing days of an org's reminder ledger. */
 const remindedDaysOf = (s: OrgSummary | undefined) =>
@@ -330,6 +338,7 @@ export function summarise(campaign: Campaign, orgs: Org[], summaries: OrgSummary
         emails: org.contacts.map((c) => c.email),
         bounced: org.contacts.filter((c) => c.invalid).map((c) => c.email),
         remindedDays: remindedDaysOf(s),
+        remindedTo: remindedToOf(s),
         documents,
         complete: documents.every((d) => d.state === 'uploaded'),
       };
@@ -413,7 +422,7 @@ export function statusCsv(campaign: Campaign, rows: OrgStatus[], totals: GroupTo
       r.contactName ?? '',
       r.contactPhone ?? '',
       r.emails.length ? r.emails.map((e) => (r.bounced.includes(e) ? `${e}（退信）` : e)).join('; ') : '无联系邮箱',
-      remindedText(r.remindedDays),
+      r.remindedDays.length ? `${remindedText(r.remindedDays)}（发至 ${r.remindedTo.join('、')}）` : '',
     ];
     for (const d of r.documents)
       cells.push(

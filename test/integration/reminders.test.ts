@@ -220,8 +220,9 @@ describe('reminders through June 2019, day by day', () => {
     await expect(runtime.invoke('ses-events', { source: 'aws.s3' })).rejects.toThrow('not an SES bounce or complaint');
     const csv = await call(rt, '/api/status?format=csv', { cookie });
     const line = csv.text.split('\r\n').find((l) => l.includes(',r-b,'));
-    expect(line).toContain('已提醒 2 次：6月16日、6月23日');
+    expect(line).toContain('已提醒 2 次：6月16日、6月23日（发至 b@r.example.cn）');
     expect(csv.text.split('\r\n').find((l) => l.includes(',r-a,'))).toContain('a@r.example.cn（退信）');
+    expect(csv.text.split('\r\n').find((l) => l.includes(',r-a,'))).toContain('（发至 a@r.example.cn、企业微信群）');
   });
 
   it('npm run cli -- outbox shows a dead letter with its ledger entry; --redrive puts it back and the mailer sends it once', async () => {

@@ -446,6 +446,7 @@ describe('summarise', () => {
       contactPhone: undefined,
       bounced: [],
       remindedDays: [],
+      remindedTo: [],
       emails: ['zhang@dh1.example.cn'],
       complete: true,
       documents: [
@@ -742,6 +743,7 @@ describe('statusCsv', () => {
     emails: [],
     bounced: [],
     remindedDays: [],
+    remindedTo: [],
     documents: [doc(), doc({ document: 'crisis-plan', title: '心理危机管理工作方案' })],
     complete: false,
     ...over,
@@ -818,6 +820,7 @@ describe('the reminder ledger on the status page and in the CSV', () => {
     expect(remindedText(r.rows[0]?.remindedDays ?? [])).toBe('已提醒 3 次：6月16日、6月23日、6月27日');
     expect(remindedText([])).toBe('');
     const line = statusCsv(campaign, r.rows, r.totals).slice(1).split('\r\n')[1];
-    expect(line).toContain(',zhang@dh1.example.cn（退信）,已提醒 3 次：6月16日、6月23日、6月27日,未上传');
+    expect(r.rows[0]?.remindedTo).toEqual(['a@x.cn', '企业微信群']);
+    expect(line).toContain(',zhang@dh1.example.cn（退信）,已提醒 3 次：6月16日、6月23日、6月27日（发至 a@x.cn、企业微信群）,未上传');
   });
 });
