@@ -7,8 +7,9 @@
  *     table lists for the function (no util-dynamodb marshalling, no presigner, no project code);
  *  3. module init time of both, each imported in a fresh `node` process (median of INIT_RUNS);
  * then the warm in-process cost of one upload-link request (create-upload) next to its bare presign call,
- * and (not with --check) the zip export's time and peak RSS on a ~300 MB campaign (bench/zip.ts) and
- * the status request at city scale over the local runtime (bench/status-scale.ts).
+ * and (not with --check) the zip export's time and peak RSS on a ~300 MB campaign (bench/zip.ts),
+ * the status request at city scale over the local runtime (bench/status-scale.ts) and the reminder
+ * sweep at city scale (bench/sweep-scale.ts).
  */
 
 // ── Budget (DESIGN.md "Measured, not guessed") ─────────────────────────────────────────────────────
@@ -478,6 +479,12 @@ async function main() {
 
   // The status request at city scale (bench/status-scale.ts): a report, not part of the budget check.
   if (!check) await (await import('./status-scale.js')).statusScale();
+  // The reminder sweep at city scale (bench/sweep-scale.ts), in a process of its own: the handlers read the
+  // emulators' addresses once, at module init, so a second local runtime cannot share this process.
+  if (!check) {
+    const r = spawnSync(process.execPath, [...process.execArgv, join(ROOT, 'bench', 'sweep-scale.ts')], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`bench: sweep-scale exited ${r.status ?? r.signal}`);
+  }
 
   if (check && violations.length) {
     console.error(`\nbudget: ${violations.length} limit(s) exceeded:\n${violations.map((v) => `  ✗ ${v}`).join('\n')}`);

@@ -24,6 +24,7 @@
  *    page's total up to 4 KB, GetItem and BatchGetItem round EACH item up to 4 KB, and a key with no item
  *    still costs one unit. That column is a model, not a measurement: it is what AWS would charge.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -32,7 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { type AttributeValue, DynamoDBClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import { DirectKind, districtRouteKey, Org, routeKeyOf } from '../schemas/orgs.js';
-import type { Campaign } from '../schemas/campaigns.js';
+import type { Campaign, RequiredDocument } from '../schemas/campaigns.js';
 import { type OrgSummary, Upload } from '../schemas/plans.js';
 import { orgStore } from '../functions/orgs/store.js';
 import { acceptedKey, filterRows, foldAccepted, foldRejected, inAudience, isLate, summarise } from '../functions/plans/rules.js';
@@ -66,25 +67,41 @@ const SEED_CONCURRENCY = 8;
 const SEED = 20190630;
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const UNIT = 4096;
+/** A read unit: 4 KB. */
+export const UNIT = 4096;
 
 // ── Metering every DynamoDB call in this process ───────────────────────────────────────────────────
-type AV = Record<string, AttributeValue>;
+export type AV = Record<string, AttributeValue>;
 
 export interface DdbCall {
   op: string;
   index?: string;
   consistent: boolean;
-  /** ConsumedCapacity.CapacityUnits as the emulator reported it. */
+  /** ConsumedCapacity.CapacityUnits as the emulator reported it (reads; 0 for a write). */
   rcu: number;
   /** The items the call returned (raw attribute values), and requested keys that had no item. */
   items: AV[];
   missing: number;
   ms: number;
+  /** When the call started (performance.now()). */
+  t0: number;
+  /** A write (recorded only with `metered(fn, { writes: true })`): its ConsumedCapacity.CapacityUnits as reported. */
+  write?: { wcu: number };
+  /** The error the call failed with (e.g. ConditionalCheckFailedException): the emulator reports no capacity then. */
+  error?: string;
+  /** GetItem, UpdateItem, DeleteItem: the key; PutItem: the item's key attributes. */
+  key?: AV;
+  /** PutItem: the item's size, DynamoDB's measure (what its write units are counted from). */
+  itemBytes?: number;
+  /** A read with a ProjectionExpression: DynamoDB charges the whole item, not the attributes that came back. */
+  projected?: boolean;
 }
 
-const meter = { on: false, calls: [] as DdbCall[] };
+const meter = { on: false, writes: false, scope: undefined as object | undefined, calls: [] as DdbCall[] };
+/** With `own`, only the calls made from inside `fn` (its async context) are recorded: not a mailer draining the queue meanwhile. */
+const own = new AsyncLocalStorage<object>();
 const READS = new Set(['GetItem', 'Query', 'BatchGetItem', 'Scan']);
+const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
 
 /**
  * BENCH PROCESS ONLY. The handlers build their DynamoDB clients inside the runtime (functions/plans/deps.ts,
@@ -104,9 +121,24 @@ export function installMeter() {
       this.middlewareStack.add(
         (next, context) => async (a) => {
           const op = (context.commandName ?? '').replace(/Command$/, '');
-          if (!meter.on || !READS.has(op)) return next(a);
+          if (!meter.on || (meter.scope && own.getStore() !== meter.scope)) return next(a);
+          const write = WRITES.has(op);
+          if (!READS.has(op) && !(write && meter.writes)) return next(a);
           const input: Record<string, unknown> = { ...(a.input as Record<string, unknown>), ReturnConsumedCapacity: 'TOTAL' };
+          const key = (input.Key as AV | undefined) ?? (op === 'PutItem' ? keyOf(input.Item as AV) : undefined);
           const t0 = performance.now();
+          if (write) {
+            const base = { op, consistent: true, rcu: 0, items: [], missing: 0, t0, key, itemBytes: op === 'PutItem' ? awsSize(input.Item as AV) : undefined };
+            try {
+              const r = await next({ ...a, input });
+              const cc = (r.output as { ConsumedCapacity?: { CapacityUnits?: number } }).ConsumedCapacity;
+              meter.calls.push({ ...base, ms: performance.now() - t0, write: { wcu: cc?.CapacityUnits ?? 0 } });
+              return r;
+            } catch (e) {
+              meter.calls.push({ ...base, ms: performance.now() - t0, write: { wcu: 0 }, error: (e as Error).name });
+              throw e;
+            }
+          }
           const r = await next({ ...a, input });
           const ms = performance.now() - t0;
           const out = r.output as {
@@ -131,7 +163,7 @@ export function installMeter() {
             missing = keys - unprocessed - items.length;
             consistent = Object.values(req).every((t) => t.ConsistentRead === true);
           } else items = out.Items ?? [];
-          meter.calls.push({ op, index: input.IndexName as string | undefined, consistent, rcu, items, missing, ms });
+          meter.calls.push({ op, index: input.IndexName as string | undefined, consistent, rcu, items, missing, ms, t0, key, projected: !!input.ProjectionExpression });
           return r;
         },
         { step: 'initialize', name: 'benchConsumedCapacity' },
@@ -142,23 +174,31 @@ export function installMeter() {
   proto.__benchMeter = true;
 }
 
-/** Runs fn with the meter on; returns its result and the DynamoDB calls it made. */
-async function metered<T>(fn: () => Promise<T>): Promise<{ value: T; calls: DdbCall[] }> {
-  meter.calls = [];
-  meter.on = true;
+const keyOf = (item: AV | undefined): AV | undefined => (item?.pk && item.sk ? { pk: item.pk, sk: item.sk } : undefined);
+
+/**
+ * Runs fn with the meter on; returns its result and the DynamoDB calls made meanwhile (reads; writes too
+ * with `writes`). With `own`, only fn's own calls — made from its async context, e.g. a handler invoked in
+ * process — and not those of anything else running in this process at the time (over HTTP the handler
+ * runs in the server's context: leave `own` off).
+ */
+export async function metered<T>(fn: () => Promise<T>, opts: { writes?: boolean; own?: boolean } = {}): Promise<{ value: T; calls: DdbCall[] }> {
+  const calls: DdbCall[] = [];
+  const token = {};
+  Object.assign(meter, { calls, on: true, writes: opts.writes ?? false, scope: opts.own ? token : undefined });
   try {
-    const value = await fn();
-    return { value, calls: meter.calls };
+    const value = opts.own ? await own.run(token, fn) : await fn();
+    return { value, calls };
   } finally {
-    meter.on = false;
-    meter.calls = [];
+    Object.assign(meter, { calls: [], on: false, writes: false, scope: undefined });
   }
 }
 
 // ── Item sizes ─────────────────────────────────────────────────────────────────────────────────────
 const require = createRequire(import.meta.url);
-/** dynalite's own item size (what its ConsumedCapacity is computed from). */
-const dynaliteSize: (item: AV) => number = require('dynalite/db/index.js').itemSize;
+const itemSize: (item: AV) => number = require('dynalite/db/index.js').itemSize;
+/** dynalite's own item size (what its ConsumedCapacity is computed from). One argument only: its itemSize takes more (safe in `.map`). */
+export const dynaliteSize = (item: AV): number => itemSize(item);
 
 const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
 /** DynamoDB's documented item size: names and strings in UTF-8 bytes; numbers ~1 byte per 2 digits + 1; maps and lists 3 + 1 per element. */
@@ -187,11 +227,11 @@ export function awsUnits(c: Pick<DdbCall, 'op' | 'items' | 'missing'>): number {
   return c.items.reduce((s, i) => s + Math.max(1, Math.ceil(awsSize(i) / UNIT)), 0) + c.missing;
 }
 /** 4 KB read units of what the emulator reported (eventually consistent reads cost ½ RCU per unit). */
-const reportedUnits = (c: DdbCall) => c.rcu / (c.consistent ? 1 : 0.5);
+export const reportedUnits = (c: DdbCall) => c.rcu / (c.consistent ? 1 : 0.5);
 
 // ── The city ───────────────────────────────────────────────────────────────────────────────────────
 /** A small deterministic PRNG (mulberry32): the same city on every run. */
-function prng(seed: number) {
+export function prng(seed: number) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -201,12 +241,12 @@ function prng(seed: number) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-type Rand = ReturnType<typeof prng>;
-const pick = <T>(r: Rand, xs: readonly T[]) => xs[Math.floor(r() * xs.length)] as T;
+export type Rand = ReturnType<typeof prng>;
+export const pick = <T>(r: Rand, xs: readonly T[]) => xs[Math.floor(r() * xs.length)] as T;
 const hex = (r: Rand, n: number) => Array.from({ length: n }, () => Math.floor(r() * 16).toString(16)).join('');
 
 /** Nanchang's 13 District offices (as in local/seed/orgs.csv). */
-const DISTRICTS: [string, string][] = [
+export const DISTRICTS: [string, string][] = [
   ['d-donghu', '东湖区教科体局'],
   ['d-xihu', '西湖区教科体局'],
   ['d-qingyunpu', '青云谱区教科体局'],
@@ -269,6 +309,30 @@ export function buildCity(r: Rand = prng(SEED)): Org[] {
 
 const EXTS = ['pdf', 'pdf', 'docx', 'docx', 'doc'] as const;
 
+/** A synthetic accepted attempt of one document (version v + 1, arrived at `at`), as the validator records it. */
+export function acceptedUpload(r: Rand, campaign: Campaign, org: Org, doc: RequiredDocument, v: number, at: number): Upload {
+  const receivedAt = new Date(at).toISOString();
+  const requestedAt = new Date(at - 60_000).toISOString();
+  const ext = pick(r, EXTS);
+  const ref = { campaignId: campaign.id, orgId: org.id, document: doc.kind, uploadId: hex(r, 32), ext };
+  const size = 40_000 + Math.floor(r() * 3_000_000);
+  return Upload.parse({
+    ...ref,
+    originalName: `${org.name}${doc.title}${v ? `（修改稿${v}）` : ''}.${ext}`,
+    declaredSize: size,
+    by: `${org.kind}:${org.id}`,
+    requestedAt,
+    postExpiresAt: new Date(at + 540_000).toISOString(),
+    tokenVersion: org.tokenVersion,
+    state: 'accepted',
+    receivedAt,
+    size,
+    sha256: hex(r, 64),
+    late: isLate(receivedAt, campaign.deadline),
+    acceptedKey: acceptedKey(ref),
+  });
+}
+
 /**
  * Each org's status item, folded from synthetic accepted attempts exactly as the validator folds them:
  * per document, 8 % missing, else 1 (25 %), 2 (65 %) or 3 versions; first versions from 5 June to
@@ -285,27 +349,7 @@ export function buildSummaries(campaign: Campaign, orgs: Org[], r: Rand = prng(S
       const versions = r() < 0.25 ? 1 : r() < 0.87 ? 2 : 3;
       let at = from + r() * span;
       for (let v = 0; v < versions; v++) {
-        const receivedAt = new Date(at).toISOString();
-        const requestedAt = new Date(at - 60_000).toISOString();
-        const ext = pick(r, EXTS);
-        const ref = { campaignId: campaign.id, orgId: org.id, document: doc.kind, uploadId: hex(r, 32), ext };
-        const size = 40_000 + Math.floor(r() * 3_000_000);
-        const u = Upload.parse({
-          ...ref,
-          originalName: `${org.name}${doc.title}${v ? `（修改稿${v}）` : ''}.${ext}`,
-          declaredSize: size,
-          by: `${org.kind}:${org.id}`,
-          requestedAt,
-          postExpiresAt: new Date(at + 540_000).toISOString(),
-          tokenVersion: org.tokenVersion,
-          state: 'accepted',
-          receivedAt,
-          size,
-          sha256: hex(r, 64),
-          late: isLate(receivedAt, campaign.deadline),
-          acceptedKey: acceptedKey(ref),
-        });
-        s = foldAccepted(s, u).next ?? s;
+        s = foldAccepted(s, acceptedUpload(r, campaign, org, doc, v, at)).next ?? s;
         at += 3600_000 * (2 + r() * 96);
       }
       if (r() < 0.02) {
@@ -324,7 +368,7 @@ export function buildSummaries(campaign: Campaign, orgs: Org[], r: Rand = prng(S
 }
 
 /** Runs fn over xs with at most n in flight. */
-async function pool<T>(n: number, xs: T[], fn: (x: T) => Promise<unknown>) {
+export async function pool<T>(n: number, xs: T[], fn: (x: T) => Promise<unknown>) {
   let i = 0;
   await Promise.all(Array.from({ length: Math.min(n, xs.length) }, async () => {
     while (i < xs.length) await fn(xs[i++] as T);
@@ -332,7 +376,7 @@ async function pool<T>(n: number, xs: T[], fn: (x: T) => Promise<unknown>) {
 }
 
 /** Every page of a Query, items as stored (raw attribute values): for the floor, outside the meter. */
-async function rawQuery(ddb: DynamoDBClient, input: QueryCommandInput): Promise<AV[]> {
+export async function rawQuery(ddb: DynamoDBClient, input: QueryCommandInput): Promise<AV[]> {
   const out: AV[] = [];
   let ExclusiveStartKey: AV | undefined;
   do {
@@ -344,18 +388,18 @@ async function rawQuery(ddb: DynamoDBClient, input: QueryCommandInput): Promise<
 }
 
 // ── Stats and output ───────────────────────────────────────────────────────────────────────────────
-function percentile(xs: number[], p: number): number {
+export function percentile(xs: number[], p: number): number {
   if (!xs.length) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
-function table(header: string[], rows: string[][], rightAlignFrom = 1): string {
+export function table(header: string[], rows: string[][], rightAlignFrom = 1): string {
   const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => (i >= rightAlignFrom ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join('  ');
   return [line(header), w.map((n) => '─'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
 }
-const fmt = (n: number, d = 1) => n.toFixed(d);
-const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
+export const fmt = (n: number, d = 1) => n.toFixed(d);
+export const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
 // ── The measurement ────────────────────────────────────────────────────────────────────────────────
 interface Path {
