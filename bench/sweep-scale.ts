@@ -165,13 +165,14 @@ function awsReadUnits(c: DdbCall, full: Map<string, AV>): number {
 }
 
 /**
- * Write units in DynamoDB's model: 1 KB units of the item, rounded up, at least 1; an update is charged the
- * larger of the item before and after (here: the stored item, read afterwards); a conditional write that is
- * refused is charged as the existing item. The ledger items carry no index attributes (no index writes).
+ * Write units in DynamoDB's model: 1 KB units of the item, rounded up, at least 1. A new item is charged its
+ * own size; an update the larger of the item before and after, and a refused conditional write the existing
+ * item (for both: the stored item, read after the scenario — an upper bound, the mailer has added its
+ * send times since). The ledger items carry no index attributes (no index writes).
  */
 function awsWriteUnits(c: DdbCall, full: Map<string, AV>): number {
   const stored = full.get(keyString(c.key));
-  const bytes = Math.max(c.op === 'PutItem' && !c.error ? (c.itemBytes ?? 0) : 0, stored ? awsSize(stored) : 0);
+  const bytes = c.op === 'PutItem' && !c.error ? (c.itemBytes ?? 0) : stored ? awsSize(stored) : (c.itemBytes ?? 0);
   return Math.max(1, Math.ceil(bytes / 1024));
 }
 
