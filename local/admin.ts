@@ -26,6 +26,7 @@ import { type OutboxEntry, OutboxMessage, outboxClaims, outboxLedger } from '../
 import { sqsClient, sqsOutboxQueue } from '../functions/reminders/queue.js';
 import { type SweepReport, sweepReminders } from '../functions/reminders/service.js';
 import { schedules } from '../functions/schedules.js';
+import { sweepMarks } from '../functions/reminders/marks.js';
 import { lastFiring } from './scheduler.js';
 import { tokenSigner } from '../functions/shared/tokens.js';
 import { ROBOT_LABEL, robotInput, type RobotKind } from '../schemas/robots.js';
@@ -157,6 +158,7 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
         orgs,
         summaries,
         ...outbox(),
+        marks: sweepMarks(ddb, env.TABLE_NAME),
         tokens,
         siteOrigin: env.SITE_ORIGIN,
         linkTtlDays: env.LINK_TTL_DAYS,

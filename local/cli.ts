@@ -307,7 +307,7 @@ function alive(pid: number) {
   }
 }
 
-const SKIP: Record<string, string> = { closed: '活动已结束，不提醒', 'not its hour': '不在提醒时段', 'nothing due today': '今天没有到期的提醒' };
+const SKIP: Record<string, string> = { closed: '活动已结束，不提醒', 'not its hour': '不在提醒时段', 'nothing due today': '今天没有到期的提醒', 'swept already': '今天的提醒已发过' };
 
 /** The local runtime's file (its folder holds the clock anchor the dev server follows). */
 const runtimeFileOf = (source: NodeJS.ProcessEnv) => source.PSY_RUNTIME_FILE ?? resolve(ROOT, '.local/runtime.json');

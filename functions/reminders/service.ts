@@ -5,12 +5,13 @@ import type { CampaignStore } from '../campaigns/store.js';
 import type { OrgReader } from '../orgs/store.js';
 import { routingOf } from '../plans/routing.js';
 import type { SummaryStore } from '../plans/store.js';
-import { BEIJING_OFFSET_MS, DAY_MS } from '../shared/clock.js';
+import { BEIJING_OFFSET_MS, beijingDay, DAY_MS } from '../shared/clock.js';
 import type { LinkMailDeps } from '../shared/mail.js';
 import { roleOf } from '../shared/tokens.js';
 import type { ReminderJob } from './jobs.js';
 import { cityDigestMail, districtDigestMail, reminderMail } from './mails.js';
 import { type About, enqueue, mailPayload, type OutboxClaims, type OutboxPayload, type OutboxQueue } from './outbox.js';
+import type { SweepMarks } from './marks.js';
 import { daysLeft, digestOn, orgRuleOn, planReminders } from './plan.js';
 
 /**
@@ -25,6 +26,7 @@ export interface SweepDeps extends Pick<LinkMailDeps, 'tokens' | 'siteOrigin' | 
   summaries: Pick<SummaryStore, 'listOwing' | 'audience'>;
   ledger: OutboxClaims;
   queue: OutboxQueue;
+  marks: SweepMarks;
   /** Domain time (the ledger's claim times). */
   now: () => Date;
 }
@@ -60,7 +62,14 @@ export async function sweepReminders(deps: SweepDeps, scheduledAt: Date): Promis
       report.campaigns.push({ id: campaign.id, skipped: 'nothing due today' });
       continue;
     }
-    report.campaigns.push({ id: campaign.id, ...(await sweepCampaign(deps, campaign, scheduledAt)) });
+    const day = beijingDay(scheduledAt);
+    if (await deps.marks.done(campaign.id, day)) {
+      report.campaigns.push({ id: campaign.id, skipped: 'swept already' });
+      continue;
+    }
+    const r = await sweepCampaign(deps, campaign, scheduledAt);
+    await deps.marks.mark(campaign.id, day, { at: deps.now().toISOString(), planned: r.planned, queued: r.queued });
+    report.campaigns.push({ id: campaign.id, ...r });
   }
   return report;
 }

@@ -7,6 +7,7 @@ import { ddbClient } from '../shared/clients/dynamodb.js';
 import { clockOf } from '../shared/clock.js';
 import { readEnv } from '../shared/env.js';
 import { signingKeySource, tokenSigner } from '../shared/tokens.js';
+import { sweepMarks } from './marks.js';
 import { outboxClaims } from './outbox.js';
 import { sqsClient, sqsOutboxQueue } from './queue.js';
 import { type SweepDeps, sweepReminders } from './service.js';
@@ -21,6 +22,7 @@ export const deps: SweepDeps = {
   summaries: summaryStore(ddb, env.TABLE_NAME),
   ledger: outboxClaims(ddb, env.TABLE_NAME),
   queue: sqsOutboxQueue(sqsClient(), env.OUTBOX_QUEUE_URL),
+  marks: sweepMarks(ddb, env.TABLE_NAME),
   tokens: tokenSigner(signingKeySource(env)),
   siteOrigin: env.SITE_ORIGIN,
   linkTtlDays: env.LINK_TTL_DAYS,
