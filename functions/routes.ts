@@ -108,6 +108,12 @@ export const functions = {
     grants: { table: 'readwrite', outbox: 'send' },
     description: 'SES bounce and complaint events (configuration set → EventBridge): suppresses the address, marks the contact invalid, tells the Bureau',
   },
+  review: {
+    entry: 'functions/reviews/http.ts',
+    clients: ['dynamodb', 'sqs'],
+    grants: { table: 'readwrite', signingKey: true, outbox: 'send' },
+    description: 'Review: a District office’s or the Centre’s queue; accept or return a version (the return mailed through the outbox)',
+  },
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionName = keyof typeof functions;
@@ -131,6 +137,9 @@ export const routes: Route[] = [
   { method: 'GET', path: '/files/zip', fn: 'files' },
   { method: 'GET', path: '/files/{org}/{document}/{version}', fn: 'files' },
   { method: 'GET', path: '/api/exports', fn: 'files' },
+  { method: 'GET', path: '/review', fn: 'review' },
+  { method: 'POST', path: '/review', fn: 'review' },
+  { method: 'POST', path: '/api/reviews', fn: 'review' },
 ];
 
 /**

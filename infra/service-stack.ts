@@ -16,6 +16,7 @@ import { TABLE_DESIGN } from '../schemas/table.js';
 import { Alarms } from './alarms.js';
 import { constructIdOf, type LambdaFunction } from './lambda-function.js';
 import { Plans } from './plans.js';
+import { Reviews } from './reviews.js';
 import { mailerRate, OUTBOX_MAX_RECEIVES, Reminders } from './reminders.js';
 
 export interface ServiceStackProps extends StackProps {
@@ -103,6 +104,7 @@ export class ServiceStack extends Stack {
   readonly alarms: Alarms;
   readonly plans: Plans;
   readonly reminders: Reminders;
+  readonly reviews: Reviews;
   /** Every function of the route table, by name. */
   readonly functions: ReadonlyMap<FunctionName, LambdaFunction>;
   readonly siteOrigin: string;
@@ -233,7 +235,13 @@ export class ServiceStack extends Stack {
       failedEvents: this.failedEvents,
       alarms: this.alarms,
     });
-    this.functions = collectFunctions([this.plans.functions, this.reminders.functions]);
+    this.reviews = new Reviews(this, 'Reviews', {
+      table: this.table,
+      signingKey: this.signingKey,
+      siteOrigin: this.siteOrigin,
+      outbox: this.reminders.outbox,
+    });
+    this.functions = collectFunctions([this.plans.functions, this.reminders.functions, this.reviews.functions]);
 
     // --- Routes, generated from the one route table: one integration per function.
     const integrations = new Map<FunctionName, HttpLambdaIntegration>();

@@ -71,6 +71,32 @@ export type Upload = z.infer<typeof Upload>;
 /** What identifies an attempt; never changes (no route, no name): a school that moves keeps its history. */
 export type UploadRef = Pick<Upload, 'campaignId' | 'orgId' | 'document' | 'uploadId'>;
 
+/**
+ * The reviewer's latest decision on one document (a District office for its schools, the Centre for Direct
+ * schools): about one accepted version. A newer version puts the document back in the reviewer's queue
+ * (the decision stays, naming the version it was about, so the school still sees what it was asked to fix).
+ * The full history is in the audit trail.
+ */
+export const Review = z.object({
+  state: z.enum(['accepted', 'returned']),
+  uploadId: z.string(),
+  version: z.int(),
+  /** The reviewer: "district:<id>" or "city:<id>". */
+  by: z.string(),
+  byName: z.string(),
+  at: z.string(),
+  /** What to fix (a return) or a note (an acceptance). */
+  comment: z.optional(z.string()),
+  /** A return: by when the corrected version is due (end of a Beijing day, UTC ISO). */
+  dueAt: z.optional(z.string()),
+  /** The status item's revision this decision was written at: names its mail and its audit entry. */
+  seq: z.int(),
+});
+export type Review = z.infer<typeof Review>;
+
+/** What a reviewer sees of a document: nothing yet, a version waiting for review, accepted, returned. */
+export type ReviewState = 'missing' | 'submitted' | 'accepted' | 'returned';
+
 /** One document's roll-up in an org's status item, maintained by the validator. */
 export const DocSummary = z.object({
   /** Accepted upload ids in version order: version n is ids[n-1] (also what makes folding idempotent). */
@@ -85,6 +111,8 @@ export const DocSummary = z.object({
   lateVersions: z.int(),
   /** The latest rejected attempt, while it is newer than the latest accepted version. */
   rejected: z.optional(z.object({ uploadId: z.string(), at: z.string(), reason: RejectReason, name: z.string() })),
+  /** The reviewer's latest decision (functions/reviews/). */
+  review: z.optional(Review),
 });
 export type DocSummary = z.infer<typeof DocSummary>;
 

@@ -2,7 +2,7 @@ import type { Campaign } from '../schemas/campaigns.js';
 import type { Org } from '../schemas/orgs.js';
 import { FILE_TYPES, MAX_UPLOAD_BYTES, type StatusFilter } from '../schemas/plans.js';
 import { type DocStatus, filterRows, grandTotal, type GroupTotal, type OrgStatus, remindedText } from '../functions/plans/rules.js';
-import { formatBeijing, formatBeijingShort } from '../functions/shared/clock.js';
+import { formatBeijing, formatBeijingShort, formatBeijingWeekday } from '../functions/shared/clock.js';
 import { esc, layout } from './html.js';
 
 const ACCEPT = Object.entries(FILE_TYPES)
@@ -32,6 +32,18 @@ const fileHref = (orgId: string, doc: string, version: number, open = false) =>
   `/files/${encodeURIComponent(orgId)}/${encodeURIComponent(doc)}/${version}${open ? '?open=1' : ''}`;
 
 const tel = (phone: string) => `<a href="tel:${esc(phone.replace(/[^0-9+]/g, ''))}">${esc(phone)}</a>`;
+
+/** What the reviewer decided, as the school reads it (`reviewed`: the org's plans are reviewed — a school). */
+function reviewNote(d: DocStatus, reviewed: boolean) {
+  const r = d.review;
+  if (!reviewed || d.state !== 'uploaded') return '';
+  if (!r) return '<p class="muted" data-review="submitted">已提交，等待审核。</p>';
+  const comment = r.comment ? `<br>${esc(r.byName)}的意见：<span style="white-space:pre-wrap">${esc(r.comment)}</span>` : '';
+  if (d.reviewState === 'accepted') return `<p class="note" data-review="accepted">第 ${r.version} 版已通过${esc(r.byName)}审核（${esc(formatBeijingShort(r.at))}）。${comment}</p>`;
+  if (d.reviewState === 'returned')
+    return `<div class="err" data-review="returned"><strong>第 ${r.version} 版已被退回，请修改后于 ${esc(r.dueAt ? formatBeijingWeekday(r.dueAt, true) : '')} 前重新上传。</strong>${comment}</div>`;
+  return `<p class="note" data-review="submitted">第 ${d.lastVersion ?? ''} 版已提交，等待审核。${r.state === 'returned' ? `此前第 ${r.version} 版被退回。${comment}` : ''}</p>`;
+}
 
 function docState(d: DocStatus) {
   const parts: string[] = [];
@@ -81,7 +93,7 @@ export function uploadPage(view: UploadView, now: Date, canSeeStatus: boolean) {
   ${overdue ? '<p class="err">报送截止时间已过，现在上传将记为逾期提交；已按时提交的材料再修改，仍记为按时提交，修改的版本单独标注。</p>' : ''}
   ${done ? '<p class="note">所有材料均已提交。如需修改，可上传新版本，系统会保留每一个版本并发送回执。</p>' : ''}
   <p class="muted">接受 ${esc(TYPES)} 文件，每个不超过 ${MB} MB。上传后系统会自动检查文件，检查通过即视为已提交，并向本单位联系人邮箱发送回执。</p>
-  ${canSeeStatus ? '<p><a class="btn" href="/status">查看辖区学校报送情况</a></p>' : ''}
+  ${canSeeStatus ? '<p><a class="btn" href="/review">审核辖区学校方案</a> <a class="btn" href="/status">查看辖区学校报送情况</a></p>' : ''}
 </section>
 ${docs
   .map(
@@ -89,6 +101,7 @@ ${docs
 <section class="card doc" data-doc="${esc(d.document)}">
   <h2>${esc(d.title)}</h2>
   ${docState(d)}
+  ${reviewNote(d, org.kind === 'school')}
   ${history(org.id, d)}
   <form class="upload" method="post" enctype="multipart/form-data" action="/upload" data-doc="${esc(d.document)}">
     <label>选择文件（${esc(TYPES)}）<input type="file" name="file" accept="${ACCEPT}" required></label>
@@ -109,6 +122,10 @@ ${docs
     script: true,
   });
 }
+
+/** A document's review state in a word (status page, review page). */
+export const REVIEW_LABEL = { missing: '未提交', submitted: '待审核', accepted: '审核通过', returned: '已退回' } as const;
+export const REVIEW_BADGE = { missing: 'missing', submitted: 'pending', accepted: 'ok', returned: 'late' } as const;
 
 const qs = (f: StatusFilter, over: Partial<StatusFilter> = {}) => {
   const p = new URLSearchParams();
@@ -141,6 +158,7 @@ ${totals.map((t) => totalRow(t)).join('')}${totals.length > 1 ? totalRow(sum, tr
           d.lastVersion ? `<br><a href="${fileHref(r.orgId, d.document, d.lastVersion)}">下载第 ${d.lastVersion} 版</a>` : ''
         }`
       : `<span class="badge missing">未上传</span>`;
+  const review = (r: OrgStatus, d: DocStatus) => (r.kind === 'school' && d.state === 'uploaded' ? `<br><span class="badge ${REVIEW_BADGE[d.reviewState]}" data-review="${d.reviewState}">${REVIEW_LABEL[d.reviewState]}</span>` : '');
   const names = new Map(totals.map((t) => [t.group, t.name]));
   const filtered = Boolean(filter.show === 'incomplete' || filter.group || filter.doc || filter.q);
   // A whole city is thousands of rows (over a megabyte on a phone): unfiltered, the page shows the
@@ -171,7 +189,7 @@ ${shown
       }${r.contactPhone ? `<br><span class="muted">${esc(r.contactName ?? '')} ${tel(r.contactPhone)}</span>` : ''}${
         r.remindedDays.length ? `<br><span class="muted" data-reminded title="${esc(`发至 ${r.remindedTo.join('、')}`)}">${esc(remindedText(r.remindedDays))}</span>` : ''
       }</td>${r.documents
-        .map((d) => `<td data-doc="${esc(d.document)}" data-state="${d.state}">${cell(r, d)}</td>`)
+        .map((d) => `<td data-doc="${esc(d.document)}" data-state="${d.state}">${cell(r, d)}${review(r, d)}</td>`)
         .join('')}</tr>`,
   )
   .join('')}
@@ -183,7 +201,7 @@ ${shown
   <p><strong>${complete}</strong> / ${all} 个单位已报齐全部材料。</p>
   <p class="muted">按时与否以每份材料首次提交的时间为准；截止后上传的修改版本单独标注，不改变按时提交的认定。</p>
   <p><a class="btn" href="/api/status${qs({ ...filter, format: 'csv' } as StatusFilter)}">下载 Excel 表格（CSV）</a>
-     <a class="btn" href="/files/zip" data-zip>下载全部已交文件（ZIP）</a></p>
+     <a class="btn" href="/files/zip" data-zip>下载全部已交文件（ZIP）</a>${viewer.kind === 'district' || viewer.id === campaign.receiverId ? ' <a class="btn" href="/review">审核方案</a>' : ''}</p>
 </section>
 <section class="card"><h2>按县区汇总</h2>${totalsTable}</section>
 <section class="card"><h2>各单位明细</h2>${detail}</section>`;

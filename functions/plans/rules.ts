@@ -1,6 +1,7 @@
 import type { Campaign } from '../../schemas/campaigns.js';
 import { CITY_ROUTE_KEY, DIRECT_ROUTE_KEY, type Org, routeKeyOf } from '../../schemas/orgs.js';
-import { type DocSummary, FILE_TYPES, type FileExt, MAX_UPLOAD_BYTES, type OrgSummary, type RejectReason, type StatusFilter, type Upload } from '../../schemas/plans.js';
+import { type DocSummary, FILE_TYPES, type FileExt, MAX_UPLOAD_BYTES, type OrgSummary, type RejectReason, type Review, type ReviewState, type StatusFilter, type Upload } from '../../schemas/plans.js';
+import { reviewStateOf } from '../reviews/rules.js';
 import { beijingDay, formatBeijingExcel, formatBeijingShort } from '../shared/clock.js';
 import { csvCell } from '../shared/csv.js';
 import type { Role } from '../shared/tokens.js';
@@ -190,6 +191,10 @@ export interface DocStatus {
   history?: VersionInfo[];
   /** Every rejected attempt, newest first (own org only). */
   rejections?: { at: string; fileName: string; message: string }[];
+  /** Missing, waiting for review, accepted or returned (functions/reviews/rules.ts). */
+  reviewState: ReviewState;
+  /** The reviewer's latest decision, possibly about an older version (what the school was asked to fix). */
+  review?: Review;
 }
 
 export interface OrgStatus {
@@ -271,6 +276,8 @@ function docStatus(title: string, kind: string, d: DocSummary | undefined): DocS
       : undefined,
     pending: false,
     pendingIds: [],
+    reviewState: reviewStateOf(d),
+    review: d?.review,
   };
 }
 

@@ -468,6 +468,8 @@ describe('summarise', () => {
           rejected: undefined,
           pending: false,
           pendingIds: [],
+          reviewState: 'submitted',
+          review: undefined,
         },
         {
           document: 'crisis-plan',
@@ -487,6 +489,8 @@ describe('summarise', () => {
           rejected: undefined,
           pending: false,
           pendingIds: [],
+          reviewState: 'submitted',
+          review: undefined,
         },
       ],
     } satisfies OrgStatus);
@@ -733,6 +737,7 @@ describe('statusCsv', () => {
     lateVersions: 0,
     pending: false,
     pendingIds: [],
+    reviewState: 'missing',
     ...over,
   });
   const row = (orgId: string, name: string, over: Partial<OrgStatus> = {}): OrgStatus => ({
