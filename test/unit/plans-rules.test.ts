@@ -523,6 +523,8 @@ describe('summarise', () => {
       rejected: undefined,
       pending: false,
       pendingIds: [],
+      reviewState: 'missing',
+      review: undefined,
     });
   });
 
