@@ -108,11 +108,17 @@ export const functions = {
     grants: { table: 'readwrite', outbox: 'send' },
     description: 'SES bounce and complaint events (configuration set → EventBridge): suppresses the address, marks the contact invalid, tells the Bureau',
   },
+  'review-queue': {
+    entry: 'functions/reviews/queue.ts',
+    clients: ['dynamodb'],
+    grants: { table: 'read', signingKey: true },
+    description: 'The review page: a District office’s schools, or the Direct schools for the Centre, by review state',
+  },
   review: {
-    entry: 'functions/reviews/http.ts',
+    entry: 'functions/reviews/decide.ts',
     clients: ['dynamodb', 'sqs'],
     grants: { table: 'readwrite', signingKey: true, outbox: 'send' },
-    description: 'Review: a District office’s or the Centre’s queue; accept or return a version (the return mailed through the outbox)',
+    description: 'A review decision: accept or return one version (a return is mailed to the school through the outbox)',
   },
 } as const satisfies Record<string, FunctionSpec>;
 
@@ -137,7 +143,7 @@ export const routes: Route[] = [
   { method: 'GET', path: '/files/zip', fn: 'files' },
   { method: 'GET', path: '/files/{org}/{document}/{version}', fn: 'files' },
   { method: 'GET', path: '/api/exports', fn: 'files' },
-  { method: 'GET', path: '/review', fn: 'review' },
+  { method: 'GET', path: '/review', fn: 'review-queue' },
   { method: 'POST', path: '/review', fn: 'review' },
   { method: 'POST', path: '/api/reviews', fn: 'review' },
 ];

@@ -25,9 +25,28 @@ export const ReviewBody = z.strictObject({
 });
 export type ReviewBody = z.infer<typeof ReviewBody>;
 
-/** GET /review: after a decision the page says what was done (and scrolls to it). */
+/**
+ * Why a decision posted from the page's form was refused: the form goes back to the page (POST /review →
+ * 303 /review?error=<code>), which says it next to the document (web/reviews/page.ts has the words). Codes
+ * only: a message in the address could be anyone's words.
+ */
+export const REVIEW_FORM_ERRORS = [
+  'COMMENT_REQUIRED',
+  'DUE_DATE_REQUIRED',
+  'DUE_DATE_INVALID',
+  'DUE_DATE_PAST',
+  'DUE_DATE_TOO_FAR',
+  'NOT_LATEST_VERSION',
+  'NOTHING_TO_REVIEW',
+  'BUSY',
+  'OTHER',
+] as const;
+export type ReviewFormError = (typeof REVIEW_FORM_ERRORS)[number];
+
+/** GET /review: after a decision the page says what was done, or why not (and scrolls to it). */
 export const ReviewPageQuery = z.strictObject({
   done: z.optional(z.enum(['accept', 'return'])),
+  error: z.optional(z.enum(REVIEW_FORM_ERRORS)),
   org: z.optional(OrgId),
   doc: z.optional(DocumentKind),
 });

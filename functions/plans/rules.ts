@@ -40,7 +40,8 @@ export async function checkFile(bytes: Uint8Array, ext: FileExt): Promise<Reject
   return sniff(bytes) === ext ? undefined : 'TYPE_MISMATCH';
 }
 
-export const REJECT_MESSAGES: Record<RejectReason, string> = {
+/** (A pure call: a bundle that does not show rejections leaves the messages out.) */
+export const REJECT_MESSAGES: Record<RejectReason, string> = /* @__PURE__ */ (() => ({
   TYPE_MISMATCH: '文件内容与所选类型不符（可能是改了扩展名的其他文件），请上传真正的 PDF 或 Word 文件。',
   TOO_LARGE: `文件超过 ${MAX_UPLOAD_BYTES / 1024 / 1024} MB 上限，请压缩后重新上传。`,
   EMPTY: '文件为空，请重新选择。',
@@ -48,7 +49,7 @@ export const REJECT_MESSAGES: Record<RejectReason, string> = {
   EXPIRED: '上传许可已过期（文件在许可过期后才到达），请重新选择文件上传。',
   REVOKED: '本单位的链接已停用，此次上传无效；请使用最新邮件中的链接重新上传。',
   BAD_KEY: '上传未按要求完成，请重新选择文件上传。',
-};
+}))();
 
 export const isLate = (receivedAt: string, deadline: string) => Date.parse(receivedAt) > Date.parse(deadline);
 

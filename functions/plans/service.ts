@@ -66,7 +66,7 @@ export interface Session {
 }
 
 /** Checks a grant against the stored org (revocation by token version) and campaign. */
-async function resolve(deps: PlansDeps, grant: Grant, typ: 'link' | 'session'): Promise<Session> {
+async function resolve(deps: Pick<PlansDeps, 'orgs' | 'campaigns'>, grant: Grant, typ: 'link' | 'session'): Promise<Session> {
   const [org, campaign] = await Promise.all([deps.orgs.get(grant.orgId), deps.campaigns.get(grant.campaignId)]);
   if (!org || !campaign) throw typ === 'link' ? Errors.linkInvalid() : Errors.noSession();
   if (org.tokenVersion !== grant.version) throw Errors.linkRevoked();
@@ -81,7 +81,7 @@ export async function openLink(deps: PlansDeps, token: string): Promise<{ sessio
   return { session: await deps.tokens.session(grant), role: grant.role };
 }
 
-export async function authenticate(deps: PlansDeps, sessionToken: string | undefined): Promise<Session> {
+export async function authenticate(deps: Pick<PlansDeps, 'orgs' | 'campaigns' | 'tokens'>, sessionToken: string | undefined): Promise<Session> {
   if (!sessionToken) throw Errors.noSession();
   return resolve(deps, await deps.tokens.verify(sessionToken, 'session'), 'session');
 }

@@ -128,13 +128,17 @@ export function uploadStore(ddb: Ddb, table: string): UploadStore {
 
 const parseSummary = (i: Record<string, unknown>) => OrgSummary.parse(stripKeys(i));
 
+const getSummary =
+  (ddb: Ddb, table: string): SummaryStore['get'] =>
+  async (campaignId, orgId) => {
+    const item = await getItem(ddb, { TableName: table, Key: summaryKey(campaignId, orgId), ConsistentRead: true });
+    return item ? parseSummary(item) : undefined;
+  };
+
 export function summaryReader(ddb: Ddb, table: string): SummaryReader {
   const parse = parseSummary;
   return {
-    async get(campaignId, orgId) {
-      const item = await getItem(ddb, { TableName: table, Key: summaryKey(campaignId, orgId), ConsistentRead: true });
-      return item ? parse(item) : undefined;
-    },
+    get: getSummary(ddb, table),
     async listRoute(campaignId, routeKey) {
       const items = await queryAll(ddb, {
         TableName: table,
@@ -155,10 +159,14 @@ export function summaryReader(ddb: Ddb, table: string): SummaryReader {
   };
 }
 
-export function summaryStore(ddb: Ddb, table: string): SummaryStore {
-  return {
-    ...summaryReader(ddb, table),
-    async put(next, prevRev) {
+/** Reading and writing one org's status item (a review decision): the rest of the store stays out of the bundle. */
+export function summaryWriter(ddb: Ddb, table: string): Pick<SummaryStore, 'get' | 'put'> {
+  return { get: getSummary(ddb, table), put: putSummary(ddb, table) };
+}
+
+const putSummary =
+  (ddb: Ddb, table: string): SummaryStore['put'] =>
+  async (next, prevRev) => {
       try {
         await putItem(ddb, {
           TableName: table,
@@ -172,7 +180,12 @@ export function summaryStore(ddb: Ddb, table: string): SummaryStore {
         if (isConditionFailed(e)) return false;
         throw e;
       }
-    },
+    };
+
+export function summaryStore(ddb: Ddb, table: string): SummaryStore {
+  return {
+    ...summaryReader(ddb, table),
+    put: putSummary(ddb, table),
     async audience(campaignId) {
       const item = await getItem(ddb, { TableName: table, Key: audienceKey(campaignId) });
       return item ? (item.counts as Record<string, number>) : undefined;

@@ -13,8 +13,8 @@ import { decide, queueRouteOf, returnMailKey, reviews } from './rules.js';
 
 /** The domain core of review: a District office checks its schools' plans, the Centre the Direct schools'. */
 
-export interface ReviewDeps extends PlansDeps {
-  summaries: SummaryStore;
+export interface ReviewDeps extends Pick<PlansDeps, 'orgs' | 'campaigns' | 'tokens' | 'clock'> {
+  summaries: Pick<SummaryStore, 'get' | 'put'>;
   /** The outbox: a return's mail is claimed and queued; the mailer sends it once. */
   ledger: OutboxClaims;
   queue: OutboxQueue;

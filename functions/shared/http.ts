@@ -5,8 +5,7 @@
  *   before   @middy/http-header-normalizer   request header names in lower case
  *            jsonBody(Schema) (option `body`)  415 / 413 / 400 BAD_JSON around @middy/http-json-body-parser, then zod
  *   onError  errorResponse                     AppError → its 4xx; anything else → logged (JSON), 500 fallback only
- *   after    @middy/http-security-headers      Referrer-Policy: no-referrer, X-Content-Type-Options: nosniff, …
- *            responseHeaders                   header names in lower case, Cache-Control: no-store by default
+ *   after    responseHeaders                   security headers (below), header names in lower case, Cache-Control: no-store by default
  *
  * Errors: @middy/http-error-handler is not in the chain. It turns an error with a `statusCode` into a response
  * whose body is the bare message (text/plain) and cannot render a page; we need `{error:{code,message}}` for
@@ -17,7 +16,6 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
-import httpSecurityHeaders from '@middy/http-security-headers';
 import httpUrlencodeBodyParser from '@middy/http-urlencode-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
@@ -49,7 +47,7 @@ export interface ErrorBody {
 export const FALLBACK: ErrorBody = { error: { code: 'INTERNAL', message: '服务暂时不可用，请稍后再试；如持续出现，请联系市未成年人心理健康辅导中心。' } };
 
 /** Renders an error as a page (functions/plans/page-response.ts); must not throw. */
-export type ErrorPage = (status: number, body: ErrorBody) => HttpResult | Promise<HttpResult>;
+export type ErrorPage = (status: number, body: ErrorBody, event: HttpEvent) => HttpResult | Promise<HttpResult>;
 export type ErrorFormat = 'json' | 'page';
 
 /** A JSON body middleware made by `jsonBody(schema)`; the type parameter is the parsed body the handler gets. */
@@ -85,7 +83,6 @@ export function httpRoute<B = string | undefined>(
   const chain = middy(handler as unknown as (event: HttpEvent, context: Context) => Promise<HttpResult>)
     .use(httpHeaderNormalizer())
     .use(responseHeaders)
-    .use(httpSecurityHeaders(SECURITY_HEADERS))
     .use(errorResponse(options));
   // Only handlers that take a body import the parser (jsonBody): the others' bundles stay without it.
   if (options.body) chain.use(options.body);
@@ -95,26 +92,25 @@ export function httpRoute<B = string | undefined>(
 // ── Response headers ──────────────────────────────────────────────────────────────────────────────
 
 /**
- * @middy/http-security-headers, trimmed to what fits: no-referrer (capability links), nosniff, frame denial and
- * COOP/CORP on pages, HSTS without preload. Off: its CSP (pages send their own, page-response.ts), COEP, its long
- * Permissions-Policy (features browsers don't know print console warnings), Report-To/Reporting-Endpoints (no
- * endpoint), the deprecated X-XSS-Protection, and poweredBy (it writes undefined header values).
+ * The security headers, as @middy/http-security-headers wrote them with our options (no-referrer for the
+ * capability links, nosniff, HSTS without preload; on pages also frame denial and COOP/CORP; no CSP — pages send
+ * their own, page-response.ts). They are constants: the middleware spent 4.3 KB of every bundle computing them
+ * (test/unit/handlers.test.ts pins the set).
  */
-const SECURITY_HEADERS = {
-  referrerPolicy: { policy: 'no-referrer' },
-  contentTypeOptions: { action: 'nosniff' },
-  frameOptions: { action: 'deny' },
-  strictTransportSecurity: { maxAge: 180 * 24 * 60 * 60, includeSubDomains: false, preload: false },
-  crossOriginOpenerPolicy: { policy: 'same-origin' },
-  crossOriginResourcePolicy: { policy: 'same-origin' },
-  contentSecurityPolicy: false,
-  crossOriginEmbedderPolicy: false,
-  permissionsPolicy: false,
-  reportTo: false,
-  reportingEndpoints: false,
-  xssProtection: false,
-  poweredBy: false,
-} as Parameters<typeof httpSecurityHeaders>[0];
+const SECURITY_HEADERS: Record<string, string> = {
+  'origin-agent-cluster': '?1',
+  'referrer-policy': 'no-referrer',
+  'strict-transport-security': 'max-age=15552000',
+  'x-content-type-options': 'nosniff',
+  'x-dns-prefetch-control': 'off',
+  'x-download-options': 'noopen',
+  'x-permitted-cross-domain-policies': 'none',
+};
+const PAGE_HEADERS: Record<string, string> = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'x-frame-options': 'DENY',
+};
 
 /**
  * Runs last: one spelling per header (lower case, as HTTP/2 sends them; our builders and middy's middlewares
@@ -129,6 +125,7 @@ function tidyHeaders(response: HttpResult | null | undefined) {
   if (!response) return;
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(response.headers ?? {})) if (v !== undefined && v !== null) out[k.toLowerCase()] = String(v);
+  Object.assign(out, SECURITY_HEADERS, /^text\/html/i.test(out['content-type'] ?? '') ? PAGE_HEADERS : {});
   out['cache-control'] ??= 'no-store';
   response.headers = out;
 }
@@ -162,7 +159,7 @@ function errorResponse(options: RouteOptions<never>): middy.MiddlewareObj<HttpEv
         body = FALLBACK;
       }
       const format = options.errors === 'json' ? 'json' : typeof options.errors === 'function' ? options.errors(request.event) : options.errors;
-      request.response = format === 'page' && 'page' in options ? await options.page(status, body) : json(status, body);
+      request.response = format === 'page' && 'page' in options ? await options.page(status, body, request.event) : json(status, body);
     },
   };
 }

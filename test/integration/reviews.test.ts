@@ -180,10 +180,33 @@ describe('who may review whom', () => {
     expect(await summaryItem(rt, CAMPAIGN, A)).toEqual(before);
   });
 
-  it('a form posted from another site is refused', async () => {
-    const form = new URLSearchParams({ org: A, document: DOC, version: String(versions[A]), decision: 'accept' });
+  it('a form posted from another site is refused and changes nothing', async () => {
+    const before = await summaryItem(rt, CAMPAIGN, A);
+    const form = new URLSearchParams({ org: A, document: DOC, version: String(versions[A]), decision: 'return', comment: '跨站', dueDate: dayAfter(3) });
     const r = await call(rt, '/review', { cookie: sessions[D], body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' } });
-    expectHtmlError(r, 403);
+    expect(r.status).toBe(303);
+    expect(r.headers.get('location')).toBe(`/review?error=OTHER&org=${A}&doc=${DOC}#r-${A}-${DOC}`);
+    expectJsonError(await decide(A, { org: A, document: DOC, version: versions[A], decision: 'accept' }, sessions[D], { origin: 'https://evil.example' }), 403, 'CROSS_SITE');
+    expect(await summaryItem(rt, CAMPAIGN, A)).toEqual(before);
+  });
+
+  it('a refused form goes back to the page, which says why next to the document', async () => {
+    const before = await summaryItem(rt, CAMPAIGN, A);
+    const form = new URLSearchParams({ org: A, document: DOC, version: String(versions[A]), decision: 'return', comment: '', dueDate: dayAfter(3) });
+    const r = await call(rt, '/review', { cookie: sessions[D], body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(r.status).toBe(303);
+    const location = r.headers.get('location') as string;
+    expect(location).toBe(`/review?error=COMMENT_REQUIRED&org=${A}&doc=${DOC}#r-${A}-${DOC}`);
+    const page = await call(rt, location.replace(/#.*/, ''), { cookie: sessions[D] });
+    expect(page.text).toContain('data-error="COMMENT_REQUIRED"');
+    expect(page.text).toContain('退回时请写明需要修改的内容');
+    // A form that is not even well formed: back to the page, no org named.
+    const bad = await call(rt, '/review', { cookie: sessions[D], body: 'org=%E0%A4%A', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(bad.status).toBe(303);
+    expect(bad.headers.get('location')).toBe('/review?error=OTHER');
+    // An unknown error code in the address is refused, not shown.
+    expectHtmlError(await call(rt, '/review?error=%3Cscript%3E', { cookie: sessions[D] }), 400);
+    expect(await summaryItem(rt, CAMPAIGN, A)).toEqual(before);
   });
 
   it('schools and the Bureau have no review page; the Centre’s lists the Direct schools only', async () => {

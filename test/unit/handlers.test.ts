@@ -1151,8 +1151,11 @@ describe('every HTTP handler runs the middy chain', () => {
     for (const r of [page, errorPage]) {
       expect(r.headers['content-security-policy']).toMatch(/^default-src 'self'; script-src 'self';.*frame-ancestors 'none'/);
       expect(r.headers['x-frame-options']).toBe('DENY');
+      expect(r.headers['cross-origin-opener-policy']).toBe('same-origin');
+      expect(r.headers['cross-origin-resource-policy']).toBe('same-origin');
     }
     expect(api.headers['content-security-policy']).toBeUndefined();
+    expect(api.headers['cross-origin-opener-policy']).toBeUndefined();
     expect(api.headers['x-frame-options']).toBeUndefined();
     expect(api.headers['content-type']).toBe('application/json; charset=utf-8');
   });

@@ -1,7 +1,7 @@
 import type { Campaign } from '../../schemas/campaigns.js';
 import type { Org } from '../../schemas/orgs.js';
 import type { ReviewState } from '../../schemas/plans.js';
-import { MAX_COMMENT_CHARS, type ReviewPageQuery } from '../../schemas/reviews.js';
+import { MAX_COMMENT_CHARS, type ReviewFormError, type ReviewPageQuery } from '../../schemas/reviews.js';
 import type { DocStatus, OrgStatus } from '../../functions/plans/rules.js';
 import { beijingDate } from '../../functions/reviews/rules.js';
 import { formatBeijing, formatBeijingShort, formatBeijingWeekday } from '../../functions/shared/clock.js';
@@ -83,6 +83,19 @@ function item(v: ReviewView, r: OrgStatus, d: DocStatus) {
 ${contact}${version}${previous}${actions}</article>`;
 }
 
+/** Why a decision from the form was refused (POST /review → 303 /review?error=…). */
+const FORM_ERRORS: Record<ReviewFormError, string> = {
+  COMMENT_REQUIRED: '退回时请写明需要修改的内容。',
+  DUE_DATE_REQUIRED: '退回时请填写重新提交的截止日期。',
+  DUE_DATE_INVALID: '重新提交的截止日期不是有效日期。',
+  DUE_DATE_PAST: '重新提交的截止日期不能早于今天。',
+  DUE_DATE_TOO_FAR: '重新提交的截止日期太远，请选择 60 天以内的日期。',
+  NOT_LATEST_VERSION: '该单位已提交了新的版本，请打开最新版本后再审核。',
+  NOTHING_TO_REVIEW: '该单位尚未提交这份材料，无法审核。',
+  BUSY: '该单位的材料正在更新，请稍后再试。',
+  OTHER: '操作未成功，请刷新页面后重试。',
+};
+
 const ORDER: ReviewState[] = ['submitted', 'returned', 'accepted', 'missing'];
 const HEADINGS: Record<ReviewState, string> = { submitted: '待审核', returned: '已退回，等待学校重新上传', accepted: '审核通过', missing: '尚未提交' };
 
@@ -92,10 +105,13 @@ export function reviewPage(v: ReviewView, q: ReviewPageQuery = {}) {
   const by = (s: ReviewState) =>
     items.filter((x) => x.d.reviewState === s).sort((a, b) => (b.d.lastUploadAt ?? '').localeCompare(a.d.lastUploadAt ?? '') || a.r.orgId.localeCompare(b.r.orgId));
   const count = (s: ReviewState) => items.filter((x) => x.d.reviewState === s).length;
-  const done = q.done && q.org && q.doc ? items.find((x) => x.r.orgId === q.org && x.d.document === q.doc) : undefined;
-  const flash = done
-    ? `<p class="note" data-done="${esc(q.done)}">${q.done === 'accept' ? '已审核通过' : '已退回并通知学校'}：${esc(done.r.name)} · ${esc(done.d.title)}</p>`
-    : '';
+  const at = q.org && q.doc ? items.find((x) => x.r.orgId === q.org && x.d.document === q.doc) : undefined;
+  const done = q.done ? at : undefined;
+  const flash = q.error
+    ? `<p class="err" data-error="${esc(q.error)}">未能保存${at ? `（${esc(at.r.name)} · ${esc(at.d.title)}）` : ''}：${esc(FORM_ERRORS[q.error])}</p>`
+    : done
+      ? `<p class="note" data-done="${esc(q.done)}">${q.done === 'accept' ? '已审核通过' : '已退回并通知学校'}：${esc(done.r.name)} · ${esc(done.d.title)}</p>`
+      : '';
   const own = v.own
     ? `<section class="card" data-own><h2>本单位材料</h2>${v.own.documents
         .map((d) => `<p data-doc="${esc(d.document)}">${esc(d.title)}：${d.state === 'uploaded' ? `<span class="badge ok">已提交第 ${d.lastVersion} 版</span>` : '<span class="badge missing">未上传</span>'}</p>`)
