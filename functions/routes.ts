@@ -108,6 +108,12 @@ export const functions = {
     grants: { table: 'readwrite', outbox: 'send' },
     description: 'SES bounce and complaint events (configuration set → EventBridge): suppresses the address, marks the contact invalid, tells the Bureau',
   },
+  dashboard: {
+    entry: 'functions/dashboard/http.ts',
+    clients: ['dynamodb'],
+    grants: { table: 'read', signingKey: true },
+    description: 'The dashboard: completeness and timeliness per District and for Direct schools, as numbers, SVG pictures and CSV',
+  },
   'review-queue': {
     entry: 'functions/reviews/queue.ts',
     clients: ['dynamodb'],
@@ -144,6 +150,8 @@ export const routes: Route[] = [
   { method: 'GET', path: '/files/{org}/{document}/{version}', fn: 'files' },
   { method: 'GET', path: '/api/exports', fn: 'files' },
   { method: 'GET', path: '/review', fn: 'review-queue' },
+  { method: 'GET', path: '/dashboard', fn: 'dashboard' },
+  { method: 'GET', path: '/api/dashboard', fn: 'dashboard' },
   { method: 'POST', path: '/review', fn: 'review' },
   { method: 'POST', path: '/api/reviews', fn: 'review' },
 ];

@@ -184,3 +184,9 @@ export const FileParams = z.object({
   version: z.pipe(z.string().check(z.regex(/^[1-9][0-9]{0,3}$/, '版本号不正确')), z.transform(Number)),
 });
 export const FileQuery = z.strictObject({ open: z.optional(z.enum(['1'])) });
+
+/** GET /dashboard and GET /api/dashboard: one group (a District's route key, or DIRECT) to drill into. */
+export const DashboardQuery = z.strictObject({
+  group: z.optional(z.string().check(z.maxLength(60))),
+  format: z.optional(z.enum(['json', 'csv'])),
+});
