@@ -33,6 +33,12 @@ export interface FunctionSpec {
      * sqs:SendMessage); 'consume' is the mailer, which the queue invokes (event source, partial batch failures).
      */
     outbox?: 'send' | 'consume';
+    /**
+     * The audit trail's own table (functions/audit/store.ts): AUDIT_TABLE, and 'append' dynamodb:PutItem
+     * on it (the store always writes with attribute_not_exists), 'read' dynamodb:Query on it and its index.
+     * Never UpdateItem, DeleteItem or BatchWriteItem: the trail is append-only.
+     */
+    audit?: 'append' | 'read' | 'append+read';
   };
   description: string;
   memoryMb?: number;
@@ -108,6 +114,12 @@ export const functions = {
     grants: { table: 'readwrite', outbox: 'send' },
     description: 'SES bounce and complaint events (configuration set → EventBridge): suppresses the address, marks the contact invalid, tells the Bureau',
   },
+  audit: {
+    entry: 'functions/audit/view.ts',
+    clients: ['dynamodb'],
+    grants: { table: 'read', signingKey: true, audit: 'read' },
+    description: 'The audit trail for the Bureau and the Centre: per campaign or per org, as a page, JSON or CSV',
+  },
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionName = keyof typeof functions;
@@ -131,6 +143,8 @@ export const routes: Route[] = [
   { method: 'GET', path: '/files/zip', fn: 'files' },
   { method: 'GET', path: '/files/{org}/{document}/{version}', fn: 'files' },
   { method: 'GET', path: '/api/exports', fn: 'files' },
+  { method: 'GET', path: '/audit', fn: 'audit' },
+  { method: 'GET', path: '/api/audit', fn: 'audit' },
 ];
 
 /**
