@@ -51,6 +51,20 @@ export const AUDIT_ACTION_LABEL: Readonly<Record<AuditAction, string>> = Object.
 });
 
 /**
+ * What the page and the CSV call a field of `before` / `after`; a field not listed is shown by its own
+ * name (callers that record new fields add them here).
+ */
+export const AUDIT_FIELD_LABEL: Readonly<Record<string, string>> = Object.freeze({
+  tokenVersion: '链接版本',
+  validDays: '有效天数',
+  deadline: '截止时间',
+  dueAt: '修改期限',
+  review: '审核状态',
+  state: '状态',
+  reason: '原因',
+});
+
+/**
  * Who made the change: `<role>:<orgId>` for a person acting through a link (`school:dh-x`,
  * `district:d-donghu`, `city:bureau`), `system:<function>` for a function acting on an event
  * (`system:validate-upload`), `cli` for the operator's command line.

@@ -1,4 +1,4 @@
-import { AUDIT_ACTION_LABEL, type AuditAction, type AuditEvent } from '../../schemas/audit.js';
+import { AUDIT_ACTION_LABEL, AUDIT_FIELD_LABEL, type AuditAction, type AuditEvent } from '../../schemas/audit.js';
 import type { Campaign } from '../../schemas/campaigns.js';
 import type { Org } from '../../schemas/orgs.js';
 import type { OrgReader } from '../orgs/store.js';
@@ -28,6 +28,8 @@ export const AUDIT_PAGE_SIZE = 200;
 /** One field that changed: what it was and what it became, as text ('—' for none). */
 export interface AuditChange {
   field: string;
+  /** Its Chinese name (AUDIT_FIELD_LABEL), or the field itself. */
+  label: string;
   before: string;
   after: string;
 }
@@ -125,7 +127,7 @@ function valueText(v: unknown): string {
 /** The fields of before and after, in the order they first appear, each with both sides. */
 export function changesOf(e: Pick<AuditEvent, 'before' | 'after'>): AuditChange[] {
   const fields = [...new Set([...Object.keys(e.before ?? {}), ...Object.keys(e.after ?? {})])];
-  return fields.map((field) => ({ field, before: valueText(e.before?.[field]), after: valueText(e.after?.[field]) }));
+  return fields.map((field) => ({ field, label: AUDIT_FIELD_LABEL[field] ?? field, before: valueText(e.before?.[field]), after: valueText(e.after?.[field]) }));
 }
 
 function rowOf(e: AuditEvent, names: Map<string, string>, titles: Map<string, string>): AuditRow {
@@ -154,7 +156,7 @@ export function auditCsv(view: AuditView): string {
     r.event.actor,
     r.documentTitle ?? '',
     r.event.version ?? '',
-    r.changes.map((c) => `${c.field}：${c.before} → ${c.after}`).join('；'),
+    r.changes.map((c) => `${c.label}：${c.before} → ${c.after}`).join('；'),
     r.event.before ? JSON.stringify(r.event.before) : '',
     r.event.after ? JSON.stringify(r.event.after) : '',
     r.event.note ?? '',

@@ -149,7 +149,7 @@ describe('GET /api/audit as the Bureau', () => {
     expect(mine).toHaveLength(3);
     expect(mine[0]).toBe(`2019-01-01 08:00,${S1},集成测试审计小学,文件已接收,upload.accepted,系统（validate-upload）,system:validate-upload,心理危机管理工作方案,1,,,,,it-${run}-1`);
     expect(mine[1]).toContain('退回修改');
-    expect(mine[1]).toContain('dueAt：— → 2019年7月5日 23:59');
+    expect(mine[1]).toContain('修改期限：— → 2019年7月5日 23:59');
     // The whole campaign's CSV has every event, this file's window included.
     const all = await call(rt, '/api/audit?format=csv', { cookie: bureau });
     expect(all.status).toBe(200);

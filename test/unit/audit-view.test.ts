@@ -75,9 +75,9 @@ describe('the rows', () => {
     expect(accepted).toMatchObject({ time: '2019年6月30日 23:01', orgName: '东湖区第一小学', actionLabel: '文件已接收', actorLabel: '系统（validate-upload）', documentTitle: '心理危机管理工作方案', changes: [] });
     expect(returned).toMatchObject({ actionLabel: '退回修改', actorLabel: '东湖区教科体局（旧名）' });
     expect(returned!.changes).toEqual([
-      { field: 'review', before: 'pending', after: 'returned' },
-      { field: 'dueAt', before: '—', after: '2019年7月5日 23:59' },
-      { field: 'extra', before: '—', after: '{"a":1}' },
+      { field: 'review', label: '审核状态', before: 'pending', after: 'returned' },
+      { field: 'dueAt', label: '修改期限', before: '—', after: '2019年7月5日 23:59' },
+      { field: 'extra', label: 'extra', before: '—', after: '{"a":1}' },
     ]);
     expect(issued).toMatchObject({ orgName: '东湖区教科体局', actionLabel: '生成专属链接', actorLabel: '管理员（命令行）' });
     expect(issued!.documentTitle).toBeUndefined();
@@ -86,10 +86,11 @@ describe('the rows', () => {
   });
 
   it('changesOf lists each field once, before and after, in the order they first appear', () => {
-    expect(changesOf({ before: { a: 1, b: true }, after: { b: false, c: null } })).toEqual([
-      { field: 'a', before: '1', after: '—' },
-      { field: 'b', before: 'true', after: 'false' },
-      { field: 'c', before: '—', after: '—' },
+    expect(changesOf({ before: { a: 1, b: true }, after: { b: false, c: null, tokenVersion: 2 } })).toEqual([
+      { field: 'a', label: 'a', before: '1', after: '—' },
+      { field: 'b', label: 'b', before: 'true', after: 'false' },
+      { field: 'c', label: 'c', before: '—', after: '—' },
+      { field: 'tokenVersion', label: '链接版本', before: '—', after: '2' },
     ]);
     expect(changesOf({})).toEqual([]);
   });
@@ -133,7 +134,7 @@ describe('CSV and page', () => {
     const lines = csv.slice(1).split('\r\n');
     expect(lines).toHaveLength(4); // header, 2 events, the final empty string
     expect(lines[1]).toBe('2019-06-30 23:01,dh-school-1,东湖区第一小学,文件已接收,upload.accepted,系统（validate-upload）,system:validate-upload,心理危机管理工作方案,1,,,,,e001');
-    expect(lines[2]).toContain('review：pending → returned');
+    expect(lines[2]).toContain('审核状态：pending → returned');
     expect(lines[2]).toContain('"{""review"":""pending""}"');
     expect(lines[2]).toContain(`"'=HYPERLINK(""http://x"")"`);
   });
@@ -148,7 +149,7 @@ describe('CSV and page', () => {
     expect(html).toContain('width=device-width');
     expect(html).not.toContain('<script>alert(1)</script>');
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
-    expect(html).toContain('&lt;b&gt;：— → &quot;x&quot;');
+    expect(html).toContain('<li title="&lt;b&gt;">&lt;b&gt;：— → &quot;x&quot;</li>');
     expect(html.indexOf(`data-id="e${AUDIT_PAGE_SIZE + 1}"`)).toBeLessThan(html.indexOf('data-id="e100"'));
     expect(html).toContain('退回修改');
     expect(html).toContain('2019年6月30日');

@@ -25,7 +25,7 @@ function row(r: AuditRow, linkOrg: boolean): string {
   const doc = r.documentTitle ? `${esc(r.documentTitle)}${e.version !== undefined ? ` 第 ${esc(e.version)} 版` : ''}` : e.version !== undefined ? `第 ${esc(e.version)} 版` : '';
   const org = linkOrg ? `<a class="org" href="/audit${esc(q({ org: e.orgId }))}">${esc(r.orgName)}</a>` : `<span class="org">${esc(r.orgName)}</span>`;
   const changes = r.changes.length
-    ? `<ul class="changes">${r.changes.map((c) => `<li>${esc(c.field)}：${esc(c.before)} → ${esc(c.after)}</li>`).join('')}</ul>`
+    ? `<ul class="changes">${r.changes.map((c) => `<li title="${esc(c.field)}">${esc(c.label)}：${esc(c.before)} → ${esc(c.after)}</li>`).join('')}</ul>`
     : '';
   return `<li data-id="${esc(e.id)}" data-action="${esc(e.action)}">
 <div class="when">${esc(r.time)}</div>
