@@ -244,17 +244,17 @@ export class LambdaFunction extends NodejsFunction {
  * store writes with attribute_not_exists(pk)); read is Query alone, on the table and its one index by
  * name. Never UpdateItem, DeleteItem or BatchWriteItem (test/infra checks every policy of the stack).
  */
-export const AUDIT_ACTIONS = { append: ['dynamodb:PutItem'], read: ['dynamodb:Query'] } as const;
+export const AUDIT_IAM_ACTIONS = { append: ['dynamodb:PutItem'], read: ['dynamodb:Query'] } as const;
 
-/** Grants the audit trail per `grants.audit` (see AUDIT_ACTIONS) and sets AUDIT_TABLE. */
+/** Grants the audit trail per `grants.audit` (see AUDIT_IAM_ACTIONS) and sets AUDIT_TABLE. */
 export function bindAudit(fn: LambdaFunction, table: dynamodb.ITable, access: NonNullable<FunctionSpec['grants']['audit']>): LambdaFunction {
   fn.addEnvironment('AUDIT_TABLE', table.tableName);
   if (access === 'append' || access === 'append+read') {
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...AUDIT_ACTIONS.append], resources: [table.tableArn] }));
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...AUDIT_IAM_ACTIONS.append], resources: [table.tableArn] }));
   }
   if (access === 'read' || access === 'append+read') {
     const indexes = AUDIT_TABLE_DESIGN.indexes.map((i) => `${table.tableArn}/index/${i.name}`);
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...AUDIT_ACTIONS.read], resources: [table.tableArn, ...indexes] }));
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...AUDIT_IAM_ACTIONS.read], resources: [table.tableArn, ...indexes] }));
   }
   return fn;
 }
