@@ -56,6 +56,7 @@ export const BENCH_ENV: Record<string, string> = {
   AWS_SECRET_ACCESS_KEY: 'bench/fake/secret/key/0000000000000000000',
   MAIL_FROM: 'noreply@example.org',
   OUTBOX_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/outbox',
+  AUDIT_TABLE: 'a',
 };
 
 // ── Floor ──────────────────────────────────────────────────────────────────────────────────────────

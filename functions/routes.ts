@@ -33,6 +33,12 @@ export interface FunctionSpec {
      * sqs:SendMessage); 'consume' is the mailer, which the queue invokes (event source, partial batch failures).
      */
     outbox?: 'send' | 'consume';
+    /**
+     * The audit trail's own table (functions/audit/store.ts): AUDIT_TABLE, and 'append' dynamodb:PutItem
+     * on it (the store always writes with attribute_not_exists), 'read' dynamodb:Query on it and its index.
+     * Never UpdateItem, DeleteItem or BatchWriteItem: the trail is append-only.
+     */
+    audit?: 'append' | 'read' | 'append+read';
   };
   description: string;
   memoryMb?: number;
@@ -126,6 +132,12 @@ export const functions = {
     grants: { table: 'readwrite', signingKey: true, outbox: 'send' },
     description: 'A review decision: accept or return one version (a return is mailed to the school through the outbox)',
   },
+  audit: {
+    entry: 'functions/audit/view.ts',
+    clients: ['dynamodb'],
+    grants: { table: 'read', signingKey: true, audit: 'read' },
+    description: 'The audit trail for the Bureau and the Centre: per campaign or per org, as a page, JSON or CSV',
+  },
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionName = keyof typeof functions;
@@ -154,6 +166,8 @@ export const routes: Route[] = [
   { method: 'GET', path: '/api/dashboard', fn: 'dashboard' },
   { method: 'POST', path: '/review', fn: 'review' },
   { method: 'POST', path: '/api/reviews', fn: 'review' },
+  { method: 'GET', path: '/audit', fn: 'audit' },
+  { method: 'GET', path: '/api/audit', fn: 'audit' },
 ];
 
 /**

@@ -13,6 +13,7 @@ import type * as ses from 'aws-cdk-lib/aws-ses';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { type FunctionName, type FunctionSpec, functions } from '../functions/routes.js';
+import { AUDIT_TABLE_DESIGN } from '../schemas/table.js';
 import { LAMBDA_ESBUILD } from './bundling.js';
 
 /** The project root: entries in the route table and the lockfile are relative to it. */
@@ -238,6 +239,26 @@ export class LambdaFunction extends NodejsFunction {
   }
 }
 
+/**
+ * The audit trail's table: the actions each level of `grants.audit` gets. Append is PutItem alone (the
+ * store writes with attribute_not_exists(pk)); read is Query alone, on the table and its one index by
+ * name. Never UpdateItem, DeleteItem or BatchWriteItem (test/infra checks every policy of the stack).
+ */
+export const AUDIT_IAM_ACTIONS = { append: ['dynamodb:PutItem'], read: ['dynamodb:Query'] } as const;
+
+/** Grants the audit trail per `grants.audit` (see AUDIT_IAM_ACTIONS) and sets AUDIT_TABLE. */
+export function bindAudit(fn: LambdaFunction, table: dynamodb.ITable, access: NonNullable<FunctionSpec['grants']['audit']>): LambdaFunction {
+  fn.addEnvironment('AUDIT_TABLE', table.tableName);
+  if (access === 'append' || access === 'append+read') {
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...AUDIT_IAM_ACTIONS.append], resources: [table.tableArn] }));
+  }
+  if (access === 'read' || access === 'append+read') {
+    const indexes = AUDIT_TABLE_DESIGN.indexes.map((i) => `${table.tableArn}/index/${i.name}`);
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...AUDIT_IAM_ACTIONS.read], resources: [table.tableArn, ...indexes] }));
+  }
+  return fn;
+}
+
 /** "create-upload" → "CreateUpload" (construct ids, hence stable logical ids). */
 export const constructIdOf = (name: string): string =>
   name.replace(/(^|-)([a-z0-9])/g, (_m, _dash: string, c: string) => c.toUpperCase());
@@ -256,6 +277,8 @@ export interface FunctionTargets {
   readonly outbox?: sqs.IQueue;
   /** An outbox consumer's share of the SES sending rate (MAIL_RATE_PER_SECOND). */
   readonly mailRatePerSecond?: number;
+  /** The audit trail's table (append-only: PutItem and Query only). */
+  readonly auditTable?: dynamodb.ITable;
 }
 
 /**
@@ -284,6 +307,7 @@ export function createFunctions(scope: Construct, entryPrefix: string, targets: 
     if (grants.signingKey) fn.bindSigningKey(need(targets.signingKey, 'the signing key'));
     if (grants.mail && targets.mailFrom) fn.bindMail(targets.mailFrom, need(targets.mailConfigurationSet, 'the mail configuration set'));
     if (grants.outbox) fn.bindOutbox(need(targets.outbox, 'the outbox'), grants.outbox, { mailRatePerSecond: targets.mailRatePerSecond });
+    if (grants.audit) bindAudit(fn, need(targets.auditTable, 'the audit table'), grants.audit);
     created.set(name, fn);
   }
   return created;

@@ -15,6 +15,8 @@ export interface PlansProps {
   readonly mailFrom?: string;
   /** The SES configuration set every send names (bounce and complaint events come from it). */
   readonly mailConfigurationSet: ses.IConfigurationSet;
+  /** The audit trail's table, for functions granted `audit`. */
+  readonly auditTable?: dynamodb.ITable;
 }
 
 /** The plans capability owns the functions whose entries live under functions/plans/. */

@@ -27,6 +27,8 @@ export interface RemindersProps {
   /** Lambda's on-failure destination for asynchronous invocations that failed every retry. */
   readonly failedEvents: sqs.IQueue;
   readonly alarms: Alarms;
+  /** The audit trail's table, for functions granted `audit`. */
+  readonly auditTable?: dynamodb.ITable;
 }
 
 /** The reminders capability owns the functions whose entries live under functions/reminders/. */
@@ -134,6 +136,7 @@ export class Reminders extends Construct {
       mailConfigurationSet: props.mailConfigurationSet,
       outbox: this.outbox,
       mailRatePerSecond: props.mailRatePerSecond,
+      auditTable: props.auditTable,
     });
     // Scheduler and EventBridge invoke asynchronously: their retries cover delivery only; a function
     // error is retried by Lambda, then recorded in the failed-events queue (handlers are idempotent).

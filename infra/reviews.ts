@@ -11,6 +11,8 @@ export interface ReviewsProps {
   readonly siteOrigin: string;
   /** The reminders' outbox: a returned plan's mail is queued there and sent by the mailer. */
   readonly outbox: sqs.IQueue;
+  /** The audit trail: every decision is appended there. */
+  readonly auditTable?: dynamodb.ITable;
 }
 
 /** The reviews capability owns the functions whose entries live under functions/reviews/. */

@@ -14,9 +14,11 @@ import type { Construct } from 'constructs';
 import { defaultRoute, type FunctionName, functions, routes, s3Triggers } from '../functions/routes.js';
 import { TABLE_DESIGN } from '../schemas/table.js';
 import { Alarms } from './alarms.js';
+import { Audit } from './audit.js';
 import { constructIdOf, type LambdaFunction } from './lambda-function.js';
 import { Plans } from './plans.js';
 import { Reviews } from './reviews.js';
+import { Dashboard } from './dashboard.js';
 import { mailerRate, OUTBOX_MAX_RECEIVES, Reminders } from './reminders.js';
 
 export interface ServiceStackProps extends StackProps {
@@ -105,6 +107,9 @@ export class ServiceStack extends Stack {
   readonly plans: Plans;
   readonly reminders: Reminders;
   readonly reviews: Reviews;
+  readonly dashboard: Dashboard;
+  /** The append-only audit trail (its own table) and the Bureau's view of it. */
+  readonly audit: Audit;
   /** Every function of the route table, by name. */
   readonly functions: ReadonlyMap<FunctionName, LambdaFunction>;
   readonly siteOrigin: string;
@@ -216,7 +221,9 @@ export class ServiceStack extends Stack {
       tlsPolicy: ses.ConfigurationSetTlsPolicy.REQUIRE,
     });
 
-    // --- Capabilities create the functions of the route table.
+    // --- Capabilities create the functions of the route table. The audit trail first: the others'
+    // functions may be granted appending to its table.
+    this.audit = new Audit(this, 'Audit', { table: this.table, signingKey: this.signingKey, siteOrigin: this.siteOrigin });
     this.plans = new Plans(this, 'Plans', {
       table: this.table,
       bucket: this.bucket,
@@ -224,6 +231,7 @@ export class ServiceStack extends Stack {
       siteOrigin: this.siteOrigin,
       mailFrom: this.mailFrom,
       mailConfigurationSet: this.mailConfigurationSet,
+      auditTable: this.audit.table,
     });
     this.reminders = new Reminders(this, 'Reminders', {
       table: this.table,
@@ -234,14 +242,17 @@ export class ServiceStack extends Stack {
       mailRatePerSecond: mailerRate(props.sesMaxSendRate ?? 1, props.mailRatePerSecond),
       failedEvents: this.failedEvents,
       alarms: this.alarms,
+      auditTable: this.audit.table,
     });
     this.reviews = new Reviews(this, 'Reviews', {
       table: this.table,
       signingKey: this.signingKey,
       siteOrigin: this.siteOrigin,
       outbox: this.reminders.outbox,
+      auditTable: this.audit.table,
     });
-    this.functions = collectFunctions([this.plans.functions, this.reminders.functions, this.reviews.functions]);
+    this.dashboard = new Dashboard(this, 'Dashboard', { table: this.table, signingKey: this.signingKey, siteOrigin: this.siteOrigin });
+    this.functions = collectFunctions([this.plans.functions, this.reminders.functions, this.reviews.functions, this.dashboard.functions, this.audit.functions]);
 
     // --- Routes, generated from the one route table: one integration per function.
     const integrations = new Map<FunctionName, HttpLambdaIntegration>();
@@ -289,6 +300,7 @@ export class ServiceStack extends Stack {
     output('OutboxDlqUrl', this.reminders.outboxDlq.queueUrl, `Mail jobs that failed ${OUTBOX_MAX_RECEIVES} times (redrive to the outbox after a fix)`);
     output('UndeliveredEventsQueueUrl', this.reminders.undeliveredEvents.queueUrl, 'Schedule and SES events Scheduler/EventBridge could not deliver to their function');
     output('AlarmTopicArn', this.alarms.topic.topicArn, 'SNS topic of the stack’s alarms (subscribe more endpoints here)');
+    output('AuditTableName', this.audit.table.tableName, 'AUDIT_TABLE: the append-only audit trail (the CLI records links issued and revoked there)');
   }
 
   private fn(name: FunctionName): LambdaFunction {

@@ -31,6 +31,9 @@ import { lastFiring } from './scheduler.js';
 import { tokenSigner } from '../functions/shared/tokens.js';
 import { ROBOT_LABEL, robotInput, type RobotKind } from '../schemas/robots.js';
 import { hintOf, sealWebhook } from '../functions/reminders/robots.js';
+import { randomUUID } from 'node:crypto';
+import type { AuditEvent } from '../schemas/audit.js';
+import { auditLog } from '../functions/audit/store.js';
 
 /** A problem the operator can fix: printed as is (plain zh-CN, no stack trace). */
 export class AdminError extends Error {}
@@ -83,6 +86,19 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
     }
   };
   const outbox = () => ({ ledger: outboxClaims(ddb, env.TABLE_NAME), queue: sqsOutboxQueue(sqs, queueUrl()) });
+  /** The audit trail: what the operator changes is recorded there (actor `cli`). */
+  const trail = () => {
+    if (!env.AUDIT_TABLE) throw new AdminError('缺少 AUDIT_TABLE（操作记录表，见 README 部署指南：export AUDIT_TABLE=$(out AuditTableName)）。');
+    return auditLog(ddb, env.AUDIT_TABLE);
+  };
+  const record = async (e: Omit<AuditEvent, 'at' | 'actor'>) => {
+    try {
+      return await trail().append({ ...e, at: clock.now().toISOString(), actor: 'cli' });
+    } catch (err) {
+      if (err instanceof AdminError) throw err;
+      throw new AdminError(`操作记录写入失败（${(err as Error).message}）。`);
+    }
+  };
   /** Waits (up to `waitMs`) until the service's mailer has emptied the outbox; returns what is left. */
   const drained = async (waitMs = 30_000): Promise<OutboxCounts> => {
     const until = Date.now() + waitMs;
@@ -230,17 +246,46 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
       await campaigns.put(closed);
       return { campaign: closed, already: false };
     },
+    /** Issues an org's link; it is shown only once the audit trail records it ('link.issued', never the token). */
     async issueLink(orgId: string, campaignId: string) {
+      let issued;
       try {
-        const { org, token } = await issueLink({ orgs, campaigns, tokens }, orgId, campaignId, env.LINK_TTL_DAYS);
-        return { org, url: linkUrl(token) };
+        issued = await issueLink({ orgs, campaigns, tokens }, orgId, campaignId, env.LINK_TTL_DAYS);
       } catch (e) {
         throw new AdminError((e as Error).message);
       }
+      const { org, token } = issued;
+      await record({
+        campaignId,
+        orgId,
+        id: `link-${randomUUID()}`,
+        action: 'link.issued',
+        after: { tokenVersion: org.tokenVersion, validDays: env.LINK_TTL_DAYS },
+      });
+      return { org, url: linkUrl(token) };
     },
+    /**
+     * Revokes every link and session of the org, then records it ('links.revoked', token version before and
+     * after) in the trail of every campaign not yet closed. The record's id names the new version, so
+     * recording it twice appends nothing.
+     */
     async revokeLink(orgId: string) {
       if (!(await orgs.get(orgId))) throw new AdminError(`机构不存在：${orgId}`);
-      return orgs.bumpTokenVersion(orgId);
+      const version = await orgs.bumpTokenVersion(orgId);
+      const open = (await campaigns.list()).filter((c) => !c.closedAt);
+      for (const c of open) {
+        await record({
+          campaignId: c.id,
+          orgId,
+          id: `links-revoked-v${version}`,
+          action: 'links.revoked',
+          before: { tokenVersion: version - 1 },
+          after: { tokenVersion: version },
+        }).catch((e: unknown) => {
+          throw new AdminError(`已停用 ${orgId} 的全部旧链接（令牌版本 → ${version}），但${(e as Error).message}`);
+        });
+      }
+      return version;
     },
     /** Puts the invitations on the outbox (the service's mailer sends them) and waits until it is empty. */
     async sendInvites(campaignId: string, opts: { waitMs?: number } = {}) {

@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
-import { TABLE_DESIGN } from '../schemas/table.js';
+import { AUDIT_TABLE_DESIGN, TABLE_DESIGN } from '../schemas/table.js';
 import { type FunctionName, s3Triggers } from '../functions/routes.js';
 import { decodeS3Key } from '../schemas/s3-events.js';
 import { clockOf } from '../functions/shared/clock.js';
@@ -133,6 +133,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     // The local SES has no rate; the cloud's is set per deployment (README).
     MAIL_RATE_PER_SECOND: '100',
     TABLE_NAME: 'psy-local',
+    AUDIT_TABLE: 'psy-local-audit',
     BUCKET_NAME: bucket,
     SITE_ORIGIN: siteOrigin,
     SIGNING_KEY: persisted(resolve(dir, 'signing-key'), () => randomBytes(48).toString('base64url')),
@@ -145,7 +146,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   };
   Object.assign(process.env, env);
 
-  const fresh = await ensureTable(env);
+  const fresh = await ensureTable(env.TABLE_NAME as string, TABLE_DESIGN);
+  // The audit trail's own table; also created in a state folder from before it existed.
+  await ensureTable(env.AUDIT_TABLE as string, AUDIT_TABLE_DESIGN);
 
   // Handlers are imported after the environment is set: they read it at module init, as in Lambda.
   await router.load();
@@ -200,20 +203,24 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   };
 }
 
-/** Creates the table as the CDK stack defines it; returns true if it did not exist. */
-async function ensureTable(env: Record<string, string>): Promise<boolean> {
+/** A table's key design (schemas/table.ts): keys and indexes, all strings, every index projecting all attributes. */
+type TableDesign = Pick<typeof TABLE_DESIGN | typeof AUDIT_TABLE_DESIGN, 'partitionKey' | 'sortKey'> & {
+  indexes: readonly { name: string; partitionKey: string; sortKey: string }[];
+};
+
+/** Creates a table as the CDK stack defines it; returns true if it did not exist. */
+async function ensureTable(name: string, t: TableDesign): Promise<boolean> {
   const ddb = new DynamoDBClient({});
   try {
-    await ddb.send(new DescribeTableCommand({ TableName: env.TABLE_NAME }));
+    await ddb.send(new DescribeTableCommand({ TableName: name }));
     return false;
   } catch (e) {
     if ((e as Error).name !== 'ResourceNotFoundException') throw e;
   }
-  const t = TABLE_DESIGN;
   const attrs = new Set<string>([t.partitionKey, t.sortKey, ...t.indexes.flatMap((i) => [i.partitionKey, i.sortKey])]);
   await ddb.send(
     new CreateTableCommand({
-      TableName: env.TABLE_NAME,
+      TableName: name,
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [...attrs].map((a) => ({ AttributeName: a, AttributeType: 'S' })),
       KeySchema: [

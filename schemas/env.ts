@@ -24,5 +24,7 @@ export const Env = z.object({
   DOMAIN_CLOCK: z.optional(z.string().check(z.regex(/^[^|]+\|[^|]+$/))),
   /** Days a capability link stays valid (security time). */
   LINK_TTL_DAYS: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(366)), 60),
+  /** The audit trail's own table (append-only; functions granted `audit` and the CLI). */
+  AUDIT_TABLE: z.optional(nonEmpty),
 });
 export type Env = z.infer<typeof Env>;

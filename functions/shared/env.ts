@@ -9,3 +9,9 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   }
   return r.data;
 }
+
+/** AUDIT_TABLE, for the functions granted `audit` (and the CLI): missing, the cold start fails naming it. */
+export function requireAuditTable(env: Pick<Env, 'AUDIT_TABLE'>): string {
+  if (!env.AUDIT_TABLE) throw new Error('Invalid configuration: AUDIT_TABLE is required by this function');
+  return env.AUDIT_TABLE;
+}

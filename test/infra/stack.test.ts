@@ -61,7 +61,8 @@ describe('service stack template', SLOW, () => {
   }, SLOW.timeout);
 
   it('has one table: pk/sk, gsi1 and the sparse gsi2 (ALL), on-demand, PITR, deletion protection, TTL, retained', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    // This one, and the audit trail's own (test/infra/audit.test.ts).
+    template.resourceCountIs('AWS::DynamoDB::Table', 2);
     template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',

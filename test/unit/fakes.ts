@@ -14,6 +14,8 @@ import type { ObjectStore, Presigner } from '../../functions/plans/service.js';
 import { type Outcome, type SummaryStore, type UploadStore, uploadKey } from '../../functions/plans/store.js';
 import type { Clock } from '../../functions/shared/clock.js';
 import type { Mail, Mailer, SendLedger } from '../../functions/shared/mail.js';
+import { type AuditLog, auditCursor } from '../../functions/audit/store.js';
+import { AuditEvent } from '../../schemas/audit.js';
 
 const clone = <T>(v: T): T => structuredClone(v);
 
@@ -331,3 +333,45 @@ export class FakeOutboxQueue implements OutboxQueue {
   }
 }
 
+
+/**
+ * The audit trail (functions/audit/store.ts) in memory, with the adapter's semantics: an event is keyed
+ * by campaign, time, org and id, appending the same key again is 'exists' (nothing changes), the stored
+ * event is validated as the adapter does, lists are in key (time) order and `limit` takes the latest.
+ * Nothing can be updated or deleted: there is no method for it (`events` is a copy).
+ */
+export class FakeAuditLog implements AuditLog {
+  private readonly items = new Map<string, AuditEvent>();
+  /** When set, append() throws for matching events (e.g. DynamoDB unavailable). */
+  failAppendFor?: (e: AuditEvent) => boolean;
+  private static sk = (e: Pick<AuditEvent, 'campaignId' | 'orgId' | 'at' | 'id'>) => `${e.campaignId}\u0000${auditCursor(e)}`;
+  private sorted(campaignId: string) {
+    return [...this.items.entries()]
+      .filter(([, e]) => e.campaignId === campaignId)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, e]) => e);
+  }
+  get events(): AuditEvent[] {
+    return [...this.items.values()].map(clone);
+  }
+  async append(e: AuditEvent) {
+    const event = AuditEvent.parse(e);
+    if (this.failAppendFor?.(event)) throw new Error('ProvisionedThroughputExceededException');
+    const key = FakeAuditLog.sk(event);
+    if (this.items.has(key)) return 'exists' as const;
+    this.items.set(key, clone(event));
+    return 'appended' as const;
+  }
+  async listCampaign(campaignId: string, opts: { limit?: number; before?: string } = {}) {
+    if (opts.limit !== undefined && !(Number.isInteger(opts.limit) && opts.limit > 0)) throw new RangeError(`limit must be a positive integer; got ${opts.limit}`);
+    const all = this.sorted(campaignId).filter((e) => opts.before === undefined || auditCursor(e) < opts.before);
+    return (opts.limit === undefined ? all : all.slice(-opts.limit)).map(clone);
+  }
+  async listOrg(campaignId: string, orgId: string) {
+    // gsi1 order: <at>#<id> within the org.
+    return this.sorted(campaignId)
+      .filter((e) => e.orgId === orgId)
+      .sort((a, b) => (`${a.at}#${a.id}` < `${b.at}#${b.id}` ? -1 : `${a.at}#${a.id}` > `${b.at}#${b.id}` ? 1 : 0))
+      .map(clone);
+  }
+}
