@@ -129,7 +129,7 @@ export const functions = {
   review: {
     entry: 'functions/reviews/decide.ts',
     clients: ['dynamodb', 'sqs'],
-    grants: { table: 'readwrite', signingKey: true, outbox: 'send' },
+    grants: { table: 'readwrite', signingKey: true, outbox: 'send', audit: 'append' },
     description: 'A review decision: accept or return one version (a return is mailed to the school through the outbox)',
   },
   audit: {

@@ -27,11 +27,11 @@ export const AUDIT_ACTIONS = [
   'file.downloaded',
   'zip.downloaded',
 ] as const;
-export const AuditAction = z.enum(AUDIT_ACTIONS);
+export const AuditAction = /* @__PURE__ */ z.enum(AUDIT_ACTIONS);
 export type AuditAction = z.infer<typeof AuditAction>;
 
 /** What the pages and the CSV call each action. */
-export const AUDIT_ACTION_LABEL: Readonly<Record<AuditAction, string>> = Object.freeze({
+export const AUDIT_ACTION_LABEL: Readonly<Record<AuditAction, string>> = /* @__PURE__ */ Object.freeze({
   'upload.accepted': '文件已接收',
   'upload.rejected': '文件被拒收',
   'review.accepted': '审核通过',
@@ -54,7 +54,7 @@ export const AUDIT_ACTION_LABEL: Readonly<Record<AuditAction, string>> = Object.
  * What the page and the CSV call a field of `before` / `after`; a field not listed is shown by its own
  * name (callers that record new fields add them here).
  */
-export const AUDIT_FIELD_LABEL: Readonly<Record<string, string>> = Object.freeze({
+export const AUDIT_FIELD_LABEL: Readonly<Record<string, string>> = /* @__PURE__ */ Object.freeze({
   tokenVersion: '链接版本',
   validDays: '有效天数',
   deadline: '截止时间',
@@ -69,7 +69,7 @@ export const AUDIT_FIELD_LABEL: Readonly<Record<string, string>> = Object.freeze
  * `district:d-donghu`, `city:bureau`), `system:<function>` for a function acting on an event
  * (`system:validate-upload`), `cli` for the operator's command line.
  */
-export const AuditActor = z.string().check(z.regex(/^(cli|(school|district|city):[a-z0-9][a-z0-9-]{1,47}|system:[a-z0-9][a-z0-9-]{0,47})$/, '操作人格式不正确'));
+export const AuditActor = /* @__PURE__ */ z.string().check(z.regex(/^(cli|(school|district|city):[a-z0-9][a-z0-9-]{1,47}|system:[a-z0-9][a-z0-9-]{0,47})$/, '操作人格式不正确'));
 export type AuditActor = z.infer<typeof AuditActor>;
 
 /** `school:dh-x`, `district:d-donghu`, `city:bureau`: the actor of a person acting for an org in its role. */
@@ -79,22 +79,22 @@ export const actorOf = (role: 'school' | 'district' | 'city', orgId: string): Au
  * Domain time as `Date#toISOString()` writes it (UTC, milliseconds): the one form whose string order
  * is time order, which the sort keys rely on.
  */
-export const AuditInstant = z.iso.datetime({ precision: 3 });
+export const AuditInstant = /* @__PURE__ */ z.iso.datetime({ precision: 3 });
 
 /**
  * Unique per event. An event handler derives it from what the event is about (e.g. the upload
  * attempt's id) and writes the same `at` (the recorded fact's time, not the clock's at writing), so a
  * redelivery writes the same key and appends nothing. Printable ASCII, no spaces.
  */
-export const AuditEventId = z.string().check(z.regex(/^[\x21-\x7e]{1,200}$/, '记录编号格式不正确'));
+export const AuditEventId = /* @__PURE__ */ z.string().check(z.regex(/^[\x21-\x7e]{1,200}$/, '记录编号格式不正确'));
 
 /** Largest `before` / `after` state, as JSON (the trail records what changed, not whole documents). */
 export const MAX_STATE_JSON_CHARS = 8_000;
-const State = z.record(z.string(), z.unknown()).check(
+const State = /* @__PURE__ */ z.record(z.string(), z.unknown()).check(
   z.refine((v) => JSON.stringify(v).length <= MAX_STATE_JSON_CHARS, `变更内容超过 ${MAX_STATE_JSON_CHARS} 个字符`),
 );
 
-export const AuditEvent = z.object({
+export const AuditEvent = /* @__PURE__ */ z.object({
   campaignId: CampaignId,
   /** The org the change is about (not necessarily the actor's). */
   orgId: OrgId,
@@ -116,15 +116,15 @@ export type AuditEvent = z.infer<typeof AuditEvent>;
  * `before`: the place in the trail to list back from (functions/audit/store.ts auditCursor) — an event's
  * `<at>#<orgId>#<id>`, or an instant.
  */
-export const AuditCursor = z.string().check(
+export const AuditCursor = /* @__PURE__ */ z.string().check(
   z.maxLength(300),
   z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z(#[a-z0-9][a-z0-9-]{1,47}#[\x21-\x7e]{1,200})?$/, '翻页位置不正确'),
 );
 
 /** GET /audit (the page): one org's trail or the whole campaign's, the latest first, back from `before`. */
-export const AuditPageQuery = z.strictObject({ org: z.optional(OrgId), before: z.optional(AuditCursor) });
+export const AuditPageQuery = /* @__PURE__ */ z.strictObject({ org: z.optional(OrgId), before: z.optional(AuditCursor) });
 export type AuditPageQuery = z.infer<typeof AuditPageQuery>;
 
 /** GET /api/audit: as the page, as JSON or (`format=csv`) the whole trail as an Excel-friendly CSV. */
-export const AuditQuery = z.strictObject({ org: z.optional(OrgId), before: z.optional(AuditCursor), format: z.optional(z.enum(['json', 'csv'])) });
+export const AuditQuery = /* @__PURE__ */ z.strictObject({ org: z.optional(OrgId), before: z.optional(AuditCursor), format: z.optional(z.enum(['json', 'csv'])) });
 export type AuditQuery = z.infer<typeof AuditQuery>;

@@ -22,7 +22,7 @@ import { type Mail, mailKey } from '../shared/mail.js';
  */
 
 /** What a ledger entry is about (kept for the CLI and for the org's reminder ledger). */
-export const About = z.object({
+export const About = /* @__PURE__ */ z.object({
   kind: z.enum(['reminder', 'district-digest', 'city-digest', 'invite', 'bounce-alert', 'review-return']),
   campaignId: z.optional(z.string()),
   /** The org the message is about (a reminder's org, a digest's recipient). */
@@ -34,24 +34,24 @@ export const About = z.object({
 });
 export type About = z.infer<typeof About>;
 
-const MailPayload = z.object({
+const MailPayload = /* @__PURE__ */ z.object({
   channel: z.literal('mail'),
   mail: z.object({ to: z.array(z.string()), subject: z.string(), text: z.string(), html: z.string() }),
 });
-const RobotPayload = z.object({
+const RobotPayload = /* @__PURE__ */ z.object({
   channel: z.enum(['wecom', 'dingtalk']),
   /** The org whose registered robot gets it (its webhook is read, and opened, only when sending). */
   orgId: z.string(),
   /** The reminder job (functions/reminders/jobs.ts); the mailer renders the platform's message from it. */
   job: z.unknown(),
 });
-export const OutboxPayload = z.discriminatedUnion('channel', [MailPayload, RobotPayload]);
+export const OutboxPayload = /* @__PURE__ */ z.discriminatedUnion('channel', [MailPayload, RobotPayload]);
 export type OutboxPayload = z.infer<typeof OutboxPayload>;
 
-export const OutboxState = z.enum(['claimed', 'queued', 'sending', 'sent', 'suppressed', 'failed']);
+export const OutboxState = /* @__PURE__ */ z.enum(['claimed', 'queued', 'sending', 'sent', 'suppressed', 'failed']);
 export type OutboxState = z.infer<typeof OutboxState>;
 
-export const OutboxEntry = z.object({
+export const OutboxEntry = /* @__PURE__ */ z.object({
   key: z.string(),
   about: z.optional(About),
   state: OutboxState,
@@ -70,7 +70,7 @@ export const OutboxEntry = z.object({
 export type OutboxEntry = z.infer<typeof OutboxEntry>;
 
 /** The outbox's queue message: the ledger key only. */
-export const OutboxMessage = z.object({ key: z.string().check(z.minLength(1), z.maxLength(1024)) });
+export const OutboxMessage = /* @__PURE__ */ z.object({ key: /* @__PURE__ */ z.string().check(z.minLength(1), z.maxLength(1024)) });
 
 /** Puts keys on the outbox queue (SQS in the cloud and locally). */
 export interface OutboxQueue {

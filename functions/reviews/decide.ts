@@ -8,7 +8,8 @@ import { summaryWriter } from '../plans/store.js';
 import { outboxClaims } from '../reminders/outbox.js';
 import { sqsClient, sqsOutboxQueue } from '../reminders/queue.js';
 import { ddbClient } from '../shared/clients/dynamodb.js';
-import { readEnv } from '../shared/env.js';
+import { readEnv, requireAuditTable } from '../shared/env.js';
+import { auditWriter } from '../audit/store.js';
 import { forbidden } from '../shared/errors.js';
 import { cookie, type ErrorBody, formOrJsonBody, type HttpEvent, type HttpResult, httpRoute, json, type RouteEvent } from '../shared/http.js';
 import { SESSION_COOKIE, signingKeySource, tokenSigner } from '../shared/tokens.js';
@@ -27,6 +28,7 @@ const deps: ReviewDeps = {
   queue: sqsOutboxQueue(sqsClient(), env.OUTBOX_QUEUE_URL),
   siteOrigin: env.SITE_ORIGIN,
   linkTtlDays: env.LINK_TTL_DAYS,
+  audit: auditWriter(ddb, requireAuditTable(env)),
 };
 const siteOrigin = new URL(env.SITE_ORIGIN).origin;
 

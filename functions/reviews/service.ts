@@ -8,8 +8,9 @@ import type { SummaryStore } from '../plans/store.js';
 import { enqueue, mailPayload, type OutboxClaims, type OutboxQueue } from '../reminders/outbox.js';
 import { AppError, forbidden, notFound } from '../shared/errors.js';
 import { roleOf } from '../shared/tokens.js';
+import type { AuditWriter } from '../audit/store.js';
 import { returnMail } from './mails.js';
-import { decide, queueRouteOf, returnMailKey, reviews } from './rules.js';
+import { decide, queueRouteOf, returnMailKey, reviewAuditId, reviews } from './rules.js';
 
 /** The domain core of review: a District office checks its schools' plans, the Centre the Direct schools'. */
 
@@ -20,10 +21,14 @@ export interface ReviewDeps extends Pick<PlansDeps, 'orgs' | 'campaigns' | 'toke
   queue: OutboxQueue;
   siteOrigin: string;
   linkTtlDays: number;
+  /** The audit trail: every decision is appended (its id is the decision's revision: a repeat appends nothing). */
+  audit: AuditWriter;
 }
 
 /** Attempts to write the status item before giving up (each lost race means another writer progressed). */
 const WRITE_ATTEMPTS = 20;
+
+const WHO_REVIEWS = '县区学校的方案由所属县区教育局（教体办）审核，直属学校的方案由市未成年人心理健康辅导中心审核。';
 
 const notYours = () => notFound('ORG_NOT_FOUND', '没有找到这个单位，或您无权审核它的材料。');
 
@@ -31,7 +36,7 @@ const notYours = () => notFound('ORG_NOT_FOUND', '没有找到这个单位，或
 export function reviewQueueOf(s: Session): string {
   if (s.grant.role === 'school') throw forbidden('SCHOOL_CANNOT_REVIEW', '学校不能审核材料。');
   const route = queueRouteOf(s.campaign, s.org);
-  if (!route) throw forbidden('NOT_A_REVIEWER', '县区学校的方案由所属县区教育局（教体办）审核，直属学校的方案由市未成年人心理健康辅导中心审核。');
+  if (!route) throw forbidden('NOT_A_REVIEWER', WHO_REVIEWS);
   return route;
 }
 
@@ -57,29 +62,42 @@ export async function submitReview(deps: ReviewDeps, s: Session, body: ReviewBod
   // Outside the scope and unknown look the same: no hint that an org exists.
   if (!target || !inScope(scopeOf(s.grant.role, s.org), target) || !inAudience(s.campaign, target)) throw notYours();
   if (!reviews(s.campaign, s.org, target)) {
-    throw forbidden(
-      'NOT_THE_REVIEWER',
-      target.kind === 'school'
-        ? target.districtId
-          ? '该校的方案由所属县区教育局（教体办）审核。'
-          : '直属学校的方案由市未成年人心理健康辅导中心审核。'
-        : '县区教育局（教体办）本级的方案随其报送批次一并报送，不单独审核。',
-    );
+    throw forbidden('NOT_THE_REVIEWER', target.kind === 'school' ? WHO_REVIEWS : '县区教育局（教体办）本级的方案随其报送批次一并报送，不单独审核。');
   }
   const reviewer = { by: `${s.grant.role}:${s.org.id}`, byName: s.org.name };
-  let outcome: { review: Review; changed: boolean } | undefined;
+  let outcome: { review: Review; changed: boolean; before?: Review } | undefined;
   for (let i = 0; i < WRITE_ATTEMPTS && !outcome; i++) {
     const prev: OrgSummary | undefined = await deps.summaries.get(s.campaign.id, target.id);
     const r = decide(s.campaign, prev, body.document, body, reviewer, deps.clock.now());
-    if (!r.next) outcome = { review: r.review, changed: false };
-    else if (await deps.summaries.put(r.next, prev?.rev)) outcome = { review: r.review, changed: true };
+    const before = prev?.docs[body.document]?.review;
+    if (!r.next) outcome = { review: r.review, changed: false, before };
+    else if (await deps.summaries.put(r.next, prev?.rev)) outcome = { review: r.review, changed: true, before };
     else await new Promise((ok) => setTimeout(ok, 5 + Math.random() * 20 * (i + 1)));
   }
   if (!outcome) throw new AppError(409, 'BUSY', '该单位的材料正在更新，请稍后再试。');
-  const result: ReviewOutcome = { org: target, document: body.document, ...outcome };
+  const { review, changed, before } = outcome;
+  // Also when unchanged: the decision's entry has a fixed id and time, so a repeat after a crash between the
+  // two writes adds it once, and a plain repeat adds nothing.
+  {
+    const stateOf = (r: Review | undefined) => (r ? { state: r.state, version: r.version, ...(r.comment ? { comment: r.comment } : {}), ...(r.dueAt ? { dueAt: r.dueAt } : {}) } : { state: 'submitted' });
+    await deps.audit.append({
+      campaignId: s.campaign.id,
+      orgId: target.id,
+      at: review.at,
+      id: reviewAuditId(target.id, body.document, review.seq),
+      action: review.state === 'accepted' ? 'review.accepted' : 'review.returned',
+      actor: reviewer.by,
+      actorName: reviewer.byName,
+      document: body.document,
+      version: review.version,
+      before: changed ? stateOf(before) : undefined,
+      after: stateOf(review),
+    });
+  }
+  const result: ReviewOutcome = { org: target, document: body.document, review, changed };
   // Also when unchanged: a repeated request queues a mail that a crash kept from the outbox (the ledger
   // key makes a mail already claimed or sent a no-op).
-  if (outcome.review.state === 'returned') result.mailed = await mailReturn(deps, s, target, body.document, outcome.review);
+  if (review.state === 'returned') result.mailed = await mailReturn(deps, s, target, body.document, review);
   return result;
 }
 

@@ -99,6 +99,12 @@ describe('a District office reviews its schools', () => {
     expect(await summaryItem(rt, CAMPAIGN, A)).toEqual(before);
     const page = await call(rt, '/status', { cookie: sessions[D] });
     expect(page.text).toMatch(new RegExp(`data-org="${A}"[\\s\\S]*?data-review="accepted"`));
+    // The trail has the decision once, with who and what changed.
+    const trail = await call(rt, `/api/audit?org=${A}`, { cookie: sessions.bureau });
+    const reviewsOfA = (trail.json().events as { action: string }[]).filter((e) => e.action.startsWith('review.'));
+    expect(reviewsOfA).toEqual([
+      expect.objectContaining({ action: 'review.accepted', actor: `district:${D}`, document: DOC, version: versions[A], before: { state: 'submitted' }, after: { state: 'accepted', version: versions[A] } }),
+    ]);
   });
 
   it('invalid decisions get a clear 4xx and change nothing', async () => {
@@ -150,6 +156,10 @@ describe('a District office reviews its schools', () => {
     expect(await summaryItem(rt, CAMPAIGN, B)).toEqual(before);
     await new Promise((ok) => setTimeout(ok, 500));
     expect(await mailsTo(B_MAIL)).toHaveLength(1);
+    const trail = await call(rt, `/api/audit?org=${B}`, { cookie: sessions.bureau });
+    expect((trail.json().events as { action: string }[]).filter((e) => e.action === 'review.returned')).toEqual([
+      expect.objectContaining({ after: { state: 'returned', version: versions[B], comment: '缺少“危机干预”部分，请补充。<b>', dueAt: expect.stringMatching(/T15:59:59\.999Z$/) } }),
+    ]);
   });
 
   it('the school’s re-upload goes back to the queue, with the earlier return shown', async () => {
