@@ -108,6 +108,15 @@ export const functions = {
     grants: { table: 'readwrite', outbox: 'send' },
     description: 'SES bounce and complaint events (configuration set → EventBridge): suppresses the address, marks the contact invalid, tells the Bureau',
   },
+  precheck: {
+    entry: 'functions/precheck/handler.ts',
+    clients: ['dynamodb', 's3'],
+    grants: { table: 'readwrite', bucketRead: ['accepted/*'] },
+    description: 'On ObjectCreated under accepted/: extracts the text of the accepted plan (DOCX, PDF) and records which of the notice’s sections it shows (advisory)',
+    // A 20 MiB PDF and PDF.js's structures for it, with room to spare; more memory is also more CPU.
+    memoryMb: 1024,
+    timeoutSeconds: 120,
+  },
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionName = keyof typeof functions;
@@ -144,4 +153,6 @@ export const defaultRoute = { routeKey: '$default', fn: 'web' } as const satisfi
 export const s3Triggers: { fn: FunctionName; prefix: string }[] = [
   { fn: 'validate-upload', prefix: 'incoming/' },
   { fn: 'export-zip', prefix: 'export-requests/' },
+  // The advisory pre-check of each accepted version; it writes only to the table, so no loop.
+  { fn: 'precheck', prefix: 'accepted/' },
 ];

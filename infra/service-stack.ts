@@ -16,6 +16,7 @@ import { TABLE_DESIGN } from '../schemas/table.js';
 import { Alarms } from './alarms.js';
 import { constructIdOf, type LambdaFunction } from './lambda-function.js';
 import { Plans } from './plans.js';
+import { Precheck } from './precheck.js';
 import { mailerRate, OUTBOX_MAX_RECEIVES, Reminders } from './reminders.js';
 
 export interface ServiceStackProps extends StackProps {
@@ -103,6 +104,8 @@ export class ServiceStack extends Stack {
   readonly alarms: Alarms;
   readonly plans: Plans;
   readonly reminders: Reminders;
+  /** The advisory pre-check of accepted plans (functions/precheck/). */
+  readonly precheck: Precheck;
   /** Every function of the route table, by name. */
   readonly functions: ReadonlyMap<FunctionName, LambdaFunction>;
   readonly siteOrigin: string;
@@ -233,7 +236,8 @@ export class ServiceStack extends Stack {
       failedEvents: this.failedEvents,
       alarms: this.alarms,
     });
-    this.functions = collectFunctions([this.plans.functions, this.reminders.functions]);
+    this.precheck = new Precheck(this, 'Precheck', { table: this.table, bucket: this.bucket, siteOrigin: this.siteOrigin });
+    this.functions = collectFunctions([this.plans.functions, this.reminders.functions, this.precheck.functions]);
 
     // --- Routes, generated from the one route table: one integration per function.
     const integrations = new Map<FunctionName, HttpLambdaIntegration>();
