@@ -20,6 +20,29 @@ export const MAX_GZIP_BYTES = 250 * KB;
 /** Every handler bundle (gzip) at most this multiple of its floor bundle (gzip). */
 export const MAX_FLOOR_RATIO = 1.3;
 
+/**
+ * A function's own budget, where one library it cannot do without is larger than the whole ordinary budget.
+ * The whole bundle must stay ≤ `maxGzipBytes`; the bundle built without `exempt` (the package left external)
+ * must still meet the ordinary ≤ MAX_FLOOR_RATIO × its floor, so everything but that library is held to
+ * the usual rule. Every other function keeps MAX_GZIP_BYTES and MAX_FLOOR_RATIO.
+ */
+export interface BudgetOverride {
+  maxGzipBytes: number;
+  /** The package the ordinary floor ratio is measured without. */
+  exempt: string;
+  reason: string;
+}
+export const BUDGET_OVERRIDES: Readonly<Record<string, BudgetOverride>> = {
+  precheck: {
+    // Measured 657.9 KB gzip (Node 20, esbuild 0.28.2), of which unpdf ≈ 1.58 MB minified; the rest of the
+    // handler meets the ordinary ratio. The headroom is for patch releases of the SDK and PDF.js.
+    maxGzipBytes: 680 * KB,
+    exempt: 'unpdf',
+    reason:
+      'precheck: PDF text extraction library (unpdf, the PDF.js serverless build: one prebuilt 1.6 MB file that cannot be tree-shaken), ≤ 680 KB gzip; its own asynchronous Lambda on accepted/, on no request path',
+  },
+};
+
 // ── Measurement settings ───────────────────────────────────────────────────────────────────────────
 export const GZIP_LEVEL = 9;
 /** Fresh `node` processes per bundle for init time (median reported), after one untimed warm-up run. */
@@ -97,10 +120,11 @@ export interface Bundle {
   packages: Map<string, number>;
 }
 
-async function bundle(name: string, source: { entry: string } | { contents: string }): Promise<Bundle> {
+async function bundle(name: string, source: { entry: string } | { contents: string }, external?: string[]): Promise<Bundle> {
   const file = join(OUT_DIR, `${name}.mjs`);
   const r = await build({
     ...esbuildOptions(),
+    ...(external ? { external } : {}),
     outfile: file,
     ...('entry' in source
       ? { entryPoints: [join(ROOT, source.entry)] }
@@ -167,18 +191,23 @@ export interface SizeRow {
   fn: string;
   gzipBytes: number;
   floorGzipBytes: number;
+  /** With a BudgetOverride: the bundle without its exempt package (absent: the whole bundle, which is never smaller). */
+  restGzipBytes?: number;
 }
 
 /** One line per exceeded limit; empty when the budget holds. */
-export function checkBudget(rows: SizeRow[]): string[] {
+export function checkBudget(rows: SizeRow[], overrides: Readonly<Record<string, BudgetOverride>> = BUDGET_OVERRIDES): string[] {
   const out: string[] = [];
   for (const r of rows) {
-    if (r.gzipBytes > MAX_GZIP_BYTES)
-      out.push(`${r.fn}: gzip ${kb(r.gzipBytes)} KB > ${kb(MAX_GZIP_BYTES)} KB (over by ${kb(r.gzipBytes - MAX_GZIP_BYTES)} KB)`);
+    const own = Object.hasOwn(overrides, r.fn) ? overrides[r.fn] : undefined;
+    const max = own?.maxGzipBytes ?? MAX_GZIP_BYTES;
+    if (r.gzipBytes > max) out.push(`${r.fn}: gzip ${kb(r.gzipBytes)} KB > ${kb(max)} KB${own ? ' (its own budget)' : ''} (over by ${kb(r.gzipBytes - max)} KB)`);
+    const bytes = own ? (r.restGzipBytes ?? r.gzipBytes) : r.gzipBytes;
+    const what = own && r.restGzipBytes !== undefined ? `gzip without ${own.exempt}` : 'gzip';
     const limit = r.floorGzipBytes * MAX_FLOOR_RATIO;
-    if (r.gzipBytes > limit)
+    if (bytes > limit)
       out.push(
-        `${r.fn}: gzip ${kb(r.gzipBytes)} KB = ${(r.gzipBytes / r.floorGzipBytes).toFixed(2)}× its floor ${kb(r.floorGzipBytes)} KB > ${MAX_FLOOR_RATIO}× = ${kb(limit)} KB (over by ${kb(r.gzipBytes - limit)} KB)`,
+        `${r.fn}: ${what} ${kb(bytes)} KB = ${(bytes / r.floorGzipBytes).toFixed(2)}× its floor ${kb(r.floorGzipBytes)} KB > ${MAX_FLOOR_RATIO}× = ${kb(limit)} KB (over by ${kb(bytes - limit)} KB)`,
       );
   }
   return out;
@@ -192,6 +221,8 @@ export interface Measured {
   clients: readonly AwsClient[];
   handler: Pick<Bundle, 'file' | 'minBytes' | 'gzipBytes'>;
   floor: Pick<Bundle, 'file' | 'gzipBytes'>;
+  /** With a BudgetOverride: the handler bundled without its exempt package. */
+  rest?: Pick<Bundle, 'gzipBytes'>;
 }
 
 /** One row per handler: size and init time side by side, each next to its floor; a handler without an init time is an error. */
@@ -201,7 +232,8 @@ export function figureRows(measured: Measured[], init: Map<string, number>): str
     const fInit = init.get(m.floor.file);
     if (hInit === undefined || fInit === undefined) throw new Error(`bench: no init time for ${m.fn} (${hInit === undefined ? m.handler.file : m.floor.file})`);
     const ratio = m.handler.gzipBytes / m.floor.gzipBytes;
-    const over = m.handler.gzipBytes > MAX_GZIP_BYTES || ratio > MAX_FLOOR_RATIO;
+    // The same verdict `--check` gives (a function's own budget included).
+    const over = checkBudget([{ fn: m.fn, gzipBytes: m.handler.gzipBytes, floorGzipBytes: m.floor.gzipBytes, restGzipBytes: m.rest?.gzipBytes }]).length > 0;
     return [
       m.fn,
       floorKey(m.clients),
@@ -416,13 +448,19 @@ async function main() {
     Promise.all([...floorSets].map(([k, cs]) => bundle(`floor-${k}`, { contents: floorSource(cs) }))),
   ]);
   const floorOf = new Map([...floorSets.keys()].map((k, i) => [k, floors[i]!]));
+  // A function with its own budget: also bundled without its exempt package (measured only, never loaded).
+  const rests = new Map(
+    await Promise.all(
+      names.filter((n) => Object.hasOwn(BUDGET_OVERRIDES, n)).map(async (n) => [n, await bundle(`${n}-without-${BUDGET_OVERRIDES[n]!.exempt}`, { entry: functions[n].entry }, [BUDGET_OVERRIDES[n]!.exempt])] as const),
+    ),
+  );
   const tBuild = Date.now();
 
   const init = initTimes([...handlers.map((h) => h.file), ...floors.map((f) => f.file)]);
   const tInit = Date.now();
 
-  const measured = names.map((n, i) => ({ fn: n, clients: functions[n].clients, handler: handlers[i]!, floor: floorOf.get(floorKey(functions[n].clients))! }));
-  const sizeRows: SizeRow[] = measured.map((m) => ({ fn: m.fn, gzipBytes: m.handler.gzipBytes, floorGzipBytes: m.floor.gzipBytes }));
+  const measured = names.map((n, i) => ({ fn: n, clients: functions[n].clients, handler: handlers[i]!, floor: floorOf.get(floorKey(functions[n].clients))!, rest: rests.get(n) }));
+  const sizeRows: SizeRow[] = measured.map((m) => ({ fn: m.fn, gzipBytes: m.handler.gzipBytes, floorGzipBytes: m.floor.gzipBytes, restGzipBytes: m.rest?.gzipBytes }));
   const rows = figureRows(measured, init);
 
   console.log(`\nBundles: esbuild ${(await import('esbuild')).version}, LAMBDA_ESBUILD (infra/bundling.ts) + bundle; gzip level ${GZIP_LEVEL}; KB = ${KB} bytes; Node ${process.version}`);
@@ -435,6 +473,10 @@ async function main() {
 
   const violations = checkBudget(sizeRows);
   console.log(`\nBudget: ≤ ${kb(MAX_GZIP_BYTES)} KB gzip and ≤ ${MAX_FLOOR_RATIO}× the floor (gzip) per handler — ${violations.length ? 'EXCEEDED' : 'holds'}.`);
+  for (const m of measured.filter((x) => x.rest)) {
+    const o = BUDGET_OVERRIDES[m.fn]!;
+    console.log(`  own budget — ${o.reason}: ${kb(m.handler.gzipBytes)} KB gzip; without ${o.exempt} ${kb(m.rest!.gzipBytes)} KB = ${(m.rest!.gzipBytes / m.floor.gzipBytes).toFixed(2)}× its floor (≤ ${MAX_FLOOR_RATIO}×).`);
+  }
   for (const v of violations) console.log(`  ✗ ${v}`);
 
   // What makes an over-budget handler large: its output bytes per package, next to its floor's.

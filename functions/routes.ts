@@ -138,6 +138,15 @@ export const functions = {
     grants: { table: 'read', signingKey: true, audit: 'read' },
     description: 'The audit trail for the Bureau and the Centre: per campaign or per org, as a page, JSON or CSV',
   },
+  precheck: {
+    entry: 'functions/precheck/handler.ts',
+    clients: ['dynamodb', 's3'],
+    grants: { table: 'readwrite', bucketRead: ['accepted/*'] },
+    description: 'On ObjectCreated under accepted/: extracts the text of the accepted plan (DOCX, PDF) and records which of the notice’s sections it shows (advisory)',
+    // A 20 MiB PDF and PDF.js's structures for it, with room to spare; more memory is also more CPU.
+    memoryMb: 1024,
+    timeoutSeconds: 120,
+  },
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionName = keyof typeof functions;
@@ -181,4 +190,6 @@ export const defaultRoute = { routeKey: '$default', fn: 'web' } as const satisfi
 export const s3Triggers: { fn: FunctionName; prefix: string }[] = [
   { fn: 'validate-upload', prefix: 'incoming/' },
   { fn: 'export-zip', prefix: 'export-requests/' },
+  // The advisory pre-check of each accepted version; it writes only to the table, so no loop.
+  { fn: 'precheck', prefix: 'accepted/' },
 ];

@@ -19,6 +19,7 @@ import { constructIdOf, type LambdaFunction } from './lambda-function.js';
 import { Plans } from './plans.js';
 import { Reviews } from './reviews.js';
 import { Dashboard } from './dashboard.js';
+import { Precheck } from './precheck.js';
 import { mailerRate, OUTBOX_MAX_RECEIVES, Reminders } from './reminders.js';
 
 export interface ServiceStackProps extends StackProps {
@@ -110,6 +111,8 @@ export class ServiceStack extends Stack {
   readonly dashboard: Dashboard;
   /** The append-only audit trail (its own table) and the Bureau's view of it. */
   readonly audit: Audit;
+  /** The advisory pre-check of accepted plans (functions/precheck/). */
+  readonly precheck: Precheck;
   /** Every function of the route table, by name. */
   readonly functions: ReadonlyMap<FunctionName, LambdaFunction>;
   readonly siteOrigin: string;
@@ -252,7 +255,15 @@ export class ServiceStack extends Stack {
       auditTable: this.audit.table,
     });
     this.dashboard = new Dashboard(this, 'Dashboard', { table: this.table, signingKey: this.signingKey, siteOrigin: this.siteOrigin });
-    this.functions = collectFunctions([this.plans.functions, this.reminders.functions, this.reviews.functions, this.dashboard.functions, this.audit.functions]);
+    this.precheck = new Precheck(this, 'Precheck', { table: this.table, bucket: this.bucket, siteOrigin: this.siteOrigin });
+    this.functions = collectFunctions([
+      this.plans.functions,
+      this.reminders.functions,
+      this.reviews.functions,
+      this.dashboard.functions,
+      this.audit.functions,
+      this.precheck.functions,
+    ]);
 
     // --- Routes, generated from the one route table: one integration per function.
     const integrations = new Map<FunctionName, HttpLambdaIntegration>();

@@ -18,6 +18,20 @@ export const IncomingKey = z.pipe(
 export type IncomingRef = z.infer<typeof IncomingKey>;
 
 /**
+ * S3 key of an accepted version, as the validator writes it (functions/plans/rules.ts acceptedKey):
+ * accepted/<campaign>/<org>/<document>/<uploadId>.<ext>. Only the validator writes there, so the key
+ * must have exactly that form.
+ */
+export const AcceptedKey = z.pipe(
+  z.string().check(z.regex(/^accepted\/[a-z0-9-]+\/[a-z0-9-]+\/[a-z0-9-]+\/[0-9a-f]{32}\.[a-z0-9]{1,8}$/)),
+  z.transform((key: string) => {
+    const [, campaignId, orgId, document, last] = key.split('/') as [string, string, string, string, string];
+    return { key, campaignId, orgId, document, uploadId: last.slice(0, 32), ext: last.slice(33) };
+  }),
+);
+export type AcceptedRef = z.infer<typeof AcceptedKey>;
+
+/**
  * An ISO-8601 instant in any form S3 or an emulator sends: extended or basic (2019-06-30T15:59:00.123Z,
  * 20190630T155900Z), any fraction, zone Z, ±hh:mm, ±hhmm or none (then UTC, as S3's clock is).
  */

@@ -208,6 +208,24 @@ export async function waitValidated(rt: Rt, campaignId: string, orgId: string, d
   }
 }
 
+/** The pre-check result of one accepted version (functions/precheck/), or undefined while there is none. */
+export const precheckItem = (rt: Rt, campaignId: string, orgId: string, document: string, uploadId: string) =>
+  itemAt(rt, `CAMPAIGN#${campaignId}`, `PRECHECK#${orgId}#${document}#${uploadId}`);
+
+/**
+ * Waits (bounded) until the pre-check of an accepted version is stored — it runs on the accepted/ object
+ * the validator writes, so it may land after waitValidated returns — and returns the stored item.
+ */
+export async function waitPrecheck(rt: Rt, campaignId: string, orgId: string, document: string, uploadId: string, timeoutMs = 20_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const item = await precheckItem(rt, campaignId, orgId, document, uploadId);
+    if (item) return item;
+    if (Date.now() > until) throw new Error(`no pre-check of ${orgId}/${document}/${uploadId} after ${timeoutMs} ms`);
+    await new Promise((ok) => setTimeout(ok, 50));
+  }
+}
+
 /** Polls GET /api/plans (bounded) until no document of the org is pending. */
 export async function waitPlansSettled(rt: Rt, cookie: string, timeoutMs = 10_000) {
   const until = Date.now() + timeoutMs;

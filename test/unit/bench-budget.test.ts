@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkBudget, esbuildOptions, FIGURE_COLUMNS, figureRows, floorSource, KB, MAX_FLOOR_RATIO, MAX_GZIP_BYTES, packageOf, percentile } from '../../bench/bench.js';
+import { BUDGET_OVERRIDES, checkBudget, esbuildOptions, FIGURE_COLUMNS, figureRows, floorSource, KB, MAX_FLOOR_RATIO, MAX_GZIP_BYTES, packageOf, percentile } from '../../bench/bench.js';
 import { functions } from '../../functions/routes.js';
 import { LAMBDA_ESBUILD } from '../../infra/bundling.js';
 
@@ -91,5 +91,37 @@ describe('bench figures', () => {
     const partial = new Map(init);
     partial.delete(`/b/${names[0]}.mjs`);
     expect(() => figureRows(measured, partial)).toThrow(`no init time for ${names[0]}`);
+  });
+});
+
+describe('bench: a function’s own budget (BUDGET_OVERRIDES)', () => {
+  it('only precheck has one, with its reason, the library it exempts and a limit above the ordinary one', () => {
+    expect(Object.keys(BUDGET_OVERRIDES)).toEqual(['precheck']);
+    const o = BUDGET_OVERRIDES.precheck!;
+    expect(o.exempt).toBe('unpdf');
+    expect(o.reason).toMatch(/^precheck: PDF text extraction library .*≤ 680 KB gzip/);
+    expect(o.maxGzipBytes).toBe(680 * KB);
+  });
+
+  it('holds precheck to its own limit on the whole bundle, and to the ordinary ratio without the library', () => {
+    const floor = 134.7 * KB;
+    expect(checkBudget([{ fn: 'precheck', gzipBytes: 658 * KB, floorGzipBytes: floor, restGzipBytes: 170 * KB }])).toEqual([]);
+    expect(checkBudget([{ fn: 'precheck', gzipBytes: 680 * KB + 1, floorGzipBytes: floor, restGzipBytes: 170 * KB }])).toEqual([
+      'precheck: gzip 680.0 KB > 680.0 KB (its own budget) (over by 0.0 KB)',
+    ]);
+    // Everything but the library still meets ≤ 1.30× the floor.
+    const [ratio] = checkBudget([{ fn: 'precheck', gzipBytes: 658 * KB, floorGzipBytes: floor, restGzipBytes: 180 * KB }]);
+    expect(ratio).toMatch(/^precheck: gzip without unpdf 180\.0 KB = 1\.34× its floor 134\.7 KB > 1\.3×/);
+    // Not measured without the library: the whole bundle is held to the ratio (it is never smaller).
+    expect(checkBudget([{ fn: 'precheck', gzipBytes: 658 * KB, floorGzipBytes: floor }])).toHaveLength(1);
+  });
+
+  it('leaves every other function on the ordinary budget', () => {
+    expect(checkBudget([{ fn: 'validate-upload', gzipBytes: 251 * KB, floorGzipBytes: 250 * KB, restGzipBytes: 100 * KB }])).toEqual([
+      'validate-upload: gzip 251.0 KB > 250.0 KB (over by 1.0 KB)',
+    ]);
+    expect(checkBudget([{ fn: 'web', gzipBytes: 131 * KB, floorGzipBytes: 100 * KB, restGzipBytes: 100 * KB }])).toHaveLength(1);
+    // An override table without the function: the ordinary limits again.
+    expect(checkBudget([{ fn: 'precheck', gzipBytes: 300 * KB, floorGzipBytes: 134.7 * KB }], {})).toHaveLength(2);
   });
 });
