@@ -107,7 +107,11 @@ export const DocSummary = z.object({
   last: z.optional(
     z.object({ uploadId: z.string(), version: z.int(), at: z.string(), late: z.boolean(), name: z.string(), size: z.int(), sha256: z.string(), ext: FileExt }),
   ),
-  /** Accepted versions that arrived after the deadline. */
+  /**
+   * Accepted versions that arrived after the campaign's deadline, as recorded at arrival (like `first.late` and
+   * `last.late`). Pages and exports derive lateness again against the org's effective deadline (an extension
+   * granted later); this count is not restated.
+   */
   lateVersions: z.int(),
   /** The latest rejected attempt, while it is newer than the latest accepted version. */
   rejected: z.optional(z.object({ uploadId: z.string(), at: z.string(), reason: RejectReason, name: z.string() })),
@@ -134,6 +138,27 @@ export const ReminderEntry = z.object({
 });
 export type ReminderEntry = z.infer<typeof ReminderEntry>;
 
+/** Why an org is exempt (免报): 关停 closed, 合并 merged, 不适用 not applicable, 其他 other. */
+export const EXEMPTION_KINDS = ['closed', 'merged', 'not-applicable', 'other'] as const;
+export type ExemptionKind = (typeof EXEMPTION_KINDS)[number];
+export const EXEMPTION_LABEL: Readonly<Record<ExemptionKind, string>> = { closed: '关停', merged: '合并', 'not-applicable': '不适用', other: '其他' };
+
+/**
+ * The terms an org's status item may carry (functions/terms/): who decided (`by` "city:<id>" or
+ * "district:<id>", `byName` as the org was named then) and when (`at`, domain time). The history is in the
+ * audit trail.
+ */
+const Decided = { by: z.string(), byName: z.string(), at: z.string() };
+/** A per-org extension granted by the Bureau: the org's own deadline (the end of a Beijing day, UTC ISO). */
+export const Extension = z.object({ dueAt: z.string(), reason: z.string(), ...Decided });
+export type Extension = z.infer<typeof Extension>;
+/** An exemption (免报): the org owes nothing while it stands (it leaves the owing index and the counts). */
+export const Exemption = z.object({ kind: z.enum(EXEMPTION_KINDS), reason: z.string(), ...Decided });
+export type Exemption = z.infer<typeof Exemption>;
+/** A District office's internal deadline for its schools (on its own status item): reminders follow it, lateness does not. */
+export const SchoolsDue = z.object({ dueAt: z.string(), ...Decided });
+export type SchoolsDue = z.infer<typeof SchoolsDue>;
+
 /**
  * An org's status in a campaign: pk CAMPAIGN#<campaign>, sk STATUS#<org>; written with optimistic
  * concurrency on `rev`. Every org of the audience has one from the campaign's creation (the import and
@@ -156,6 +181,12 @@ export const OrgSummary = z.object({
   missing: z.optional(z.array(DocumentKind)),
   /** The reminder ledger: what went out about this org, by send-ledger key. */
   reminded: z.optional(z.record(z.string(), ReminderEntry)),
+  /** The Bureau's extension: the org's effective deadline (lateness and reminders) instead of the campaign's. */
+  extension: z.optional(Extension),
+  /** An exemption (免报): `missing` is empty while it stands. */
+  exemption: z.optional(Exemption),
+  /** On a District office's item: its schools' internal deadline (their reminders and upload page; not lateness). */
+  schoolsDueAt: z.optional(SchoolsDue),
 });
 export type OrgSummary = z.infer<typeof OrgSummary>;
 

@@ -1,6 +1,6 @@
 import type { Campaign } from '../schemas/campaigns.js';
 import type { Org } from '../schemas/orgs.js';
-import { FILE_TYPES, MAX_UPLOAD_BYTES, type StatusFilter } from '../schemas/plans.js';
+import { EXEMPTION_LABEL, type Exemption, FILE_TYPES, MAX_UPLOAD_BYTES, type StatusFilter } from '../schemas/plans.js';
 import { type DocStatus, filterRows, grandTotal, type GroupTotal, type OrgStatus, remindedText } from '../functions/plans/rules.js';
 import { formatBeijing, formatBeijingShort, formatBeijingWeekday } from '../functions/shared/clock.js';
 import { esc, layout } from './html.js';
@@ -26,6 +26,11 @@ export interface UploadView {
   org: Org;
   documents: DocStatus[];
   routing: RoutingView;
+  /** The org's official deadline (an extension, else the campaign's): lateness. */
+  deadline?: string;
+  /** The date the page asks for: the official one, or the District's internal deadline for its schools. */
+  dueAt?: string;
+  exemption?: Exemption;
 }
 
 const fileHref = (orgId: string, doc: string, version: number, open = false) =>
@@ -82,18 +87,23 @@ ${versions.length ? `<div class="scroll"><table class="versions"><thead><tr><th>
 }
 
 export function uploadPage(view: UploadView, now: Date, canSeeStatus: boolean) {
-  const { org, campaign, documents: docs, routing } = view;
-  const overdue = now.getTime() > Date.parse(campaign.deadline);
+  const { org, campaign, documents: docs, routing, exemption } = view;
+  const deadline = view.deadline ?? campaign.deadline;
+  const due = view.dueAt ?? deadline;
+  const overdue = now.getTime() > Date.parse(deadline);
   const done = docs.every((d) => d.state === 'uploaded');
   const body = `
 <section class="card">
   <h2>${esc(org.name)}</h2>
-  <p>请于 <strong>${esc(formatBeijing(campaign.deadline))}（北京时间）</strong>前上传以下 ${docs.length} 份材料。</p>
+  <p>请于 <strong data-due>${esc(formatBeijing(due))}（北京时间）</strong>前上传以下 ${docs.length} 份材料。${
+    due === campaign.deadline ? '' : `<span class="muted">（${due === deadline ? '已批准延期' : '县区要求'}；全市截止 ${esc(formatBeijing(campaign.deadline))}）</span>`
+  }</p>
+  ${exemption ? `<p class="note" data-exempt>本单位已免报（${esc(EXEMPTION_LABEL[exemption.kind])}：${esc(exemption.reason)}），无需上传。</p>` : ''}
   <p data-routing>${esc(routing.sentence)}</p>
   ${overdue ? '<p class="err">报送截止时间已过，现在上传将记为逾期提交；已按时提交的材料再修改，仍记为按时提交，修改的版本单独标注。</p>' : ''}
   ${done ? '<p class="note">所有材料均已提交。如需修改，可上传新版本，系统会保留每一个版本并发送回执。</p>' : ''}
   <p class="muted">接受 ${esc(TYPES)} 文件，每个不超过 ${MB} MB。上传后系统会自动检查文件，检查通过即视为已提交，并向本单位联系人邮箱发送回执。</p>
-  ${canSeeStatus ? '<p><a class="btn" href="/review">审核辖区学校方案</a> <a class="btn" href="/status">查看辖区学校报送情况</a></p>' : ''}
+  ${canSeeStatus ? '<p><a class="btn" href="/review">审核辖区学校方案</a> <a class="btn" href="/status">查看辖区学校报送情况</a> <a class="btn" href="/terms">免报与内部截止时间</a></p>' : ''}
 </section>
 ${docs
   .map(
@@ -118,7 +128,7 @@ ${docs
   <p class="muted">${esc(campaign.noticeNo)}</p>
 </section>
 <noscript><p class="err">请在浏览器设置中开启 JavaScript 后再上传。</p></noscript>`;
-  return layout(`${campaign.title} - ${org.name}`, campaign.title, `${campaign.noticeNo} · 截止 ${formatBeijing(campaign.deadline)}（北京时间）`, body, {
+  return layout(`${campaign.title} - ${org.name}`, campaign.title, `${campaign.noticeNo} · 截止 ${formatBeijing(due)}（北京时间）`, body, {
     script: true,
   });
 }
@@ -139,8 +149,10 @@ export const DETAIL_ROWS_UNFILTERED = 300;
 
 export function statusPage(viewer: Org, campaign: Campaign, rows: OrgStatus[], totals: GroupTotal[], now: Date, filter: StatusFilter = {}) {
   const docs = campaign.documents;
-  const all = rows.length;
-  const complete = rows.filter((r) => r.complete).length;
+  // Exempt orgs are listed (免报) but not counted, as in the totals.
+  const counted = rows.filter((r) => !r.exemption);
+  const all = counted.length;
+  const complete = counted.filter((r) => r.complete).length;
   const sum = grandTotal(campaign, totals);
   const totalRow = (t: GroupTotal, head = false) =>
     `<tr${head ? ' class="total"' : ` data-group="${esc(t.group)}"`}><td>${
@@ -157,7 +169,7 @@ ${totals.map((t) => totalRow(t)).join('')}${totals.length > 1 ? totalRow(sum, tr
       ? `<span class="badge ${d.late ? 'late' : 'ok'}">${d.late ? '逾期提交' : '按时提交'}</span><br><span class="muted">${esc(d.timeliness ?? '')} · 共 ${d.versions} 版</span>${
           d.lastVersion ? `<br><a href="${fileHref(r.orgId, d.document, d.lastVersion)}">下载第 ${d.lastVersion} 版</a>` : ''
         }`
-      : `<span class="badge missing">未上传</span>`;
+      : `<span class="badge missing">${r.exemption ? '免报' : '未上传'}</span>`;
   const review = (r: OrgStatus, d: DocStatus) => (r.kind === 'school' && d.state === 'uploaded' ? `<br><span class="badge ${REVIEW_BADGE[d.reviewState]}" data-review="${d.reviewState}">${REVIEW_LABEL[d.reviewState]}</span>` : '');
   const names = new Map(totals.map((t) => [t.group, t.name]));
   const filtered = Boolean(filter.show === 'incomplete' || filter.group || filter.doc || filter.q);
@@ -186,6 +198,8 @@ ${shown
           : r.bounced.length === r.emails.length
             ? ' <span class="badge missing" data-unreachable title="邮件被退回，请电话联系并更新联系邮箱">邮箱无效（退信）</span>'
             : ''
+      }${r.exemption ? ` <span class="badge pending" data-exempt>免报（${esc(r.exemption.reason)}）</span>` : ''}${
+        r.extension ? ` <span class="badge pending" data-extension>延期至 ${esc(formatBeijingShort(r.extension.dueAt))}</span>` : ''
       }${r.contactPhone ? `<br><span class="muted">${esc(r.contactName ?? '')} ${tel(r.contactPhone)}</span>` : ''}${
         r.remindedDays.length ? `<br><span class="muted" data-reminded title="${esc(`发至 ${r.remindedTo.join('、')}`)}">${esc(remindedText(r.remindedDays))}</span>` : ''
       }</td>${r.documents
@@ -198,10 +212,12 @@ ${shown
 <section class="card">
   <h2>报送情况</h2>
   <p>截止时间：${esc(formatBeijing(campaign.deadline))}（北京时间）　当前：${esc(formatBeijing(now))}</p>
-  <p><strong>${complete}</strong> / ${all} 个单位已报齐全部材料。</p>
+  <p><strong>${complete}</strong> / ${all} 个单位已报齐全部材料。${rows.length > all ? `<span class="muted" data-exempt-note>统计不含免报单位（${rows.length - all} 个）。</span>` : ''}</p>
   <p class="muted">按时与否以每份材料首次提交的时间为准；截止后上传的修改版本单独标注，不改变按时提交的认定。</p>
   <p><a class="btn" href="/api/status${qs({ ...filter, format: 'csv' } as StatusFilter)}">下载 Excel 表格（CSV）</a>
-     <a class="btn" href="/files/zip" data-zip>下载全部已交文件（ZIP）</a>${viewer.kind === 'district' || viewer.id === campaign.receiverId ? ' <a class="btn" href="/review">审核方案</a>' : ''}</p>
+     <a class="btn" href="/files/zip" data-zip>下载全部已交文件（ZIP）</a>${viewer.kind === 'district' || viewer.id === campaign.receiverId ? ' <a class="btn" href="/review">审核方案</a>' : ''}${
+       viewer.kind === 'district' || viewer.kind === 'bureau' ? ' <a class="btn" href="/terms">延期与免报</a>' : ''
+     }</p>
 </section>
 <section class="card"><h2>按县区汇总</h2>${totalsTable}</section>
 <section class="card"><h2>各单位明细</h2>${detail}</section>`;

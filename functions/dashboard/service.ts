@@ -1,6 +1,6 @@
 import type { Campaign } from '../../schemas/campaigns.js';
 import type { OrgStatus } from '../plans/rules.js';
-import { scopeOf, summarise } from '../plans/rules.js';
+import { effectiveDeadline, scopeOf, summarise } from '../plans/rules.js';
 import type { PlansDeps, Session } from '../plans/service.js';
 import { forbidden } from '../shared/errors.js';
 import { type DashboardOrg, dashboardRollup } from './rollup.js';
@@ -37,7 +37,9 @@ export function dashboardOrg(c: Campaign, r: OrgStatus, groupName: string): Dash
     kind: r.kind,
     group: r.group,
     groupName,
-    deadline: c.deadline,
+    // Late against the org's effective deadline (an extension); an exempt org leaves the expected count.
+    deadline: effectiveDeadline(c, r),
+    ...(r.exemption ? { exempt: { reason: r.exemption.reason } } : {}),
     docs: r.documents.map((d) => ({ document: d.document, title: d.title, state: d.reviewState, ...(d.firstAt ? { firstAt: d.firstAt } : {}), late: d.late })),
   };
 }

@@ -1,6 +1,20 @@
 import type { Campaign } from '../../schemas/campaigns.js';
 import { CITY_ROUTE_KEY, DIRECT_ROUTE_KEY, type Org, routeKeyOf } from '../../schemas/orgs.js';
-import { type DocSummary, FILE_TYPES, type FileExt, MAX_UPLOAD_BYTES, type OrgSummary, type RejectReason, type Review, type ReviewState, type StatusFilter, type Upload } from '../../schemas/plans.js';
+import {
+  type DocSummary,
+  EXEMPTION_LABEL,
+  type Exemption,
+  type Extension,
+  FILE_TYPES,
+  type FileExt,
+  MAX_UPLOAD_BYTES,
+  type OrgSummary,
+  type RejectReason,
+  type Review,
+  type ReviewState,
+  type StatusFilter,
+  type Upload,
+} from '../../schemas/plans.js';
 import { reviewStateOf } from '../reviews/rules.js';
 import { beijingDay, formatBeijingExcel, formatBeijingShort } from '../shared/clock.js';
 import { csvCell } from '../shared/csv.js';
@@ -53,15 +67,32 @@ export const REJECT_MESSAGES: Record<RejectReason, string> = /* @__PURE__ */ (()
 
 export const isLate = (receivedAt: string, deadline: string) => Date.parse(receivedAt) > Date.parse(deadline);
 
+/**
+ * The deadline an org's lateness is judged by: the Bureau's extension, else the campaign's. (A District's
+ * internal deadline for its schools only moves their reminders: functions/terms/rules.ts reminderDeadline.)
+ */
+export const effectiveDeadline = (c: Pick<Campaign, 'deadline'>, s: Pick<OrgSummary, 'extension'> | undefined) => s?.extension?.dueAt ?? c.deadline;
+
+/**
+ * The deadline an org is reminded against (and its upload page asks for): the Bureau's extension; else, for a
+ * school whose District office set an internal deadline for its schools, that date (never later than the
+ * campaign's); else the campaign's. An extension replaces the District's internal date for that school: the
+ * Bureau decided that school's date. Lateness never follows the internal date (effectiveDeadline).
+ */
+export function reminderDeadline(c: Pick<Campaign, 'deadline'>, s: Pick<OrgSummary, 'extension'> | undefined, org: Pick<Org, 'kind'>, district?: Pick<OrgSummary, 'schoolsDueAt'>) {
+  const internal = org.kind === 'school' ? district?.schoolsDueAt?.dueAt : undefined;
+  return s?.extension?.dueAt ?? (internal && internal < c.deadline ? internal : c.deadline);
+}
+
 /** Whether an org must hand in this campaign's documents. */
 export function inAudience(c: Campaign, org: Org): boolean {
   if (c.audience === 'all') return org.kind === 'district' || org.kind === 'school';
   return c.audience.orgIds.includes(org.id);
 }
 
-/** The campaign's documents an org has no accepted version of (none when it is not in the audience). */
-export function missingOf(c: Campaign, org: Org | undefined, docs: OrgSummary['docs']): string[] {
-  if (!org || !inAudience(c, org)) return [];
+/** The campaign's documents an org has no accepted version of (none when it is not in the audience, or exempt). */
+export function missingOf(c: Campaign, org: Org | undefined, docs: OrgSummary['docs'], exemption?: Exemption): string[] {
+  if (!org || exemption || !inAudience(c, org)) return [];
   return c.documents.filter((d) => !docs[d.kind]?.last).map((d) => d.kind);
 }
 
@@ -73,7 +104,7 @@ export function missingOf(c: Campaign, org: Org | undefined, docs: OrgSummary['d
  */
 export function restated(c: Campaign, org: Org, prev: OrgSummary | undefined): OrgSummary | undefined {
   const base: OrgSummary = prev ?? { campaignId: c.id, orgId: org.id, rev: 0, docs: {} };
-  const next: OrgSummary = { ...base, routeKey: routeKeyOf(org), org, missing: missingOf(c, org, base.docs), reminded: base.reminded ?? {} };
+  const next: OrgSummary = { ...base, routeKey: routeKeyOf(org), org, missing: missingOf(c, org, base.docs, base.exemption), reminded: base.reminded ?? {} };
   const same = (k: 'routeKey' | 'org' | 'missing' | 'reminded') => JSON.stringify(next[k]) === JSON.stringify(prev?.[k]);
   if (prev && same('routeKey') && same('org') && same('missing') && same('reminded')) return undefined;
   return { ...next, rev: base.rev + 1 };
@@ -215,6 +246,10 @@ export interface OrgStatus {
   remindedTo: string[];
   documents: DocStatus[];
   complete: boolean;
+  /** The Bureau's extension: lateness is judged by its `dueAt` (effectiveDeadline). */
+  extension?: Extension;
+  /** Exempt (免报): shown, but left out of the totals and never reminded. */
+  exemption?: Exemption;
 }
 
 /** "已提醒 3 次：6月16日、6月23日、6月27日" (one per day, whatever the channels), or "" when never reminded. */
@@ -244,10 +279,13 @@ export interface GroupTotal {
   byDocument: Record<string, number>;
 }
 
-/** "按时提交（6月30日 23:59），7月1日 00:00 修改" / "逾期提交（7月1日 00:00）". */
-export function timelinessText(d: Pick<DocSummary, 'first' | 'last'>): string | undefined {
+/**
+ * "按时提交（6月30日 23:59），7月1日 00:00 修改" / "逾期提交（7月1日 00:00）": late by `deadline` (the org's
+ * effective deadline) when given, else as recorded at arrival.
+ */
+export function timelinessText(d: Pick<DocSummary, 'first' | 'last'>, deadline?: string): string | undefined {
   if (!d.first) return undefined;
-  const head = `${d.first.late ? '逾期提交' : '按时提交'}（${formatBeijingShort(d.first.at)}）`;
+  const head = `${(deadline ? isLate(d.first.at, deadline) : d.first.late) ? '逾期提交' : '按时提交'}（${formatBeijingShort(d.first.at)}）`;
   return d.last && d.last.uploadId !== d.first.uploadId ? `${head}，${formatBeijingShort(d.last.at)} 修改` : head;
 }
 
@@ -255,23 +293,24 @@ const PENDING_STALE_MS = 15 * 60_000;
 
 export const DIRECT_GROUP_NAME = '直属学校（局属、省属事业单位办、市管民办）';
 
-function docStatus(title: string, kind: string, d: DocSummary | undefined): DocStatus {
+/** A document's status; late (first and last version) derived against the org's effective deadline. */
+function docStatus(title: string, kind: string, d: DocSummary | undefined, deadline: string): DocStatus {
   const last = d?.last;
   return {
     document: kind,
     title,
     state: last ? 'uploaded' : 'missing',
     versions: d?.ids.length ?? 0,
-    late: d?.first?.late ?? false,
+    late: d?.first ? isLate(d.first.at, deadline) : false,
     firstAt: d?.first?.at,
     lastVersion: last?.version,
     lastUploadAt: last?.at,
-    lastLate: last?.late,
+    lastLate: last && isLate(last.at, deadline),
     lastFileName: last?.name,
     lastSize: last?.size,
     lastSha256: last?.sha256,
     lateVersions: d?.lateVersions ?? 0,
-    timeliness: d ? timelinessText(d) : undefined,
+    timeliness: d ? timelinessText(d, deadline) : undefined,
     rejected: d?.rejected
       ? { reason: d.rejected.reason, message: REJECT_MESSAGES[d.rejected.reason], fileName: d.rejected.name, at: d.rejected.at }
       : undefined,
@@ -287,7 +326,7 @@ function docStatus(title: string, kind: string, d: DocSummary | undefined): DocS
  * and the uploads still being checked (fresh ones newer than the last finished attempt: an abandoned
  * POST must not keep the document "pending").
  */
-export function withAttempts(doc: DocStatus, attempts: Upload[], now: Date): DocStatus {
+export function withAttempts(doc: DocStatus, attempts: Upload[], now: Date, deadline?: string): DocStatus {
   const mine = attempts.filter((a) => a.document === doc.document);
   // Still being checked: pending, or accepted but not yet numbered (the validator has claimed it and is
   // storing the file and folding the status item) — the page waits for it rather than show it missing.
@@ -303,7 +342,7 @@ export function withAttempts(doc: DocStatus, attempts: Upload[], now: Date): Doc
       version: a.version ?? 0,
       uploadId: a.uploadId,
       at: a.receivedAt ?? a.requestedAt,
-      late: a.late ?? false,
+      late: deadline ? isLate(a.receivedAt ?? a.requestedAt, deadline) : (a.late ?? false),
       name: a.originalName,
       size: a.size ?? 0,
       sha256: a.sha256 ?? '',
@@ -333,7 +372,8 @@ export function summarise(campaign: Campaign, orgs: Org[], summaries: OrgSummary
     .filter((o) => inAudience(campaign, o))
     .map((org) => {
       const s = byOrg.get(org.id);
-      const documents = campaign.documents.map((d) => docStatus(d.title, d.kind, s?.docs[d.kind]));
+      const deadline = effectiveDeadline(campaign, s);
+      const documents = campaign.documents.map((d) => docStatus(d.title, d.kind, s?.docs[d.kind], deadline));
       const contact = org.contacts.find((c) => c.phone) ?? org.contacts[0];
       return {
         orgId: org.id,
@@ -349,6 +389,8 @@ export function summarise(campaign: Campaign, orgs: Org[], summaries: OrgSummary
         remindedTo: remindedToOf(s),
         documents,
         complete: documents.every((d) => d.state === 'uploaded'),
+        ...(s?.extension ? { extension: s.extension } : {}),
+        ...(s?.exemption ? { exemption: s.exemption } : {}),
       };
     });
   const totals = new Map<string, GroupTotal>();
@@ -364,12 +406,14 @@ export function summarise(campaign: Campaign, orgs: Org[], summaries: OrgSummary
         noEmail: 0,
         byDocument: Object.fromEntries(campaign.documents.map((d) => [d.kind, 0])),
       } satisfies GroupTotal);
+    totals.set(r.group, t);
+    // An exempt org is listed, but is not counted: the totals are of the orgs that must hand in.
+    if (r.exemption) continue;
     t.orgs++;
     if (r.complete) t.complete++;
     if (r.documents.some((d) => d.late)) t.late++;
     if (r.emails.length === 0) t.noEmail++;
     for (const d of r.documents) if (d.state === 'uploaded') t.byDocument[d.document] = (t.byDocument[d.document] ?? 0) + 1;
-    totals.set(r.group, t);
   }
   return {
     rows: rows.sort((a, b) => byGroup(a.group, b.group) || kindOrder(a) - kindOrder(b) || a.orgId.localeCompare(b.orgId)),
@@ -401,7 +445,7 @@ export function filterRows(rows: OrgStatus[], f: StatusFilter): OrgStatus[] {
   const q = f.q?.toLowerCase();
   return rows.filter(
     (r) =>
-      (f.show !== 'incomplete' || !r.complete) &&
+      (f.show !== 'incomplete' || (!r.complete && !r.exemption)) &&
       (!f.group || r.group === f.group) &&
       (!f.doc || r.documents.some((d) => d.document === f.doc && d.state === 'missing')) &&
       (!q || r.name.toLowerCase().includes(q) || r.orgId.includes(q)),
@@ -412,12 +456,22 @@ const kindOrder = (r: OrgStatus) => (r.kind === 'district' ? 0 : 1);
 /** Districts in route-key order, Direct schools last. */
 const byGroup = (a: string, b: string) => Number(a === DIRECT_ROUTE_KEY) - Number(b === DIRECT_ROUTE_KEY) || a.localeCompare(b);
 
+/** "免报（关停：学校已撤销）", "延期至 2019-07-05 23:59：暴雨停课" (both, joined by "；"), or "". */
+export const termsText = (r: Pick<OrgStatus, 'exemption' | 'extension'>) =>
+  [
+    r.exemption ? `免报（${EXEMPTION_LABEL[r.exemption.kind]}：${r.exemption.reason}）` : '',
+    r.extension ? `延期至 ${formatBeijingExcel(r.extension.dueAt)}：${r.extension.reason}` : '',
+  ]
+    .filter(Boolean)
+    .join('；');
+
 /** Excel-friendly CSV: UTF-8 with BOM, CRLF, times as "2019-06-30 23:59", a totals row last. */
 export function statusCsv(campaign: Campaign, rows: OrgStatus[], totals: GroupTotal[]) {
   const names = new Map(totals.map((t) => [t.group, t.name]));
   const head = ['所属县区/类别', '直属类别', '机构编号', '机构名称', '类型', '联系人', '联系电话', '联系邮箱', '提醒记录'];
   for (const d of campaign.documents)
     head.push(`${d.title}-状态`, `${d.title}-版本数`, `${d.title}-首次提交(北京时间)`, `${d.title}-是否逾期`, `${d.title}-最后上传(北京时间)`, `${d.title}-最新文件名`, `${d.title}-说明`);
+  head.push('免报/延期');
   const kindName = { bureau: '市教育局', centre: '中心', district: '县区', school: '学校' } as const;
   const lines = [head.map(csvCell).join(',')];
   for (const r of rows) {
@@ -434,7 +488,7 @@ export function statusCsv(campaign: Campaign, rows: OrgStatus[], totals: GroupTo
     ];
     for (const d of r.documents)
       cells.push(
-        d.state === 'uploaded' ? '已上传' : '未上传',
+        d.state === 'uploaded' ? '已上传' : r.exemption ? '免报' : '未上传',
         d.versions,
         d.firstAt ? formatBeijingExcel(d.firstAt) : '',
         d.state === 'uploaded' ? (d.late ? '是' : '否') : '',
@@ -442,14 +496,17 @@ export function statusCsv(campaign: Campaign, rows: OrgStatus[], totals: GroupTo
         d.lastFileName ?? '',
         d.timeliness ?? '',
       );
+    cells.push(termsText(r));
     lines.push(cells.map(csvCell).join(','));
   }
   const sum = grandTotal(campaign, totals);
   const foot: (string | number)[] = ['合计', '', '', `${sum.orgs} 个单位，报齐 ${sum.complete} 个`, '', '', '', sum.noEmail ? `无联系邮箱 ${sum.noEmail} 个` : '', ''];
   for (const d of campaign.documents) {
-    const late = rows.filter((r) => r.documents.some((x) => x.document === d.kind && x.late)).length;
+    const late = rows.filter((r) => !r.exemption && r.documents.some((x) => x.document === d.kind && x.late)).length;
     foot.push(`已上传 ${sum.byDocument[d.kind] ?? 0}`, '', '', `逾期 ${late}`, '', '', '');
   }
+  const exempt = rows.filter((r) => r.exemption).length;
+  foot.push(exempt ? `免报 ${exempt} 个（不计入合计）` : '');
   lines.push(foot.map(csvCell).join(','));
   return `\uFEFF${lines.join('\r\n')}\r\n`;
 }

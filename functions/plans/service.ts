@@ -17,7 +17,9 @@ import {
   incomingKey,
   inAudience,
   missingOf,
+  reminderDeadline,
   restated,
+  effectiveDeadline,
   inScope,
   isLate,
   LATE_ARRIVAL_GRACE_MS,
@@ -254,7 +256,7 @@ async function fold(
     const r = step(prev);
     if (!r.next) return { version: r.version, summary: prev };
     const org = await deps.orgs.get(u.orgId);
-    const next = org ? { ...r.next, routeKey: routeKeyOf(org), org, missing: missingOf(campaign, org, r.next.docs), reminded: r.next.reminded ?? {} } : r.next;
+    const next = org ? { ...r.next, routeKey: routeKeyOf(org), org, missing: missingOf(campaign, org, r.next.docs, r.next.exemption), reminded: r.next.reminded ?? {} } : r.next;
     if (await deps.summaries.put(next, prev?.rev)) return { version: r.version, summary: next };
     await new Promise((ok) => setTimeout(ok, 5 + Math.random() * 20 * (i + 1)));
   }
@@ -293,7 +295,11 @@ export async function syncStatus(
         if (!next) break;
         if (await deps.summaries.put(next, prev?.rev)) {
           written++;
-          if (prev && prev.routeKey !== next.routeKey) rerouted++;
+          if (prev && prev.routeKey !== next.routeKey) {
+            rerouted++;
+            // An exempt school that moved: the exemption register names its new route (the city digest's counts).
+            if (next.exemption && next.routeKey) await deps.summaries.register(c.id, 'exempt', org.id, next.routeKey);
+          }
           break;
         }
         prev = await deps.summaries.get(c.id, org.id);
@@ -349,10 +355,13 @@ export async function exportSet(deps: PlansDeps, s: Session) {
   const manifest: ManifestRow[] = [];
   for (const r of rows) {
     const districtName = r.group === DIRECT_ROUTE_KEY ? '' : (districtNames.get(r.group) ?? r.group);
+    // On time or late against the org's effective deadline (an extension counts), as on the status page.
+    const deadline = effectiveDeadline(s.campaign, r);
     for (const doc of s.campaign.documents) {
       const d = byOrg.get(r.orgId)?.docs[doc.kind];
       if (!d?.last || !d.first) continue;
       const last = d.last;
+      const firstLate = isLate(d.first.at, deadline);
       entries.push({
         item: { districtName, orgId: r.orgId, orgName: r.kind === 'district' ? `${r.name}（本级）` : r.name, title: doc.title, ext: last.ext },
         key: acceptedKey({ campaignId: s.campaign.id, orgId: r.orgId, document: doc.kind, uploadId: last.uploadId, ext: last.ext }),
@@ -369,8 +378,8 @@ export async function exportSet(deps: PlansDeps, s: Session) {
         size: last.size,
         sha256: last.sha256,
         receivedAt: last.at,
-        onTime: !d.first.late,
-        note: `${timelinessText(d) ?? ''}${last.late && !d.first.late ? '；本版为截止后的修改' : ''}`,
+        onTime: !firstLate,
+        note: `${timelinessText(d, deadline) ?? ''}${isLate(last.at, deadline) && !firstLate ? '；本版为截止后的修改' : ''}`,
       });
     }
   }
@@ -395,18 +404,33 @@ export async function exportContent(deps: PlansDeps, s: Session): Promise<Export
   };
 }
 
-/** The session's own org, per document, with every version, rejection and upload in progress (the upload page). */
-export async function ownStatus(deps: PlansDeps, s: Session) {
-  const [summary, attempts, district, receiver] = await Promise.all([
+/**
+ * The session's own org, per document, with every version, rejection and upload in progress (the upload page),
+ * lateness against its effective deadline. `page`: also its District office's status item, for the date the
+ * page asks for (`dueAt`: an internal deadline the District set for its schools, or the extension).
+ */
+export async function ownStatus(deps: PlansDeps, s: Session, page = false) {
+  const [summary, attempts, district, receiver, districtStatus] = await Promise.all([
     deps.summaries.get(s.campaign.id, s.org.id),
     deps.uploads.listOrg(s.campaign.id, s.org.id),
     s.org.districtId ? deps.orgs.get(s.org.districtId) : Promise.resolve(undefined),
     deps.orgs.get(s.campaign.receiverId),
+    page && s.org.districtId ? deps.summaries.get(s.campaign.id, s.org.districtId) : undefined,
   ]);
   const { rows } = summarise(s.campaign, [s.org], summary ? [summary] : [], district ? [district] : []);
   const now = deps.clock.now();
-  const documents = (rows[0]?.documents ?? []).map((d) => withAttempts(d, attempts, now));
-  return { campaign: s.campaign, org: s.org, district, receiver, documents };
+  const deadline = effectiveDeadline(s.campaign, summary);
+  const documents = (rows[0]?.documents ?? []).map((d) => withAttempts(d, attempts, now, deadline));
+  return {
+    campaign: s.campaign,
+    org: s.org,
+    district,
+    receiver,
+    documents,
+    deadline,
+    dueAt: reminderDeadline(s.campaign, summary, s.org, districtStatus),
+    ...(summary?.exemption ? { exemption: summary.exemption } : {}),
+  };
 }
 
 /** An accepted version the session may open: never outside its scope, never a key the caller chose. */

@@ -33,7 +33,7 @@ export const handler = httpRoute(
       case 'GET /upload': {
         const s = await authenticate(deps, cookie(event, SESSION_COOKIE));
         if (s.grant.role === 'city') return redirect('/status');
-        const own = await ownStatus(deps, s);
+        const own = await ownStatus(deps, s, true);
         const routing = routingOf(own.org, own.campaign, own.receiver, own.district);
         return htmlPage(200, uploadPage({ ...own, routing }, deps.clock.now(), s.grant.role === 'district'));
       }

@@ -931,12 +931,12 @@ describe('status handler (GET /api/status, GET /api/plans)', () => {
     expect(r.body?.startsWith('\uFEFF所属县区/类别,直属类别,机构编号,机构名称,类型,联系人,联系电话,联系邮箱,提醒记录,心理服务体系建设工作实施方案-状态,')).toBe(true);
     const missing = '未上传,0,,,,,';
     expect(r.body?.slice(1).split('\r\n').slice(1)).toEqual([
-      `东湖区教科体局,,dh,东湖区教科体局,县区,李老师,,li@dh.example.cn; LI@dh.example.cn,,${missing},${missing}`,
+      `东湖区教科体局,,dh,东湖区教科体局,县区,李老师,,li@dh.example.cn; LI@dh.example.cn,,${missing},${missing},`,
       '东湖区教科体局,,dh-school-1,东湖区第一小学,学校,张老师,,zhang@dh1.example.cn,,' +
         '已上传,1,2019-06-15 08:00,否,2019-06-15 08:00,方案.pdf,按时提交（6月15日 08:00）,' +
-        '已上传,1,2019-06-16 08:00,否,2019-06-16 08:00,方案.pdf,按时提交（6月16日 08:00）',
-      `东湖区教科体局,,dh-school-2,东湖区第二中学,学校,赵老师,,zhao@dh2.example.cn,,${missing},${missing}`,
-      '合计,,,3 个单位，报齐 1 个,,,,,,已上传 1,,,逾期 0,,,,已上传 1,,,逾期 0,,,',
+        '已上传,1,2019-06-16 08:00,否,2019-06-16 08:00,方案.pdf,按时提交（6月16日 08:00）,',
+      `东湖区教科体局,,dh-school-2,东湖区第二中学,学校,赵老师,,zhao@dh2.example.cn,,${missing},${missing},`,
+      '合计,,,3 个单位，报齐 1 个,,,,,,已上传 1,,,逾期 0,,,,已上传 1,,,逾期 0,,,,',
       '',
     ]);
     const orgsQuery = {

@@ -692,7 +692,8 @@ describe('statusCsv', () => {
     '所属县区/类别,直属类别,机构编号,机构名称,类型,联系人,联系电话,联系邮箱,提醒记录,' +
     ['心理服务体系建设工作实施方案', '心理危机管理工作方案']
       .map((t) => `${t}-状态,${t}-版本数,${t}-首次提交(北京时间),${t}-是否逾期,${t}-最后上传(北京时间),${t}-最新文件名,${t}-说明`)
-      .join(',');
+      .join(',') +
+    ',免报/延期';
   const MISSING = '未上传,0,,,,,';
 
   it('is UTF-8 with a BOM, CRLF line ends, Excel-style Beijing times, first submission, late 是/否, latest file, 说明 and a 合计 row', () => {
@@ -712,14 +713,14 @@ describe('statusCsv', () => {
     expect(csv).not.toMatch(/[^\r]\n/);
     expect(csv.slice(1).split('\r\n')).toEqual([
       HEAD,
-      `东湖区教科体局,,dh,东湖区教科体局,县区,李老师,,li@dh.example.cn; LI@dh.example.cn,,${MISSING},${MISSING}`,
+      `东湖区教科体局,,dh,东湖区教科体局,县区,李老师,,li@dh.example.cn; LI@dh.example.cn,,${MISSING},${MISSING},`,
       '东湖区教科体局,,dh-school-1,东湖区第一小学,学校,张老师,,zhang@dh1.example.cn,,' +
         '已上传,2,2019-06-30 23:59,否,2019-07-01 00:01,方案-修订.pdf,按时提交（6月30日 23:59），7月1日 00:01 修改,' +
-        '已上传,1,2019-06-12 08:00,否,2019-06-12 08:00,crisis.docx,按时提交（6月12日 08:00）',
-      `西湖区教科体局,,xh,西湖区教科体局,县区,,,无联系邮箱,,${MISSING},${MISSING}`,
+        '已上传,1,2019-06-12 08:00,否,2019-06-12 08:00,crisis.docx,按时提交（6月12日 08:00）,',
+      `西湖区教科体局,,xh,西湖区教科体局,县区,,,无联系邮箱,,${MISSING},${MISSING},`,
       `${DIRECT_GROUP_NAME},局属学校,direct-1,南昌市第一中学,学校,刘老师,,liu@d1.example.cn,,${MISSING},` +
-        '已上传,1,2019-07-01 00:00,是,2019-07-01 00:00,late.pdf,逾期提交（7月1日 00:00）',
-      '合计,,,4 个单位，报齐 1 个,,,,无联系邮箱 1 个,,已上传 1,,,逾期 0,,,,已上传 2,,,逾期 1,,,',
+        '已上传,1,2019-07-01 00:00,是,2019-07-01 00:00,late.pdf,逾期提交（7月1日 00:00）,',
+      '合计,,,4 个单位，报齐 1 个,,,,无联系邮箱 1 个,,已上传 1,,,逾期 0,,,,已上传 2,,,逾期 1,,,,',
       '',
     ]);
   });
@@ -727,7 +728,7 @@ describe('statusCsv', () => {
   it('the 合计 row has no 无联系邮箱 note when every org has an e-mail', () => {
     const s = summarise(campaign, [orgs.dhSchool1], []);
     const lines = statusCsv(campaign, s.rows, s.totals).slice(1).split('\r\n');
-    expect(lines.at(-2)).toBe('合计,,,1 个单位，报齐 0 个,,,,,,已上传 0,,,逾期 0,,,,已上传 0,,,逾期 0,,,');
+    expect(lines.at(-2)).toBe('合计,,,1 个单位，报齐 0 个,,,,,,已上传 0,,,逾期 0,,,,已上传 0,,,逾期 0,,,,');
   });
 
   const doc = (over: Partial<DocStatus> = {}): DocStatus => ({
@@ -769,7 +770,7 @@ describe('statusCsv', () => {
       row('a8', '普通 学校'),
     ];
     const lines = statusCsv(campaign, rows, totals).slice(1).split('\r\n');
-    const tail = `,学校,,,无联系邮箱,,${MISSING},${MISSING}`;
+    const tail = `,学校,,,无联系邮箱,,${MISSING},${MISSING},`;
     const nameCell = (i: number) => {
       const line = lines[i + 1] as string;
       expect(line.startsWith(`东湖区教科体局,,a${i + 1},`)).toBe(true);
@@ -795,14 +796,14 @@ describe('statusCsv', () => {
       documents: [doc({ state: 'uploaded', versions: 1, firstAt: AT_2359, lastUploadAt: AT_2359, lastFileName: '=evil.pdf', timeliness: '按时提交（6月30日 23:59）' }), doc({ document: 'crisis-plan' })],
     });
     const line = statusCsv(campaign, [r], totals).slice(1).split('\r\n')[1];
-    expect(line).toBe(`东湖区教科体局,,a1,学校,学校,'=cmd,'+86 791,'@x@example.cn,,已上传,1,2019-06-30 23:59,否,2019-06-30 23:59,'=evil.pdf,按时提交（6月30日 23:59）,${MISSING}`);
+    expect(line).toBe(`东湖区教科体局,,a1,学校,学校,'=cmd,'+86 791,'@x@example.cn,,已上传,1,2019-06-30 23:59,否,2019-06-30 23:59,'=evil.pdf,按时提交（6月30日 23:59）,${MISSING},`);
   });
 
   it('a summarised org whose name starts with "=" comes out guarded', () => {
     const evil = Org.parse({ ...orgs.dhSchool2, name: '=1+1' });
     const s = summarise(campaign, [orgs.dh, evil], []);
     const csv = statusCsv(campaign, s.rows, s.totals);
-    expect(csv.split('\r\n')[2]).toBe(`东湖区教科体局,,dh-school-2,'=1+1,学校,赵老师,,zhao@dh2.example.cn,,${MISSING},${MISSING}`);
+    expect(csv.split('\r\n')[2]).toBe(`东湖区教科体局,,dh-school-2,'=1+1,学校,赵老师,,zhao@dh2.example.cn,,${MISSING},${MISSING},`);
   });
 });
 
