@@ -22,6 +22,24 @@ const PENDING_TTL_SECONDS = 7 * 86400;
 
 export type Outcome = Pick<Upload, 'state' | 'receivedAt' | 'size' | 'sha256' | 'late' | 'acceptedKey' | 'reason'>;
 
+/**
+ * The AUDIENCE item (sk AUDIENCE): the audience's size per route key, from the registry (the status sync), and
+ * the terms registers kept beside it by functions/terms/ — so that the sweep and the terms page find them in
+ * the one item they read, not in a Query of the city:
+ *  - `exempt`: exempt org → its route key (the city digest's "of N" is `counts` minus these: expectedCounts);
+ *  - `extended`: org with an extension → its due instant;
+ *  - `schoolsDue`: District office with an internal deadline for its schools → its due instant.
+ * Each register is written after the status item it mirrors (a crash between the two is repaired by repeating
+ * the request); the status item is the truth, the registers say where to look and which days may be due.
+ */
+export interface Audience {
+  counts: Record<string, number>;
+  exempt?: Record<string, string>;
+  extended?: Record<string, string>;
+  schoolsDue?: Record<string, string>;
+}
+export type TermsRegister = 'exempt' | 'extended' | 'schoolsDue';
+
 /** Reading attempts: what read-only functions get (the writing half stays out of their bundles). */
 export type UploadReader = Pick<UploadStore, 'get' | 'listOrg'>;
 export type SummaryReader = Pick<SummaryStore, 'get' | 'listRoute' | 'list'>;
@@ -48,9 +66,12 @@ export interface SummaryStore {
    * (rev unchanged, or still absent). Returns false on a lost race: read again and retry.
    */
   put(next: OrgSummary, prevRev: number | undefined): Promise<boolean>;
-  /** How many orgs of the campaign's audience each route key has (written by the status sync). */
-  audience(campaignId: string): Promise<Record<string, number> | undefined>;
+  /** How many orgs of the campaign's audience each route key has (written by the status sync), and the terms registers. */
+  audience(campaignId: string): Promise<Audience | undefined>;
+  /** Sets the counts only (the registers beside them are kept). */
   setAudience(campaignId: string, counts: Record<string, number>): Promise<void>;
+  /** Sets (or, `value` undefined, removes) one org's entry in a terms register of the AUDIENCE item. Idempotent. */
+  register(campaignId: string, which: TermsRegister, orgId: string, value: string | undefined): Promise<void>;
   /** Status items of the orgs that still owe something (the sparse owing index, gsi2), in route order. */
   listOwing(campaignId: string): Promise<OrgSummary[]>;
   /**
@@ -186,13 +207,11 @@ export function summaryStore(ddb: Ddb, table: string): SummaryStore {
   return {
     ...summaryReader(ddb, table),
     put: putSummary(ddb, table),
-    async audience(campaignId) {
-      const item = await getItem(ddb, { TableName: table, Key: audienceKey(campaignId) });
-      return item ? (item.counts as Record<string, number>) : undefined;
-    },
+    audience: readAudience(ddb, table),
     async setAudience(campaignId, counts) {
-      await putItem(ddb, { TableName: table, Item: { ...audienceKey(campaignId), counts } });
+      await updateItem(ddb, { TableName: table, Key: audienceKey(campaignId), UpdateExpression: 'SET #c = :c', ExpressionAttributeNames: { '#c': 'counts' }, ExpressionAttributeValues: { ':c': counts } });
     },
+    register: writeRegister(ddb, table),
     async listOwing(campaignId) {
       const items = await queryAll(ddb, {
         TableName: table,
@@ -220,6 +239,43 @@ export function summaryStore(ddb: Ddb, table: string): SummaryStore {
     },
   };
 }
+
+/** The AUDIENCE item (counts and terms registers); eventually consistent, like the sweep always read it. */
+export const readAudience =
+  (ddb: Ddb, table: string): SummaryStore['audience'] =>
+  async (campaignId) => {
+    const item = await getItem(ddb, { TableName: table, Key: audienceKey(campaignId) });
+    if (!item) return undefined;
+    const { counts, exempt, extended, schoolsDue } = item as Partial<Audience>;
+    return { counts: counts ?? {}, ...(exempt ? { exempt } : {}), ...(extended ? { extended } : {}), ...(schoolsDue ? { schoolsDue } : {}) };
+  };
+
+/**
+ * One entry of a terms register: SET (or REMOVE) `<register>.<orgId>`, on a register that exists (a nested
+ * path needs its map); the first entry creates the map (if_not_exists), then sets. Idempotent.
+ */
+export const writeRegister =
+  (ddb: Ddb, table: string): SummaryStore['register'] =>
+  async (campaignId, which, orgId, value) => {
+    const Key = audienceKey(campaignId);
+    const entry = () =>
+      updateItem(ddb, {
+        TableName: table,
+        Key,
+        UpdateExpression: value === undefined ? 'REMOVE #m.#o' : 'SET #m.#o = :v',
+        ConditionExpression: 'attribute_exists(#m)',
+        ExpressionAttributeNames: { '#m': which, '#o': orgId },
+        ...(value === undefined ? {} : { ExpressionAttributeValues: { ':v': value } }),
+      });
+    try {
+      await entry();
+    } catch (e) {
+      if (!isConditionFailed(e)) throw e;
+      if (value === undefined) return; // no register: nothing to remove
+      await updateItem(ddb, { TableName: table, Key, UpdateExpression: 'SET #m = if_not_exists(#m, :empty)', ExpressionAttributeNames: { '#m': which }, ExpressionAttributeValues: { ':empty': {} } });
+      await entry();
+    }
+  };
 
 /** The status item's place in the route index (gsi1): a District's status items are one Query. */
 const routeIndex = (s: Pick<OrgSummary, 'campaignId' | 'orgId' | 'routeKey'>) =>

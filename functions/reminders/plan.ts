@@ -36,8 +36,10 @@ export interface PlanInput {
   /** A closed campaign reminds nobody. */
   closed?: boolean;
   /**
-   * An org's effective deadline (ISO). Default: the campaign's. Per-org extensions plug in here: the
-   * org's own reminders (before, on the day, overdue) follow it; digests follow the campaign's.
+   * The deadline an org is reminded against (ISO). Default: the campaign's. The sweep passes
+   * functions/plans/rules.ts reminderDeadline: the org's extension, else (a school) its District office's
+   * internal deadline for its schools, else the campaign's. The org's own reminders (before, on the day,
+   * overdue) follow it; digests follow the campaign's.
    */
   deadlineOf?: (org: Org) => string;
 }
@@ -53,10 +55,11 @@ export function fromRegistry(input: RegistryPlanInput): PlanInput {
   const { rows } = summarise(input.campaign, orgs, summaries.filter((x) => x.campaignId === input.campaign.id));
   const byId = new Map(orgs.map((o) => [o.id, o]));
   const expected: Record<string, number> = {};
-  for (const r of rows) expected[r.group] = (expected[r.group] ?? 0) + 1;
+  // Exempt orgs owe nothing and leave the counts (as they leave the owing index and the AUDIENCE counts).
+  for (const r of rows) if (!r.exemption) expected[r.group] = (expected[r.group] ?? 0) + 1;
   return {
     ...rest,
-    owing: rows.filter((r) => !r.complete).map((r) => ({ org: byId.get(r.orgId) as Org, missing: r.documents.filter((d) => d.state === 'missing').map((d) => d.document) })),
+    owing: rows.filter((r) => !r.complete && !r.exemption).map((r) => ({ org: byId.get(r.orgId) as Org, missing: r.documents.filter((d) => d.state === 'missing').map((d) => d.document) })),
     directory: orgs.filter((o) => o.kind !== 'school'),
     expected,
   };

@@ -4,7 +4,8 @@ import { policyOf } from '../../schemas/reminders.js';
 import type { CampaignStore } from '../campaigns/store.js';
 import type { OrgReader } from '../orgs/store.js';
 import { routingOf } from '../plans/routing.js';
-import type { SummaryStore } from '../plans/store.js';
+import { reminderDeadline } from '../plans/rules.js';
+import type { Audience, SummaryStore } from '../plans/store.js';
 import { BEIJING_OFFSET_MS, beijingDay, DAY_MS } from '../shared/clock.js';
 import type { LinkMailDeps } from '../shared/mail.js';
 import { roleOf } from '../shared/tokens.js';
@@ -23,7 +24,7 @@ import { daysLeft, digestOn, orgRuleOn, planReminders } from './plan.js';
 export interface SweepDeps extends Pick<LinkMailDeps, 'tokens' | 'siteOrigin' | 'linkTtlDays'> {
   campaigns: Pick<CampaignStore, 'list'>;
   orgs: Pick<OrgReader, 'get' | 'list'>;
-  summaries: Pick<SummaryStore, 'listOwing' | 'audience'>;
+  summaries: Pick<SummaryStore, 'listOwing' | 'audience' | 'get'>;
   ledger: OutboxClaims;
   queue: OutboxQueue;
   marks: SweepMarks;
@@ -40,11 +41,23 @@ export interface SweepReport {
 export const sweepHourOf = (at: string) => Math.ceil((Number(at.slice(0, 2)) * 60 + Number(at.slice(3, 5))) / 60) % 24;
 const beijingHour = (t: Date) => Math.floor((((t.getTime() + BEIJING_OFFSET_MS) % DAY_MS) + DAY_MS) % DAY_MS / 3_600_000);
 
-/** Whether the policy sends anything on `scheduledAt`'s day (before reading a single status item). */
-export function anythingDue(c: Campaign, scheduledAt: Date): boolean {
+/**
+ * Whether the policy sends anything on `scheduledAt`'s day (before reading a single status item): by the
+ * campaign's deadline, or by one of `others` — the deadlines orgs are reminded against instead (extensions,
+ * Districts' internal deadlines for their schools; the AUDIENCE item's registers).
+ */
+export function anythingDue(c: Campaign, scheduledAt: Date, others: string[] = []): boolean {
   const policy = policyOf(c);
   const left = daysLeft(c.deadline, scheduledAt);
-  return !!orgRuleOn(policy, left, scheduledAt.getTime() > Date.parse(c.deadline)) || digestOn(policy, policy.districtDigest, left) || digestOn(policy, policy.cityDigest, left);
+  const orgDue = (d: string) => !!orgRuleOn(policy, daysLeft(d, scheduledAt), scheduledAt.getTime() > Date.parse(d));
+  return orgDue(c.deadline) || digestOn(policy, policy.districtDigest, left) || digestOn(policy, policy.cityDigest, left) || others.some(orgDue);
+}
+
+/** The audience per route that the city digest counts ("of N"): the registry's counts less the exempt orgs. */
+export function expectedCounts(a: Audience | undefined): Record<string, number> {
+  const out = { ...a?.counts };
+  for (const route of Object.values(a?.exempt ?? {})) if (out[route]) out[route]--;
+  return out;
 }
 
 export async function sweepReminders(deps: SweepDeps, scheduledAt: Date): Promise<SweepReport> {
@@ -58,37 +71,46 @@ export async function sweepReminders(deps: SweepDeps, scheduledAt: Date): Promis
       report.campaigns.push({ id: campaign.id, skipped: 'not its hour' });
       continue;
     }
+    let audience: Audience | undefined;
     if (!anythingDue(campaign, scheduledAt)) {
-      report.campaigns.push({ id: campaign.id, skipped: 'nothing due today' });
-      continue;
+      // Nothing by the campaign's deadline: the one item listing the orgs' own deadlines says whether any is due.
+      audience = await deps.summaries.audience(campaign.id);
+      if (!anythingDue(campaign, scheduledAt, [...Object.values(audience?.extended ?? {}), ...Object.values(audience?.schoolsDue ?? {})])) {
+        report.campaigns.push({ id: campaign.id, skipped: 'nothing due today' });
+        continue;
+      }
     }
     const day = beijingDay(scheduledAt);
     if (await deps.marks.done(campaign.id, day)) {
       report.campaigns.push({ id: campaign.id, skipped: 'swept already' });
       continue;
     }
-    const r = await sweepCampaign(deps, campaign, scheduledAt);
+    const r = await sweepCampaign(deps, campaign, scheduledAt, audience);
     await deps.marks.mark(campaign.id, day, { at: deps.now().toISOString(), planned: r.planned, queued: r.queued });
     report.campaigns.push({ id: campaign.id, ...r });
   }
   return report;
 }
 
-async function sweepCampaign(deps: SweepDeps, campaign: Campaign, now: Date) {
-  const [owing, city, expected] = await Promise.all([deps.summaries.listOwing(campaign.id), deps.orgs.list(CITY_ROUTE_KEY), deps.summaries.audience(campaign.id)]);
-  // The District offices that may get a digest or route a school's plans: those of the owing schools.
+async function sweepCampaign(deps: SweepDeps, campaign: Campaign, now: Date, read?: Audience) {
+  const [owing, city, audience] = await Promise.all([deps.summaries.listOwing(campaign.id), deps.orgs.list(CITY_ROUTE_KEY), read ?? deps.summaries.audience(campaign.id)]);
+  // The District offices that may get a digest or route a school's plans: those of the owing schools. Their
+  // status items (one GetItem each, as the registry's org items were): the office's snapshot and the internal
+  // deadline it set for its schools; the registry only for an office without one.
   const districtIds = [...new Set(owing.flatMap((s) => (s.org?.kind === 'district' ? [] : s.org?.districtId ? [s.org.districtId] : [])))];
-  const known = new Map(owing.flatMap((s) => (s.org ? [[s.org.id, s.org] as const] : [])));
-  const districts = await Promise.all(districtIds.map((id) => known.get(id) ?? deps.orgs.get(id)));
+  const known = new Map(owing.flatMap((s) => (s.org ? [[s.org.id, s] as const] : [])));
+  const offices = new Map(await Promise.all(districtIds.map(async (id) => [id, known.get(id) ?? (await deps.summaries.get(campaign.id, id))] as const)));
+  const districts = await Promise.all(districtIds.map((id) => offices.get(id)?.org ?? deps.orgs.get(id)));
   const directory = [...city, ...districts.filter((d): d is Org => !!d && d.kind === 'district')];
   const jobs = planReminders({
     campaign,
     owing: owing.flatMap((s) => (s.org && s.missing?.length ? [{ org: s.org, missing: s.missing }] : [])),
     directory,
-    expected: expected ?? {},
+    expected: expectedCounts(audience),
     now,
+    deadlineOf: (org) => reminderDeadline(campaign, known.get(org.id), org, org.districtId ? offices.get(org.districtId) : undefined),
   });
-  const byId = new Map([...directory, ...known.values()].map((o) => [o.id, o]));
+  const byId = new Map([...directory, ...owing.flatMap((s) => (s.org ? [s.org] : []))].map((o) => [o.id, o]));
   const messages = await Promise.all(jobs.map((job) => render(deps, job, byId)));
   const r = await enqueue({ ledger: deps.ledger, queue: deps.queue, now: deps.now }, messages.flat());
   return { owing: owing.length, planned: jobs.length, queued: r.queued.length, already: r.already.length };

@@ -11,7 +11,7 @@ import { OrgSummary, type ReminderEntry, Upload } from '../../schemas/plans.js';
 import type { CampaignStore } from '../../functions/campaigns/store.js';
 import type { OrgStore } from '../../functions/orgs/store.js';
 import type { ObjectStore, Presigner } from '../../functions/plans/service.js';
-import { type Outcome, type SummaryStore, type UploadStore, uploadKey } from '../../functions/plans/store.js';
+import { type Audience, type Outcome, type SummaryStore, type TermsRegister, type UploadStore, uploadKey } from '../../functions/plans/store.js';
 import type { Clock } from '../../functions/shared/clock.js';
 import type { Mail, Mailer, SendLedger } from '../../functions/shared/mail.js';
 import { type AuditLog, auditCursor } from '../../functions/audit/store.js';
@@ -144,12 +144,21 @@ export class FakeSummaryStore implements SummaryStore {
       .sort((a, b) => (a.orgId < b.orgId ? -1 : 1))
       .map(clone);
   }
-  readonly audiences = new Map<string, Record<string, number>>();
+  /** The AUDIENCE items: counts (setAudience keeps the registers) and the terms registers. */
+  readonly audiences = new Map<string, Audience>();
   async audience(campaignId: string) {
-    return this.audiences.get(campaignId);
+    const a = this.audiences.get(campaignId);
+    return a ? clone(a) : undefined;
   }
   async setAudience(campaignId: string, counts: Record<string, number>) {
-    this.audiences.set(campaignId, { ...counts });
+    this.audiences.set(campaignId, { ...this.audiences.get(campaignId), counts: { ...counts } });
+  }
+  async register(campaignId: string, which: TermsRegister, orgId: string, value: string | undefined) {
+    const a = this.audiences.get(campaignId) ?? { counts: {} };
+    const m = { ...a[which] };
+    if (value === undefined) delete m[orgId];
+    else m[orgId] = value;
+    this.audiences.set(campaignId, { ...a, [which]: m });
   }
   /** Same order as the gsi2 Query: items that still owe, sort key <routeKey>#<org>. */
   async listOwing(campaignId: string) {

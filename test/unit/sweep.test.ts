@@ -36,6 +36,7 @@ async function world() {
     summaries: {
       listOwing: async (c) => (owingReads++, summaries.listOwing(c)),
       audience: (c) => summaries.audience(c),
+      get: (c, o) => summaries.get(c, o),
     },
     ledger: new FakeOutboxLedger(),
     queue: new FakeOutboxQueue(),

@@ -115,6 +115,7 @@ function portsOf(w: World, opts: { sched?: Scheduler; crash?: Map<string, number
       listOwing: (c) => m.listOwing(c),
       audience: (c) => m.audience(c),
       setAudience: (c, n) => m.setAudience(c, n),
+      register: (c, w, o, v) => m.register(c, w, o, v),
       remind: (c, org, k, e) => m.remind(c, org, k, e),
       list: (c) => m.list(c),
       put: async (n, p) => (await step('sput'), m.put(n, p)),
