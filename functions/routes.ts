@@ -132,6 +132,18 @@ export const functions = {
     grants: { table: 'readwrite', signingKey: true, outbox: 'send', audit: 'append' },
     description: 'A review decision: accept or return one version (a return is mailed to the school through the outbox)',
   },
+  'terms-page': {
+    entry: 'functions/terms/page.ts',
+    clients: ['dynamodb'],
+    grants: { table: 'read', signingKey: true },
+    description: 'The terms page: the Bureau’s extensions and exemptions, a District office’s exemptions of its schools and their internal deadline',
+  },
+  terms: {
+    entry: 'functions/terms/write.ts',
+    clients: ['dynamodb'],
+    grants: { table: 'readwrite', signingKey: true, audit: 'append' },
+    description: 'Grants, changes or revokes an extension or an exemption, or sets a District’s internal deadline for its schools (status item, registers, audit trail)',
+  },
   audit: {
     entry: 'functions/audit/view.ts',
     clients: ['dynamodb'],
@@ -175,6 +187,11 @@ export const routes: Route[] = [
   { method: 'GET', path: '/api/dashboard', fn: 'dashboard' },
   { method: 'POST', path: '/review', fn: 'review' },
   { method: 'POST', path: '/api/reviews', fn: 'review' },
+  { method: 'GET', path: '/terms', fn: 'terms-page' },
+  { method: 'POST', path: '/terms', fn: 'terms' },
+  { method: 'POST', path: '/api/extensions', fn: 'terms' },
+  { method: 'POST', path: '/api/exemptions', fn: 'terms' },
+  { method: 'POST', path: '/api/schools-deadline', fn: 'terms' },
   { method: 'GET', path: '/audit', fn: 'audit' },
   { method: 'GET', path: '/api/audit', fn: 'audit' },
 ];

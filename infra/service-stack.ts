@@ -18,6 +18,7 @@ import { Audit } from './audit.js';
 import { constructIdOf, type LambdaFunction } from './lambda-function.js';
 import { Plans } from './plans.js';
 import { Reviews } from './reviews.js';
+import { Terms } from './terms.js';
 import { Dashboard } from './dashboard.js';
 import { Precheck } from './precheck.js';
 import { mailerRate, OUTBOX_MAX_RECEIVES, Reminders } from './reminders.js';
@@ -109,6 +110,8 @@ export class ServiceStack extends Stack {
   readonly reminders: Reminders;
   readonly reviews: Reviews;
   readonly dashboard: Dashboard;
+  /** Extensions, exemptions, Districts' internal deadlines (functions/terms/). */
+  readonly terms: Terms;
   /** The append-only audit trail (its own table) and the Bureau's view of it. */
   readonly audit: Audit;
   /** The advisory pre-check of accepted plans (functions/precheck/). */
@@ -255,12 +258,14 @@ export class ServiceStack extends Stack {
       auditTable: this.audit.table,
     });
     this.dashboard = new Dashboard(this, 'Dashboard', { table: this.table, signingKey: this.signingKey, siteOrigin: this.siteOrigin });
+    this.terms = new Terms(this, 'Terms', { table: this.table, signingKey: this.signingKey, siteOrigin: this.siteOrigin, auditTable: this.audit.table });
     this.precheck = new Precheck(this, 'Precheck', { table: this.table, bucket: this.bucket, siteOrigin: this.siteOrigin });
     this.functions = collectFunctions([
       this.plans.functions,
       this.reminders.functions,
       this.reviews.functions,
       this.dashboard.functions,
+      this.terms.functions,
       this.audit.functions,
       this.precheck.functions,
     ]);

@@ -62,6 +62,7 @@ export const AUDIT_FIELD_LABEL: Readonly<Record<string, string>> = /* @__PURE__ 
   review: '审核状态',
   state: '状态',
   reason: '原因',
+  kind: '免报类型',
 });
 
 /**

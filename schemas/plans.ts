@@ -148,7 +148,13 @@ export const EXEMPTION_LABEL: Readonly<Record<ExemptionKind, string>> = { closed
  * "district:<id>", `byName` as the org was named then) and when (`at`, domain time). The history is in the
  * audit trail.
  */
-const Decided = { by: z.string(), byName: z.string(), at: z.string() };
+const Decided = {
+  by: z.string(),
+  byName: z.string(),
+  at: z.string(),
+  /** The status item's revision the decision was written at: names its audit entry (a repeat appends nothing). */
+  seq: z.int(),
+};
 /** A per-org extension granted by the Bureau: the org's own deadline (the end of a Beijing day, UTC ISO). */
 export const Extension = z.object({ dueAt: z.string(), reason: z.string(), ...Decided });
 export type Extension = z.infer<typeof Extension>;

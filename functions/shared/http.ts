@@ -225,7 +225,8 @@ export function query<S extends z.ZodMiniType>(event: Pick<HttpEvent, 'queryStri
   return parseWith(schema, { ...(event.queryStringParameters ?? {}) });
 }
 
-function parseWith<S extends z.ZodMiniType>(schema: S, data: unknown): z.infer<S> {
+/** Validates data against a schema: a 400 VALIDATION with a zh-CN message (what `jsonBody` and `query` do). */
+export function parseWith<S extends z.ZodMiniType>(schema: S, data: unknown): z.infer<S> {
   const r = schema.safeParse(data, { reportInput: true });
   if (r.success) return r.data;
   const issues = r.error.issues.map((i) => ({ path: i.path.join('.'), message: zhIssue(i) }));
