@@ -17,10 +17,14 @@ export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
 export const UPLOAD_URL_TTL_SECONDS = 600;
 
 /** POST /api/uploads */
-export const CreateUploadBody = z.strictObject({
+export const CreateUploadBody = /* @__PURE__ */ z.strictObject({
   document: DocumentKind,
-  fileName: z.string().check(z.trim(), z.minLength(1, '请选择文件'), z.maxLength(255, '文件名过长')),
-  size: z.int().check(z.minimum(1, '文件为空'), z.maximum(MAX_UPLOAD_BYTES, `文件超过 ${MAX_UPLOAD_BYTES / 1024 / 1024} MB 上限`)),
+  fileName: /* @__PURE__ */ z
+    .string()
+    .check(/* @__PURE__ */ z.trim(), /* @__PURE__ */ z.minLength(1, '请选择文件'), /* @__PURE__ */ z.maxLength(255, '文件名过长')),
+  size: /* @__PURE__ */ z
+    .int()
+    .check(/* @__PURE__ */ z.minimum(1, '文件为空'), /* @__PURE__ */ z.maximum(MAX_UPLOAD_BYTES, `文件超过 ${MAX_UPLOAD_BYTES / 1024 / 1024} MB 上限`)),
 });
 export type CreateUploadBody = z.infer<typeof CreateUploadBody>;
 
@@ -198,32 +202,32 @@ export type OrgSummary = z.infer<typeof OrgSummary>;
 
 /** Filters of the status page and API: incomplete only, one District (route key), one document missing, a name search. */
 const StatusFilter = {
-  show: z.optional(z.enum(['all', 'incomplete'])),
-  group: z.optional(z.string().check(z.maxLength(60))),
-  doc: z.optional(z.string().check(z.maxLength(40))),
-  q: z.optional(z.string().check(z.trim(), z.maxLength(40))),
+  show: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.enum(['all', 'incomplete'])),
+  group: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string().check(/* @__PURE__ */ z.maxLength(60))),
+  doc: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string().check(/* @__PURE__ */ z.maxLength(40))),
+  q: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string().check(/* @__PURE__ */ z.trim(), /* @__PURE__ */ z.maxLength(40))),
 };
 
 /** GET /api/plans: the session's own org; no parameters (there is no way to ask for another org). */
-export const OwnQuery = z.strictObject({});
+export const OwnQuery = /* @__PURE__ */ z.strictObject({});
 
 /** GET /api/status query. */
-export const StatusQuery = z.strictObject({ format: z.optional(z.enum(['json', 'csv'])), ...StatusFilter });
+export const StatusQuery = /* @__PURE__ */ z.strictObject({ format: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.enum(['json', 'csv'])), ...StatusFilter });
 
 /** GET /status (the page). */
-export const StatusPageQuery = z.strictObject(StatusFilter);
+export const StatusPageQuery = /* @__PURE__ */ z.strictObject(StatusFilter);
 export type StatusFilter = z.infer<typeof StatusPageQuery>;
 
 /** GET /files/{org}/{document}/{version}: one accepted version, as a download or opened in the browser. */
-export const FileParams = z.object({
+export const FileParams = /* @__PURE__ */ z.object({
   org: OrgId,
   document: DocumentKind,
-  version: z.pipe(z.string().check(z.regex(/^[1-9][0-9]{0,3}$/, '版本号不正确')), z.transform(Number)),
+  version: /* @__PURE__ */ z.pipe(/* @__PURE__ */ z.string().check(/* @__PURE__ */ z.regex(/^[1-9][0-9]{0,3}$/, '版本号不正确')), /* @__PURE__ */ z.transform(Number)),
 });
-export const FileQuery = z.strictObject({ open: z.optional(z.enum(['1'])) });
+export const FileQuery = /* @__PURE__ */ z.strictObject({ open: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.enum(['1'])) });
 
 /** GET /dashboard and GET /api/dashboard: one group (a District's route key, or DIRECT) to drill into. */
-export const DashboardQuery = z.strictObject({
-  group: z.optional(z.string().check(z.maxLength(60))),
-  format: z.optional(z.enum(['json', 'csv'])),
+export const DashboardQuery = /* @__PURE__ */ z.strictObject({
+  group: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string().check(/* @__PURE__ */ z.maxLength(60))),
+  format: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.enum(['json', 'csv'])),
 });

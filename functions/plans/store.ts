@@ -212,15 +212,7 @@ export function summaryStore(ddb: Ddb, table: string): SummaryStore {
       await updateItem(ddb, { TableName: table, Key: audienceKey(campaignId), UpdateExpression: 'SET #c = :c', ExpressionAttributeNames: { '#c': 'counts' }, ExpressionAttributeValues: { ':c': counts } });
     },
     register: writeRegister(ddb, table),
-    async listOwing(campaignId) {
-      const items = await queryAll(ddb, {
-        TableName: table,
-        IndexName: 'gsi2',
-        KeyConditionExpression: 'gsi2pk = :p',
-        ExpressionAttributeValues: { ':p': `OWING#${campaignId}` },
-      });
-      return items.map(parseSummary);
-    },
+    listOwing: listOwing(ddb, table),
     async remind(campaignId, orgId, key, entry) {
       try {
         await updateItem(ddb, {
@@ -238,6 +230,23 @@ export function summaryStore(ddb: Ddb, table: string): SummaryStore {
       }
     },
   };
+}
+
+const listOwing =
+  (ddb: Ddb, table: string): SummaryStore['listOwing'] =>
+  async (campaignId) => {
+    const items = await queryAll(ddb, {
+      TableName: table,
+      IndexName: 'gsi2',
+      KeyConditionExpression: 'gsi2pk = :p',
+      ExpressionAttributeValues: { ':p': `OWING#${campaignId}` },
+    });
+    return items.map(parseSummary);
+  };
+
+/** What the sweep reads of the status items (and nothing that writes them): the owing index, one item, the AUDIENCE item. */
+export function owingReader(ddb: Ddb, table: string): Pick<SummaryStore, 'listOwing' | 'get' | 'audience'> {
+  return { listOwing: listOwing(ddb, table), get: getSummary(ddb, table), audience: readAudience(ddb, table) };
 }
 
 /** The AUDIENCE item (counts and terms registers); eventually consistent, like the sweep always read it. */

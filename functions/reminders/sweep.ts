@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { ScheduledEvent } from '../../schemas/reminders.js';
 import { campaignStore } from '../campaigns/store.js';
 import { orgReader } from '../orgs/store.js';
-import { summaryStore } from '../plans/store.js';
+import { owingReader } from '../plans/store.js';
 import { ddbClient } from '../shared/clients/dynamodb.js';
 import { clockOf } from '../shared/clock.js';
 import { readEnv } from '../shared/env.js';
@@ -19,7 +19,7 @@ const clock = clockOf(env);
 export const deps: SweepDeps = {
   campaigns: campaignStore(ddb, env.TABLE_NAME),
   orgs: orgReader(ddb, env.TABLE_NAME),
-  summaries: summaryStore(ddb, env.TABLE_NAME),
+  summaries: owingReader(ddb, env.TABLE_NAME),
   ledger: outboxClaims(ddb, env.TABLE_NAME),
   queue: sqsOutboxQueue(sqsClient(), env.OUTBOX_QUEUE_URL),
   marks: sweepMarks(ddb, env.TABLE_NAME),
