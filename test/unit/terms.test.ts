@@ -126,6 +126,13 @@ describe('lateness derived at read time against the effective deadline', () => {
     expect(dashboardOrg(campaign, rows[0] as never, '东湖区教科体局')).toMatchObject({ deadline: EXT.dueAt, docs: [{ late: false }, { late: false }] });
   });
 
+  it('a District’s internal deadline does not make its schools late (only reminders and the upload page follow it)', () => {
+    const early = summariesOf([acc(1, 'dh-school-1', 'service-plan', '2019-06-28T02:00:00.000Z')]);
+    const office: OrgSummary = { campaignId: campaign.id, orgId: 'dh', rev: 1, docs: {}, schoolsDueAt: { dueAt: '2019-06-23T15:59:59.999Z', ...BY } };
+    const { rows } = summarise(campaign, [orgs.dh, orgs.dhSchool1], [office, ...early]);
+    expect(rows.find((r) => r.orgId === 'dh-school-1')?.documents[0]).toMatchObject({ state: 'uploaded', late: false, timeliness: '按时提交（6月28日 10:00）' });
+  });
+
   it('the manifest of the zip says on time too', async () => {
     const summaries = new FakeSummaryStore();
     for (const s of items()) await summaries.put({ ...s, extension: EXT }, undefined);
