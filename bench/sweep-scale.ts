@@ -16,7 +16,8 @@
  * mailer runs meanwhile in the same process, as the queue's event source does; its calls are left out of
  * the meter (they are not made from the sweep's async context). Scenarios:
  *  (a) 23 June 09:00, 7 days before: org reminders (before-7) and the District and city digests;
- *  (b) 20 June 09:00, nothing due: the sweep reads the campaign list and stops;
+ *  (b) 20 June 09:00, nothing due: the sweep reads the campaign list and — the campaign's deadline sending
+ *      nothing that day — the AUDIENCE item (whether an extension or a District's internal deadline is due), and stops;
  *  (c) 23 June 09:00 again (a retried or redelivered schedule): the day's mark (SWEPT#<day>) says it is done;
  *  (d) 23 June 09:00 again after a sweep that crashed before writing the mark (the mark removed): the
  *      recovery path — every claim is refused and each entry's state read, nothing is queued twice.
@@ -252,7 +253,10 @@ function label(c: DdbCall): string {
   if (c.op === 'Query' && c.index === 'gsi2') return 'Query gsi2 (owing index)';
   if (c.op === 'Query' && c.index === 'gsi1') return c.items.some((i) => i.sk?.S === 'ORG') ? 'Query gsi1 (orgs CITY)' : 'Query gsi1 (campaigns)';
   if (c.op === 'GetItem' && sk === 'AUDIENCE') return 'GetItem (audience counts)';
-  if (c.op === 'GetItem' && pk.startsWith('ORG#')) return 'GetItem (District office)';
+  if (c.op === 'GetItem' && pk.startsWith('ORG#')) return 'GetItem (District office, registry)';
+  if (c.op === 'GetItem' && sk.startsWith('STATUS#')) return 'GetItem (District office, status item)';
+  if (c.op === 'GetItem' && sk.startsWith('SWEPT#')) return "GetItem (the day's mark)";
+  if (c.op === 'PutItem' && sk.startsWith('SWEPT#')) return "PutItem (the day's mark)";
   if (c.op === 'GetItem' && pk.startsWith('MAIL#')) return 'GetItem (ledger state, consistent)';
   if (c.op === 'PutItem' && pk.startsWith('MAIL#')) return 'PutItem (claim)';
   if (c.op === 'UpdateItem' && pk.startsWith('MAIL#')) return 'UpdateItem (queued)';
@@ -377,9 +381,12 @@ export async function sweepScale(opts: { log?: (s: string) => void } = {}) {
       return { s, run, reads, writes, units, aws, floor, awsFloor, ms, rep };
     });
     const ratio = (got: number, floor: number) => (floor ? got / floor : got === 0 ? 1 : Infinity);
-    // A sweep with nothing to send must read only the campaign list — and, when the day is done, its mark.
+    // A sweep with nothing to send must read only the campaign list — and, when the day is done, its mark; on a
+    // day the campaign's deadline sends nothing, the AUDIENCE item (the orgs' own deadlines: extensions, internal).
     const readsOk = (f: (typeof figures)[number]) =>
-      f.floor ? ratio(f.units, f.floor) <= GOAL_RATIO && ratio(f.aws, f.awsFloor) <= GOAL_RATIO : f.aws <= 1 + (f.rep.skipped === 'swept already' ? 1 : 0);
+      f.floor
+        ? ratio(f.units, f.floor) <= GOAL_RATIO && ratio(f.aws, f.awsFloor) <= GOAL_RATIO
+        : f.aws <= 1 + (f.rep.skipped === 'swept already' ? 1 : 0) + (f.rep.skipped === 'nothing due today' ? 1 : 0);
     log(
       table(
         ['sweep', 'due', 'planned', 'queued', 'already', 'reads', 'items read', 'units', 'floor', 'ratio', 'AWS units', 'AWS floor', 'AWS ratio', 'writes', 'WCU', 'AWS WCU', 'sweep ms', 'CPU ms', 'drain s', `≤${GOAL_RATIO}× / ≤${SWEEP_GOAL_MS / 1000} s`],
@@ -450,7 +457,7 @@ export async function sweepScale(opts: { log?: (s: string) => void } = {}) {
     const lines: string[] = [];
     const readGoal = (f: (typeof figures)[number]) => `${fmt(ratio(f.units, f.floor), 2)}× (dynalite) / ${fmt(ratio(f.aws, f.awsFloor), 2)}× (AWS)`;
     lines.push(
-      `reads ≤ ${GOAL_RATIO}× the floor: (a) ${readGoal(fa)} — ${readsOk(fa) ? 'met' : 'MISSED'}; (b) ${fmt(fb.units, 1)} units with nothing due — ${readsOk(fb) ? 'met' : 'MISSED'}; ` +
+      `reads ≤ ${GOAL_RATIO}× the floor: (a) ${readGoal(fa)} — ${readsOk(fa) ? 'met' : 'MISSED'}; (b) ${fmt(fb.units, 1)} units with nothing due: the campaign list and the AUDIENCE item — ${readsOk(fb) ? 'met' : 'MISSED'}; ` +
         `(c) ${fmt(fc.units, 1)} units: the campaign list and the day's mark — ${readsOk(fc) ? 'met' : 'MISSED'}; (d), the recovery after a crash, ${readGoal(figures[3]!)} (not the normal path)`,
     );
     lines.push(`city sweep ≤ ${SWEEP_GOAL_MS / 1000} s: (a) ${fmt(fa.ms / 1000, 2)} s — ${fa.ms <= SWEEP_GOAL_MS ? 'met' : `MISSED by ${fmt((fa.ms - SWEEP_GOAL_MS) / 1000, 2)} s`}; (c) ${fmt(fc.ms / 1000, 2)} s`);
