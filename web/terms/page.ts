@@ -39,8 +39,8 @@ const DONE: Record<TermsWhat, string> = { extension: '已保存延期', exemptio
 const hidden = (what: TermsWhat, action: 'set' | 'revoke', org?: string) =>
   `<input type="hidden" name="what" value="${what}"><input type="hidden" name="action" value="${action}">${org ? `<input type="hidden" name="org" value="${esc(org)}">` : ''}`;
 const revokeForm = (what: TermsWhat, label: string, org?: string) => `<form method="post" action="/terms" class="revoke">${hidden(what, 'revoke', org)}<button type="submit">${label}</button></form>`;
-const reasonInput = (value = '') =>
-  `<label>原因<input type="text" name="reason" required maxlength="${MAX_REASON_CHARS}" value="${esc(value)}" placeholder="例如：学校已撤并，学生转入某校"></label>`;
+const reasonInput = (value: string | undefined, example: string) =>
+  `<label>原因<input type="text" name="reason" required maxlength="${MAX_REASON_CHARS}" value="${esc(value ?? '')}" placeholder="例如：${example}"></label>`;
 
 /** "免报（关停：…）· 东湖区教科体局 6月20日 10:00" / "延期至 2019年7月5日：…". */
 function termsLine(r: TermsRow) {
@@ -64,15 +64,13 @@ function row(v: TermsView, r: TermsRow, anchor = true) {
     ? `<details><summary>${r.extension ? '修改延期' : '批准延期'}</summary><form method="post" action="/terms">${hidden('extension', 'set', r.org.id)}
 <label>延期至 <input type="date" name="dueDate" required min="${beijingDate(new Date(deadline + DAY_MS))}" max="${beijingDate(new Date(deadline + MAX_EXTENSION_DAYS * DAY_MS))}" value="${
         r.extension ? beijingDate(new Date(r.extension.dueAt)) : ''
-      }">（当日 23:59 前）</label>${reasonInput(r.extension?.reason)}<button type="submit">保存延期</button></form></details>${r.extension ? revokeForm('extension', '撤销延期', r.org.id) : ''}`
+      }">（当日 23:59 前）</label>${reasonInput(r.extension?.reason, '受暴雨影响停课一周')}<button type="submit">保存延期</button></form></details>${r.extension ? revokeForm('extension', '撤销延期', r.org.id) : ''}`
     : '';
   const locked = !bureau && r.exemption?.by.startsWith('city:');
   const exemption = locked
     ? '<p class="muted">该校的免报由市教育局批准，如有变化请联系市教育局。</p>'
     : `<details><summary>${r.exemption ? '修改免报' : '登记免报'}</summary><form method="post" action="/terms">${hidden('exemption', 'set', r.org.id)}
-<label>类型 <select name="kind" required>${EXEMPTION_KINDS.map((k) => `<option value="${k}"${r.exemption?.kind === k ? ' selected' : ''}>${EXEMPTION_LABEL[k]}</option>`).join('')}</select></label>${reasonInput(
-        r.exemption?.reason,
-      )}<button type="submit">保存免报</button></form></details>${r.exemption ? revokeForm('exemption', '撤销免报', r.org.id) : ''}`;
+<label>类型 <select name="kind" required>${EXEMPTION_KINDS.map((k) => `<option value="${k}"${r.exemption?.kind === k ? ' selected' : ''}>${EXEMPTION_LABEL[k]}</option>`).join('')}</select></label>${reasonInput(r.exemption?.reason, '学校已撤并，学生转入某校')}<button type="submit">保存免报</button></form></details>${r.exemption ? revokeForm('exemption', '撤销免报', r.org.id) : ''}`;
   return `<article class="card row"${anchor ? ` id="t-${esc(r.org.id)}"` : ''} data-org="${esc(r.org.id)}"><h3>${esc(r.org.name)}${r.org.kind === 'district' ? '（县区本级）' : ''}</h3>
 ${termsLine(r)}${extension}${exemption}</article>`;
 }
