@@ -118,7 +118,13 @@ export const functions = {
     entry: 'functions/dashboard/http.ts',
     clients: ['dynamodb'],
     grants: { table: 'read', signingKey: true },
-    description: 'The dashboard: completeness and timeliness per District and for Direct schools, as numbers, SVG pictures and CSV',
+    description: 'The dashboard page: completeness and timeliness per District and for Direct schools, as numbers and SVG pictures',
+  },
+  'dashboard-data': {
+    entry: 'functions/dashboard/data.ts',
+    clients: ['dynamodb'],
+    grants: { table: 'read', signingKey: true },
+    description: 'The dashboard’s numbers as JSON or CSV',
   },
   'review-queue': {
     entry: 'functions/reviews/queue.ts',
@@ -172,7 +178,7 @@ export const routes: Route[] = [
   { method: 'GET', path: '/api/exports', fn: 'files' },
   { method: 'GET', path: '/review', fn: 'review-queue' },
   { method: 'GET', path: '/dashboard', fn: 'dashboard' },
-  { method: 'GET', path: '/api/dashboard', fn: 'dashboard' },
+  { method: 'GET', path: '/api/dashboard', fn: 'dashboard-data' },
   { method: 'POST', path: '/review', fn: 'review' },
   { method: 'POST', path: '/api/reviews', fn: 'review' },
   { method: 'GET', path: '/audit', fn: 'audit' },

@@ -185,8 +185,7 @@ export const FileParams = z.object({
 });
 export const FileQuery = z.strictObject({ open: z.optional(z.enum(['1'])) });
 
-/** GET /dashboard and GET /api/dashboard: one group (a District's route key, or DIRECT) to drill into. */
-export const DashboardQuery = z.strictObject({
-  group: z.optional(z.string().check(z.maxLength(60))),
-  format: z.optional(z.enum(['json', 'csv'])),
-});
+/** GET /dashboard: one group (a District's route key, or DIRECT) to drill into. */
+export const DashboardPageQuery = z.strictObject({ group: z.optional(z.string().check(z.maxLength(60))) });
+/** GET /api/dashboard: the same, as JSON or CSV. */
+export const DashboardQuery = z.strictObject({ group: z.optional(z.string().check(z.maxLength(60))), format: z.optional(z.enum(['json', 'csv', 'svg'])) });

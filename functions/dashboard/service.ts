@@ -1,6 +1,8 @@
 import type { Campaign } from '../../schemas/campaigns.js';
-import type { OrgStatus } from '../plans/rules.js';
-import { scopeOf, summarise } from '../plans/rules.js';
+import { CITY_ROUTE_KEY, DIRECT_ROUTE_KEY, type Org, routeKeyOf } from '../../schemas/orgs.js';
+import type { OrgSummary } from '../../schemas/plans.js';
+import { DIRECT_GROUP_NAME, inAudience, scopeOf } from '../plans/rules.js';
+import { reviewStateOf } from '../reviews/rules.js';
 import type { PlansDeps, Session } from '../plans/service.js';
 import { forbidden } from '../shared/errors.js';
 import { type DashboardOrg, dashboardRollup } from './rollup.js';
@@ -10,7 +12,7 @@ import { type DashboardOrg, dashboardRollup } from './rollup.js';
  * District office its own jurisdiction; schools have no dashboard. Read from the status items (one Query),
  * nothing else.
  */
-export async function dashboardFor(deps: PlansDeps, s: Session, group?: string) {
+export async function dashboardFor(deps: Pick<PlansDeps, 'orgs' | 'summaries' | 'clock'>, s: Session, group?: string) {
   const scope = scopeOf(s.grant.role, s.org);
   if (scope.kind === 'org') throw forbidden('NO_DASHBOARD', '学校没有汇总统计页面；请在报送页面查看本校材料。');
   // A District office sees its own jurisdiction whatever the address says.
@@ -19,25 +21,27 @@ export async function dashboardFor(deps: PlansDeps, s: Session, group?: string) 
     scope.kind === 'district' ? deps.orgs.list(scope.routeKey) : deps.orgs.list(),
     scope.kind === 'district' ? deps.summaries.listRoute(s.campaign.id, scope.routeKey) : deps.summaries.list(s.campaign.id),
   ]);
-  const { rows, totals } = summarise(s.campaign, orgs, summaries, scope.kind === 'district' ? [s.org] : []);
-  const names = new Map(totals.map((t) => [t.group, t.name]));
-  const rollup = dashboardRollup(
-    rows.map((r) => dashboardOrg(s.campaign, r, names.get(r.group) ?? r.group)),
-    totals.map((t) => ({ group: t.group, name: t.name })),
-    { deadline: s.campaign.deadline, now: deps.clock.now(), ...(only ? { group: only } : {}) },
-  );
+  const byOrg = new Map(summaries.map((x) => [x.orgId, x]));
+  const names = new Map([...orgs, s.org].filter((o) => o.kind === 'district').map((o) => [routeKeyOf(o), o.name]));
+  const groupName = (g: string) => (g === DIRECT_ROUTE_KEY ? DIRECT_GROUP_NAME : (names.get(g) ?? g.replace(/^D#/, '')));
+  const rows = orgs.filter((o) => inAudience(s.campaign, o) && routeKeyOf(o) !== CITY_ROUTE_KEY).map((o) => dashboardOrg(s.campaign, o, byOrg.get(o.id), groupName(routeKeyOf(o))));
+  const groups = [...new Set(rows.map((r) => r.group))].map((g) => ({ group: g, name: groupName(g) }));
+  const rollup = dashboardRollup(rows, groups, { deadline: s.campaign.deadline, now: deps.clock.now(), ...(only ? { group: only } : {}) });
   return { rollup, group: scope.kind === 'district' ? undefined : group };
 }
 
-/** An org's row as the dashboard counts it: each document's review state, first arrival and lateness. */
-export function dashboardOrg(c: Campaign, r: OrgStatus, groupName: string): DashboardOrg {
+/** An org's row as the dashboard counts it, straight from its status item: each document's review state, first arrival, lateness. */
+export function dashboardOrg(c: Campaign, org: Org, item: OrgSummary | undefined, groupName: string): DashboardOrg {
   return {
-    orgId: r.orgId,
-    name: r.name,
-    kind: r.kind,
-    group: r.group,
+    orgId: org.id,
+    name: org.name,
+    kind: org.kind,
+    group: routeKeyOf(org),
     groupName,
     deadline: c.deadline,
-    docs: r.documents.map((d) => ({ document: d.document, title: d.title, state: d.reviewState, ...(d.firstAt ? { firstAt: d.firstAt } : {}), late: d.late })),
+    docs: c.documents.map((d) => {
+      const doc = item?.docs[d.kind];
+      return { document: d.kind, title: d.title, state: reviewStateOf(doc), ...(doc?.first ? { firstAt: doc.first.at } : {}), late: doc?.first?.late ?? false };
+    }),
   };
 }

@@ -174,6 +174,7 @@ export interface DocStatus {
   firstAt?: string;
   /** The latest accepted version. */
   lastVersion?: number;
+  lastUploadId?: string;
   lastUploadAt?: string;
   lastLate?: boolean;
   lastFileName?: string;
@@ -265,6 +266,7 @@ function docStatus(title: string, kind: string, d: DocSummary | undefined): DocS
     late: d?.first?.late ?? false,
     firstAt: d?.first?.at,
     lastVersion: last?.version,
+    lastUploadId: last?.uploadId,
     lastUploadAt: last?.at,
     lastLate: last?.late,
     lastFileName: last?.name,
