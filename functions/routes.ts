@@ -138,6 +138,19 @@ export const functions = {
     grants: { table: 'readwrite', signingKey: true, outbox: 'send', audit: 'append' },
     description: 'A review decision: accept or return one version (a return is mailed to the school through the outbox)',
   },
+  bundles: {
+    entry: 'functions/bundles/view.ts',
+    clients: ['dynamodb', 's3'],
+    // Reads the table; the zip of a bundle like the scope's zip (files): exports/ read, its request written.
+    grants: { table: 'read', signingKey: true, bucketRead: ['exports/*', 'export-requests/*'], bucketWrite: ['export-requests/*'], bucketList: true },
+    description: 'The bundles page (a District office’s forwarding, every District’s bundles for the Centre) and a bundle’s zip',
+  },
+  'bundle-actions': {
+    entry: 'functions/bundles/act.ts',
+    clients: ['dynamodb', 's3', 'sqs'],
+    grants: { table: 'readwrite', signingKey: true, bucketRead: ['export-requests/*'], bucketWrite: ['export-requests/*'], bucketList: true, outbox: 'send', audit: 'append' },
+    description: 'Forward a District’s bundle (its zip requested, the Centre mailed); the Centre receives (回执) or returns it',
+  },
   audit: {
     entry: 'functions/audit/view.ts',
     clients: ['dynamodb'],
@@ -181,6 +194,10 @@ export const routes: Route[] = [
   { method: 'GET', path: '/api/dashboard', fn: 'dashboard-data' },
   { method: 'POST', path: '/review', fn: 'review' },
   { method: 'POST', path: '/api/reviews', fn: 'review' },
+  { method: 'GET', path: '/bundles', fn: 'bundles' },
+  { method: 'GET', path: '/bundles/{district}/{seq}/zip', fn: 'bundles' },
+  { method: 'POST', path: '/bundles', fn: 'bundle-actions' },
+  { method: 'POST', path: '/api/bundles', fn: 'bundle-actions' },
   { method: 'GET', path: '/audit', fn: 'audit' },
   { method: 'GET', path: '/api/audit', fn: 'audit' },
 ];

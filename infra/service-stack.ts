@@ -19,6 +19,7 @@ import { constructIdOf, type LambdaFunction } from './lambda-function.js';
 import { Plans } from './plans.js';
 import { Reviews } from './reviews.js';
 import { Dashboard } from './dashboard.js';
+import { Bundles } from './bundles.js';
 import { Precheck } from './precheck.js';
 import { mailerRate, OUTBOX_MAX_RECEIVES, Reminders } from './reminders.js';
 
@@ -109,6 +110,7 @@ export class ServiceStack extends Stack {
   readonly reminders: Reminders;
   readonly reviews: Reviews;
   readonly dashboard: Dashboard;
+  readonly bundles: Bundles;
   /** The append-only audit trail (its own table) and the Bureau's view of it. */
   readonly audit: Audit;
   /** The advisory pre-check of accepted plans (functions/precheck/). */
@@ -255,6 +257,14 @@ export class ServiceStack extends Stack {
       auditTable: this.audit.table,
     });
     this.dashboard = new Dashboard(this, 'Dashboard', { table: this.table, signingKey: this.signingKey, siteOrigin: this.siteOrigin });
+    this.bundles = new Bundles(this, 'Bundles', {
+      table: this.table,
+      bucket: this.bucket,
+      signingKey: this.signingKey,
+      siteOrigin: this.siteOrigin,
+      outbox: this.reminders.outbox,
+      auditTable: this.audit.table,
+    });
     this.precheck = new Precheck(this, 'Precheck', { table: this.table, bucket: this.bucket, siteOrigin: this.siteOrigin });
     this.functions = collectFunctions([
       this.plans.functions,
@@ -263,6 +273,7 @@ export class ServiceStack extends Stack {
       this.dashboard.functions,
       this.audit.functions,
       this.precheck.functions,
+      this.bundles.functions,
     ]);
 
     // --- Routes, generated from the one route table: one integration per function.

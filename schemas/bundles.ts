@@ -16,8 +16,13 @@ export const BundleEntry = z.object({
   title: z.string(),
   version: z.int(),
   uploadId: z.string(),
+  ext: z.enum(['pdf', 'doc', 'docx']),
   size: z.int(),
   sha256: z.string(),
+  /** The uploader's file name, when the version arrived, and whether its document was late. */
+  fileName: z.string(),
+  receivedAt: z.string(),
+  late: z.boolean(),
   /** Its path in the zip (and in the manifest). */
   path: z.string(),
 });

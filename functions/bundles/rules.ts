@@ -40,8 +40,12 @@ const entriesOf = (r: OrgStatus): PlannedEntry[] =>
     title: d.title,
     version: d.lastVersion ?? 0,
     uploadId: d.lastUploadId ?? '',
+    ext: d.lastExt ?? 'pdf',
     size: d.lastSize ?? 0,
     sha256: d.lastSha256 ?? '',
+    fileName: d.lastFileName ?? '',
+    receivedAt: d.lastUploadAt ?? '',
+    late: d.late,
   }));
 
 export interface Jurisdiction {

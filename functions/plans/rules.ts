@@ -175,6 +175,7 @@ export interface DocStatus {
   /** The latest accepted version. */
   lastVersion?: number;
   lastUploadId?: string;
+  lastExt?: FileExt;
   lastUploadAt?: string;
   lastLate?: boolean;
   lastFileName?: string;
@@ -267,6 +268,7 @@ function docStatus(title: string, kind: string, d: DocSummary | undefined): DocS
     firstAt: d?.first?.at,
     lastVersion: last?.version,
     lastUploadId: last?.uploadId,
+    lastExt: last?.ext,
     lastUploadAt: last?.at,
     lastLate: last?.late,
     lastFileName: last?.name,

@@ -196,7 +196,7 @@ const FORM_TYPE = /^application\/x-www-form-urlencoded\b/i;
  * costs 1.7 KB of @middy/util in the bundle): the same size limit and schema; an empty field counts as absent,
  * a field given twice is refused.
  */
-export function formOrJsonBody<S extends z.ZodMiniType>(schema: S): BodyParser<z.infer<S>> {
+export function formOrJsonBody<S extends z.ZodMiniType>(schema: S, fromForm: (fields: Record<string, string>) => unknown = (f) => f): BodyParser<z.infer<S>> {
   const json = jsonBody(schema);
   return {
     before: async (request) => {
@@ -215,7 +215,7 @@ export function formOrJsonBody<S extends z.ZodMiniType>(schema: S): BodyParser<z
       }
       // The fields stay on the event while the schema checks them (an error page may name the org and document).
       (request.event as RouteEvent<unknown>).body = fields;
-      (request.event as RouteEvent<unknown>).body = parseWith(schema, fields);
+      (request.event as RouteEvent<unknown>).body = parseWith(schema, fromForm(fields));
     },
   };
 }
