@@ -1,19 +1,23 @@
 import { DashboardQuery } from '../../schemas/plans.js';
+import { bundleStore } from '../bundles/store.js';
 import { readerDeps } from '../plans/deps.js';
+import { ddbClient } from '../shared/clients/dynamodb.js';
 import { authenticate } from '../plans/service.js';
 import { readEnv } from '../shared/env.js';
 import { cookie, httpRoute, json, query, text } from '../shared/http.js';
 import { SESSION_COOKIE } from '../shared/tokens.js';
-import { cumulativeCurve } from '../../web/dashboard/charts.js';
+import { dashboardPictures } from '../../web/dashboard/charts.js';
 import { dashboardCsv } from './rollup.js';
 import { dashboardFor } from './service.js';
 
-const deps = readerDeps(readEnv());
+const env = readEnv();
+const ddb = ddbClient();
+const deps = { ...readerDeps(env, ddb), bundles: bundleStore(ddb, env.TABLE_NAME) };
 
 /**
  * GET /api/dashboard — the dashboard's numbers as JSON (groups, total, forwarding, the curve), `?format=csv`
- * (UTF-8 with BOM, one row per group and a 合计 row), or `?format=svg`: the cumulative curve, a picture the page
- * shows (drawn here, not in the page's function, whose bundle it would take over its budget). The page is
+ * (UTF-8 with BOM, one row per group and a 合计 row), or `?format=svg`: the bars and the cumulative curve, one picture
+ * the page shows (drawn here, not in the page's function, whose bundle they would take over its budget). The page is
  * functions/dashboard/http.ts.
  */
 export const handler = httpRoute(
@@ -23,8 +27,8 @@ export const handler = httpRoute(
     const { rollup } = await dashboardFor(deps, s, q.group);
     if (q.format === 'svg') {
       const c = rollup.groups.length === 1 ? (rollup.groups[0] ?? rollup.total) : rollup.total;
-      // A picture on the dashboard page (img-src 'self'): kept a minute, so a reload does not read everything again.
-      return text(200, cumulativeCurve(rollup.curve, c.expected, rollup.deadline, rollup.now), 'image/svg+xml; charset=utf-8', { 'cache-control': 'private, max-age=60', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" });
+      // The page's pictures, one image (img-src 'self'): kept a minute, so a reload does not read everything again.
+      return text(200, dashboardPictures(rollup.groups, rollup.curve, c.expected, rollup.deadline, rollup.now), 'image/svg+xml; charset=utf-8', { 'cache-control': 'private, max-age=60', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" });
     }
     if (q.format === 'csv') {
       return text(200, dashboardCsv(rollup), 'text/csv; charset=utf-8', {

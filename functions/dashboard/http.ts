@@ -1,6 +1,8 @@
 import { DashboardPageQuery } from '../../schemas/plans.js';
 import { dashboardPage } from '../../web/dashboard/page.js';
+import { bundleStore } from '../bundles/store.js';
 import { readerDeps } from '../plans/deps.js';
+import { ddbClient } from '../shared/clients/dynamodb.js';
 import { errorPage, htmlPage } from '../plans/page-response.js';
 import { authenticate } from '../plans/service.js';
 import { readEnv } from '../shared/env.js';
@@ -8,7 +10,9 @@ import { cookie, httpRoute, query } from '../shared/http.js';
 import { SESSION_COOKIE } from '../shared/tokens.js';
 import { dashboardFor } from './service.js';
 
-const deps = readerDeps(readEnv());
+const env = readEnv();
+const ddb = ddbClient();
+const deps = { ...readerDeps(env, ddb), bundles: bundleStore(ddb, env.TABLE_NAME) };
 
 /**
  * GET /dashboard — completeness and timeliness as numbers and pictures (SVG drawn here): the city for the

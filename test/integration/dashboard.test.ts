@@ -51,10 +51,10 @@ describe('the dashboard', () => {
     expect(g).toMatchObject({ name: '集成测试统计县区教体局', expected: 4, uploaded: 2, accepted: 1, returned: 1, awaiting: 0, missing: 2, exempt: 0 });
   });
 
-  it('the page draws the bars and links the curve; the curve is an SVG picture', async () => {
+  it('the page shows its pictures as one SVG image: the bars and the curve', async () => {
     const page = await call(rt, '/dashboard', { cookie: sessions.bureau });
     expect(page.status).toBe(200);
-    expect(page.text.match(/<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/g)).toHaveLength(2);
+    expect(page.text).toContain('<img class="chart" id="pictures"');
     expect(page.text).toContain(`href="/dashboard?group=${encodeURIComponent(GROUP)}"`);
     expect(page.text).toContain('src="/api/dashboard?format=svg"');
     const curve = await call(rt, `/api/dashboard?format=svg&group=${encodeURIComponent(GROUP)}`, { cookie: sessions.bureau });
@@ -62,6 +62,12 @@ describe('the dashboard', () => {
     expect(curve.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
     expect(curve.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
     expect(curve.text).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"[\s\S]*<\/svg>$/);
+    // Three pictures nested in one: the two bar charts (this District's bar) and the curve.
+    expect(curve.text.match(/<svg /g)).toHaveLength(4);
+    expect(curve.text).toContain('class="chart completeness"');
+    expect(curve.text).toContain('class="chart timeliness"');
+    expect(curve.text).toContain('class="cumulative"');
+    expect(curve.text).toContain('集成测试统计县区教体局');
     expect(curve.text).not.toMatch(/NaN|Infinity/);
     const drilled = await call(rt, `/dashboard?group=${encodeURIComponent(GROUP)}`, { cookie: sessions.bureau });
     expect(drilled.text).toContain(`data-org="${A}" data-state="accepted"`);

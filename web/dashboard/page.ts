@@ -3,7 +3,6 @@ import { percent } from '../../functions/dashboard/rollup.js';
 import { formatBeijing, formatBeijingShort } from '../../functions/shared/clock.js';
 import { DIRECT_ROUTE_KEY } from '../../schemas/orgs.js';
 import { esc, layout } from '../html.js';
-import { completenessBars, timelinessBars } from './charts.js';
 
 /**
  * The completeness/timeliness dashboard (the Bureau, the Centre; a District for its schools):
@@ -55,7 +54,7 @@ export function csvHref(query = ''): string {
   return `/api/dashboard?${p.toString()}`;
 }
 
-/** The curve is a picture of its own (GET /api/dashboard?format=svg, drawn by functions/dashboard/data.ts). */
+/** The pictures are one image of their own (GET /api/dashboard?format=svg, drawn by functions/dashboard/data.ts). */
 export function curveHref(query = ''): string {
   const p = new URLSearchParams(query.replace(/^\?/, ''));
   p.set('format', 'svg');
@@ -132,12 +131,8 @@ export function dashboardPage(view: DashboardView): string {
   <p class="muted">单位全部材料均已上传计为“已上传”，全部通过县区审核计为“已审核通过”；是否逾期以每份材料首次提交的时间和该单位的截止时间（含延期）为准；免报单位不计入应交。</p>
   <p><a class="btn" href="${esc(csvHref(view.query))}">下载汇总表（CSV）</a></p>
 </section>
-<div class="pair">
-<section class="card"><h2>材料完整情况</h2>${completenessBars(groupsShown)}</section>
-<section class="card"><h2>按时情况</h2>${timelinessBars(groupsShown)}</section>
-</div>
-<section class="card"><h2>累计报齐单位数</h2><img class="chart" id="curve" src="${esc(curveHref(view.query))}" alt="累计报齐单位数曲线（截止时间 ${esc(formatBeijing(r.deadline))}，应交 ${c.expected}）" width="360" height="260">
-<p class="muted">每天结束时已交齐全部材料的单位数（按最后一份材料首次到达的时间计），虚线为应交单位数。</p></section>
+<section class="card"><h2>图示</h2><img class="chart" id="pictures" src="${esc(curveHref(view.query))}" alt="${esc(`材料完整情况、按时情况与累计报齐单位数（应交 ${c.expected}，已上传 ${c.uploaded}，已审核通过 ${c.accepted}，退回 ${c.returned}，逾期 ${c.late}）`)}" width="360">
+<p class="muted">条形图：各县区（直属学校）单位的材料完整情况与按时情况；曲线：每天结束时已交齐全部材料的单位数（按最后一份材料首次到达的时间计），虚线为应交单位数。</p></section>
 <section class="card"><h2>${single ? '汇总' : '按县区汇总'}</h2>${groupsTable(groupsShown, r.total, !drilled)}</section>
 ${single ? `<section class="card"><h2>各单位明细</h2><p class="muted">点单位名称查看其报送情况与文件。</p>${orgsTable(orgs, r.deadline)}</section>` : ''}`;
   return layout(`完成情况 - ${view.title}`, view.title, `${view.viewerName} · ${view.noticeNo}`, body);
