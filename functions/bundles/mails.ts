@@ -1,13 +1,8 @@
 import type { Bundle } from '../../schemas/bundles.js';
 import type { Campaign } from '../../schemas/campaigns.js';
-import { esc } from '../../web/html.js';
+import { mailHtml as wrap } from '../../web/html.js';
 import { formatBeijing } from '../shared/clock.js';
 import type { Mail } from '../shared/mail.js';
-
-const wrap = (paragraphs: string[], link: string, button: string) => `<div style="font-family:'PingFang SC','Microsoft YaHei',sans-serif;font-size:15px;line-height:1.7">
-${paragraphs.map((p) => `<p style="white-space:pre-wrap">${esc(p)}</p>`).join('\n')}
-<p><a href="${esc(link)}" style="display:inline-block;background:#1d4e89;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${esc(button)}</a></p>
-<p style="color:#616e7c;font-size:13px">如按钮无法点击，请复制以下链接到浏览器打开：<br>${esc(link)}<br>此链接专属于贵单位，请勿转发。</p></div>`;
 
 const schoolsOf = (b: Bundle) => new Set(b.entries.filter((e) => e.orgId !== b.districtId).map((e) => e.orgId)).size;
 

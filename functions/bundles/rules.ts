@@ -1,6 +1,11 @@
 import type { Bundle, BundleEntry, BundleExemption } from '../../schemas/bundles.js';
+import type { Campaign } from '../../schemas/campaigns.js';
+import type { Org } from '../../schemas/orgs.js';
+import type { OrgSummary } from '../../schemas/plans.js';
 import { AppError, badRequest } from '../shared/errors.js';
-import type { OrgStatus } from '../plans/rules.js';
+import type { DocStatus, OrgStatus } from '../plans/rules.js';
+import { inAudience } from '../plans/rules.js';
+import { reviewStateOf } from '../reviews/rules.js';
 
 /**
  * Pure rules of forwarding: what a District office's bundle holds, when it may be forwarded, what changed
@@ -9,6 +14,41 @@ import type { OrgStatus } from '../plans/rules.js';
  *   (none) ──forward──► forwarded ──receive──► received ──(a school's plan changes)──► re-forward: a new bundle
  *                           └─────return────► returned ──forward──► a new bundle
  */
+
+/** What forwarding needs of an org's row (a subset of the status page's OrgStatus, made without its roll-up). */
+export type JDoc = Pick<DocStatus, 'document' | 'title' | 'state' | 'reviewState' | 'late' | 'lastVersion' | 'lastUploadId' | 'lastExt' | 'lastSize' | 'lastSha256' | 'lastFileName' | 'lastUploadAt'>;
+export type JRow = Pick<OrgStatus, 'orgId' | 'name' | 'kind'> & { documents: JDoc[] };
+
+/** The rows of a jurisdiction's orgs in the campaign's audience, straight from their status items. */
+export function jurisdictionRows(c: Campaign, orgs: Org[], items: OrgSummary[]): JRow[] {
+  const byOrg = new Map(items.map((x) => [x.orgId, x]));
+  return orgs
+    .filter((o) => inAudience(c, o))
+    .sort((a, b) => a.id.localeCompare(b.id))
+    .map((o) => ({
+      orgId: o.id,
+      name: o.name,
+      kind: o.kind,
+      documents: c.documents.map((d) => {
+        const doc = byOrg.get(o.id)?.docs[d.kind];
+        const last = doc?.last;
+        return {
+          document: d.kind,
+          title: d.title,
+          state: last ? 'uploaded' : 'missing',
+          reviewState: reviewStateOf(doc),
+          late: doc?.first?.late ?? false,
+          lastVersion: last?.version,
+          lastUploadId: last?.uploadId,
+          lastExt: last?.ext,
+          lastSize: last?.size,
+          lastSha256: last?.sha256,
+          lastFileName: last?.name,
+          lastUploadAt: last?.at,
+        };
+      }),
+    }));
+}
 
 /** One file of a bundle before its zip path is chosen. */
 export type PlannedEntry = Omit<BundleEntry, 'path'>;
@@ -24,15 +64,15 @@ export interface Blocker {
 const STATE_WORDS = { missing: '未提交', submitted: '待审核', returned: '已退回', accepted: '已通过' } as const;
 
 /** Every document of the school accepted (the latest version each time). */
-export const allAccepted = (r: OrgStatus) => r.documents.every((d) => d.reviewState === 'accepted');
+export const allAccepted = (r: JRow) => r.documents.every((d) => d.reviewState === 'accepted');
 
-function why(r: OrgStatus): string {
+function why(r: JRow): string {
   const by = new Map<string, string[]>();
   for (const d of r.documents) if (d.reviewState !== 'accepted') by.set(STATE_WORDS[d.reviewState], [...(by.get(STATE_WORDS[d.reviewState]) ?? []), d.title]);
   return [...by].map(([w, titles]) => `${w}：${titles.join('、')}`).join('；');
 }
 
-const entriesOf = (r: OrgStatus): PlannedEntry[] =>
+const entriesOf = (r: JRow): PlannedEntry[] =>
   r.documents.map((d) => ({
     orgId: r.orgId,
     orgName: r.name,
@@ -50,9 +90,9 @@ const entriesOf = (r: OrgStatus): PlannedEntry[] =>
 
 export interface Jurisdiction {
   /** The District office's own row (its plans). */
-  own: OrgStatus | undefined;
+  own: JRow | undefined;
   /** Its schools in the campaign's audience. */
-  schools: OrgStatus[];
+  schools: JRow[];
   /** Schools the exemption register leaves out of the campaign (not asked for). */
   registerExempt?: ReadonlySet<string>;
 }

@@ -3,13 +3,13 @@ import type { Bundle, BundleBody } from '../../schemas/bundles.js';
 import { type ExportRequestContent, exportRequestOf } from '../../schemas/exports.js';
 import { type Org, routeKeyOf } from '../../schemas/orgs.js';
 import { manifestCsv, zipPaths } from '../plans/manifest.js';
-import { acceptedKey, summarise } from '../plans/rules.js';
+import { acceptedKey } from '../plans/rules.js';
 import type { PlansDeps, Session } from '../plans/service.js';
 import { enqueue, mailPayload, type OutboxClaims, type OutboxQueue } from '../reminders/outbox.js';
 import { AppError, forbidden, notFound } from '../shared/errors.js';
 import { roleOf } from '../shared/tokens.js';
 import { answeredMail, forwardedMail } from './mails.js';
-import { answer, bundleMailKey, type Jurisdiction, planForward, staleness } from './rules.js';
+import { answer, bundleMailKey, type Jurisdiction, jurisdictionRows, planForward, staleness } from './rules.js';
 import type { BundleStore } from './store.js';
 
 /** The domain core of forwarding: a District office forwards its jurisdiction, the Centre receives or returns it. */
@@ -31,7 +31,7 @@ export interface BundleDeps extends BundleReadDeps {
 export async function jurisdictionOf(deps: Pick<PlansDeps, 'orgs' | 'summaries'>, s: Session, district: Org): Promise<Jurisdiction> {
   const route = routeKeyOf(district);
   const [orgs, items] = await Promise.all([deps.orgs.list(route), deps.summaries.listRoute(s.campaign.id, route)]);
-  const { rows } = summarise(s.campaign, orgs, items, [district]);
+  const rows = jurisdictionRows(s.campaign, orgs, items);
   return { own: rows.find((r) => r.orgId === district.id), schools: rows.filter((r) => r.kind === 'school') };
 }
 

@@ -62,7 +62,7 @@ export async function submitReview(deps: ReviewDeps, s: Session, body: ReviewBod
   // Outside the scope and unknown look the same: no hint that an org exists.
   if (!target || !inScope(scopeOf(s.grant.role, s.org), target) || !inAudience(s.campaign, target)) throw notYours();
   if (!reviews(s.campaign, s.org, target)) {
-    throw forbidden('NOT_THE_REVIEWER', target.kind === 'school' ? WHO_REVIEWS : '县区教育局（教体办）本级的方案随其报送批次一并报送，不单独审核。');
+    throw forbidden('NOT_THE_REVIEWER', target.kind === 'school' ? WHO_REVIEWS : '县区本级方案随其报送批次一并报送，不单独审核。');
   }
   const reviewer = { by: `${s.grant.role}:${s.org.id}`, byName: s.org.name };
   let outcome: { review: Review; changed: boolean; before?: Review } | undefined;
