@@ -202,6 +202,7 @@ ${shown
   <p class="muted">按时与否以每份材料首次提交的时间为准；截止后上传的修改版本单独标注，不改变按时提交的认定。</p>
   <p><a class="btn" href="/api/status${qs({ ...filter, format: 'csv' } as StatusFilter)}">下载 Excel 表格（CSV）</a>
      <a class="btn" href="/files/zip" data-zip>下载全部已交文件（ZIP）</a>${viewer.kind === 'district' || viewer.id === campaign.receiverId ? ' <a class="btn" href="/review">审核方案</a>' : ''}</p>
+  <p data-nav><a href="/dashboard">完成情况统计</a> · <a href="/bundles">县区转报</a>${viewer.kind === 'district' ? '' : ' · <a href="/audit">操作记录</a>'}</p>
 </section>
 <section class="card"><h2>按县区汇总</h2>${totalsTable}</section>
 <section class="card"><h2>各单位明细</h2>${detail}</section>`;

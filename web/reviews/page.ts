@@ -136,7 +136,7 @@ export function reviewPage(v: ReviewView, q: ReviewPageQuery = {}) {
 <p>截止时间：${esc(formatBeijing(v.campaign.deadline))}（北京时间）</p>
 <p class="counts">${ORDER.map((s) => `<span data-count="${s}">${HEADINGS[s].split('，')[0]} <strong>${count(s)}</strong></span>`).join('')}</p>
 <p class="muted">请打开每份方案查看；符合要求的点“审核通过”，需要修改的点“退回修改”，写明修改意见和重新上传的截止日期，系统会立即邮件通知学校。学校重新上传后，会回到“待审核”。</p>
-${flash}<p><a href="/status">查看报送情况</a></p></section>
+${flash}<p><a href="/status">报送情况</a> · <a href="/bundles">${v.reviewer.kind === 'district' ? '统一转报' : '县区转报'}</a> · <a href="/dashboard">完成情况统计</a></p></section>
 ${own}${sections || '<section class="card"><p>没有需要审核的学校。</p></section>'}`;
   return layout(`方案审核 - ${v.campaign.title}`, v.campaign.title, `${v.reviewer.name} · ${v.campaign.noticeNo}`, body);
 }
