@@ -1,5 +1,6 @@
 import type { Org } from '../../schemas/orgs.js';
 import type { OrgSummary, Review } from '../../schemas/plans.js';
+import type { PrecheckRef, PrecheckResult } from '../../schemas/precheck.js';
 import type { ReviewBody } from '../../schemas/reviews.js';
 import { DEFAULT_RECEIVER_NAME } from '../plans/routing.js';
 import { inAudience, inScope, scopeOf, summarise } from '../plans/rules.js';
@@ -131,15 +132,20 @@ async function mailReturn(deps: ReviewDeps, s: Session, target: Org, document: s
  * A reviewer's queue: the schools it reviews (a District office also sees its own plans), each document with
  * its review state, newest uploads first within each state.
  */
-export async function reviewQueue(deps: PlansDeps, s: Session) {
+export async function reviewQueue(deps: PlansDeps & { prechecks?: (refs: PrecheckRef[]) => Promise<PrecheckResult[]> }, s: Session) {
   const route = reviewQueueOf(s);
   const [orgs, summaries] = await Promise.all([deps.orgs.list(route), deps.summaries.listRoute(s.campaign.id, route)]);
   const { rows } = summarise(s.campaign, orgs, summaries, s.org.kind === 'district' ? [s.org] : []);
+  const schools = rows.filter((r) => r.kind === 'school');
+  // The advisory pre-check of each latest version (one BatchGetItem per 100 documents).
+  const refs = schools.flatMap((r) => r.documents.filter((d) => d.lastUploadId).map((d) => ({ campaignId: s.campaign.id, orgId: r.orgId, document: d.document, uploadId: d.lastUploadId as string })));
+  const found = deps.prechecks && refs.length ? await deps.prechecks(refs) : [];
   return {
     campaign: s.campaign,
     reviewer: s.org,
     own: rows.find((r) => r.orgId === s.org.id),
-    schools: rows.filter((r) => r.kind === 'school'),
+    schools,
+    prechecks: new Map(found.map((p) => [p.uploadId, p])),
   };
 }
 export type ReviewQueue = Awaited<ReturnType<typeof reviewQueue>>;

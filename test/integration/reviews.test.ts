@@ -90,6 +90,15 @@ describe('a District office reviews its schools', () => {
     expect(r.text).not.toContain(X);
     expect(r.text).not.toContain(DIRECT);
     expect(r.text).toContain('辖区学校方案审核');
+    // Each version's advisory pre-check shows beside it once the precheck function has read the file.
+    const until = Date.now() + 15_000;
+    let page = r.text;
+    while (Date.now() < until && /data-precheck="pending"/.test(page)) {
+      await new Promise((ok) => setTimeout(ok, 200));
+      page = (await call(rt, '/review', { cookie: sessions[D] })).text;
+    }
+    expect(page).not.toContain('data-precheck="pending"');
+    expect(page).toMatch(/data-precheck="(ok|no-text|failed|unsupported)"/);
   });
 
   it('accepts a version; the same decision again changes nothing', async () => {
