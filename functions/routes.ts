@@ -118,7 +118,13 @@ export const functions = {
     entry: 'functions/dashboard/http.ts',
     clients: ['dynamodb'],
     grants: { table: 'read', signingKey: true },
-    description: 'The dashboard: completeness and timeliness per District and for Direct schools, as numbers, SVG pictures and CSV',
+    description: 'The dashboard page: completeness and timeliness per District and for Direct schools, as numbers and SVG pictures',
+  },
+  'dashboard-data': {
+    entry: 'functions/dashboard/data.ts',
+    clients: ['dynamodb'],
+    grants: { table: 'read', signingKey: true },
+    description: 'The dashboard’s numbers as JSON or CSV',
   },
   'review-queue': {
     entry: 'functions/reviews/queue.ts',
@@ -143,6 +149,19 @@ export const functions = {
     clients: ['dynamodb'],
     grants: { table: 'readwrite', signingKey: true, audit: 'append' },
     description: 'Grants, changes or revokes an extension or an exemption, or sets a District’s internal deadline for its schools (status item, registers, audit trail)',
+  },
+  bundles: {
+    entry: 'functions/bundles/view.ts',
+    clients: ['dynamodb', 's3'],
+    // Reads the table; the zip of a bundle like the scope's zip (files): exports/ read, its request written.
+    grants: { table: 'read', signingKey: true, bucketRead: ['exports/*', 'export-requests/*'], bucketWrite: ['export-requests/*'], bucketList: true },
+    description: 'The bundles page (a District office’s forwarding, every District’s bundles for the Centre) and a bundle’s zip',
+  },
+  'bundle-actions': {
+    entry: 'functions/bundles/act.ts',
+    clients: ['dynamodb', 's3', 'sqs'],
+    grants: { table: 'readwrite', signingKey: true, bucketRead: ['export-requests/*'], bucketWrite: ['export-requests/*'], bucketList: true, outbox: 'send', audit: 'append' },
+    description: 'Forward a District’s bundle (its zip requested, the Centre mailed); the Centre receives (回执) or returns it',
   },
   audit: {
     entry: 'functions/audit/view.ts',
@@ -184,7 +203,7 @@ export const routes: Route[] = [
   { method: 'GET', path: '/api/exports', fn: 'files' },
   { method: 'GET', path: '/review', fn: 'review-queue' },
   { method: 'GET', path: '/dashboard', fn: 'dashboard' },
-  { method: 'GET', path: '/api/dashboard', fn: 'dashboard' },
+  { method: 'GET', path: '/api/dashboard', fn: 'dashboard-data' },
   { method: 'POST', path: '/review', fn: 'review' },
   { method: 'POST', path: '/api/reviews', fn: 'review' },
   { method: 'GET', path: '/terms', fn: 'terms-page' },
@@ -192,6 +211,10 @@ export const routes: Route[] = [
   { method: 'POST', path: '/api/extensions', fn: 'terms' },
   { method: 'POST', path: '/api/exemptions', fn: 'terms' },
   { method: 'POST', path: '/api/schools-deadline', fn: 'terms' },
+  { method: 'GET', path: '/bundles', fn: 'bundles' },
+  { method: 'GET', path: '/bundles/{district}/{seq}/zip', fn: 'bundles' },
+  { method: 'POST', path: '/bundles', fn: 'bundle-actions' },
+  { method: 'POST', path: '/api/bundles', fn: 'bundle-actions' },
   { method: 'GET', path: '/audit', fn: 'audit' },
   { method: 'GET', path: '/api/audit', fn: 'audit' },
 ];

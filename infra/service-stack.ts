@@ -20,6 +20,7 @@ import { Plans } from './plans.js';
 import { Reviews } from './reviews.js';
 import { Terms } from './terms.js';
 import { Dashboard } from './dashboard.js';
+import { Bundles } from './bundles.js';
 import { Precheck } from './precheck.js';
 import { mailerRate, OUTBOX_MAX_RECEIVES, Reminders } from './reminders.js';
 
@@ -112,6 +113,7 @@ export class ServiceStack extends Stack {
   readonly dashboard: Dashboard;
   /** Extensions, exemptions, Districts' internal deadlines (functions/terms/). */
   readonly terms: Terms;
+  readonly bundles: Bundles;
   /** The append-only audit trail (its own table) and the Bureau's view of it. */
   readonly audit: Audit;
   /** The advisory pre-check of accepted plans (functions/precheck/). */
@@ -259,6 +261,14 @@ export class ServiceStack extends Stack {
     });
     this.dashboard = new Dashboard(this, 'Dashboard', { table: this.table, signingKey: this.signingKey, siteOrigin: this.siteOrigin });
     this.terms = new Terms(this, 'Terms', { table: this.table, signingKey: this.signingKey, siteOrigin: this.siteOrigin, auditTable: this.audit.table });
+    this.bundles = new Bundles(this, 'Bundles', {
+      table: this.table,
+      bucket: this.bucket,
+      signingKey: this.signingKey,
+      siteOrigin: this.siteOrigin,
+      outbox: this.reminders.outbox,
+      auditTable: this.audit.table,
+    });
     this.precheck = new Precheck(this, 'Precheck', { table: this.table, bucket: this.bucket, siteOrigin: this.siteOrigin });
     this.functions = collectFunctions([
       this.plans.functions,
@@ -268,6 +278,7 @@ export class ServiceStack extends Stack {
       this.terms.functions,
       this.audit.functions,
       this.precheck.functions,
+      this.bundles.functions,
     ]);
 
     // --- Routes, generated from the one route table: one integration per function.

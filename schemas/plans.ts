@@ -226,8 +226,10 @@ export const FileParams = /* @__PURE__ */ z.object({
 });
 export const FileQuery = /* @__PURE__ */ z.strictObject({ open: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.enum(['1'])) });
 
-/** GET /dashboard and GET /api/dashboard: one group (a District's route key, or DIRECT) to drill into. */
+/** GET /dashboard: one group (a District's route key, or DIRECT) to drill into. */
+export const DashboardPageQuery = /* @__PURE__ */ z.strictObject({ group: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string().check(/* @__PURE__ */ z.maxLength(60))) });
+/** GET /api/dashboard: the same, as JSON or CSV. */
 export const DashboardQuery = /* @__PURE__ */ z.strictObject({
   group: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string().check(/* @__PURE__ */ z.maxLength(60))),
-  format: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.enum(['json', 'csv'])),
+  format: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.enum(['json', 'csv', 'svg'])),
 });

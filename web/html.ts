@@ -35,3 +35,12 @@ ${opts.refreshSeconds ? `<meta http-equiv="refresh" content="${opts.refreshSecon
 ${opts.script ? '<script src="/assets/app.js" defer></script>' : ''}
 </body></html>`;
 }
+
+/**
+ * A mail's HTML: paragraphs (line breaks kept), one button to the reader's own link, the link spelled out and
+ * the do-not-forward line. Every value escaped.
+ */
+export const mailHtml = (paragraphs: string[], link: string, button: string) => `<div style="font-family:'PingFang SC','Microsoft YaHei',sans-serif;font-size:15px;line-height:1.7">
+${paragraphs.map((p) => `<p style="white-space:pre-wrap">${esc(p)}</p>`).join('\n')}
+<p><a href="${esc(link)}" style="display:inline-block;background:#1d4e89;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">${esc(button)}</a></p>
+<p style="color:#616e7c;font-size:13px">如按钮无法点击，请复制以下链接到浏览器打开：<br>${esc(link)}<br>此链接专属于贵单位，请勿转发。</p></div>`;

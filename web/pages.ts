@@ -215,9 +215,8 @@ ${shown
   <p><strong>${complete}</strong> / ${all} 个单位已报齐全部材料。${rows.length > all ? `<span class="muted" data-exempt-note>统计不含免报单位（${rows.length - all} 个）。</span>` : ''}</p>
   <p class="muted">按时与否以每份材料首次提交的时间为准；截止后上传的修改版本单独标注，不改变按时提交的认定。</p>
   <p><a class="btn" href="/api/status${qs({ ...filter, format: 'csv' } as StatusFilter)}">下载 Excel 表格（CSV）</a>
-     <a class="btn" href="/files/zip" data-zip>下载全部已交文件（ZIP）</a>${viewer.kind === 'district' || viewer.id === campaign.receiverId ? ' <a class="btn" href="/review">审核方案</a>' : ''}${
-       viewer.kind === 'district' || viewer.kind === 'bureau' ? ' <a class="btn" href="/terms">延期与免报</a>' : ''
-     }</p>
+     <a class="btn" href="/files/zip" data-zip>下载全部已交文件（ZIP）</a>${viewer.kind === 'district' || viewer.id === campaign.receiverId ? ' <a class="btn" href="/review">审核方案</a>' : ''}</p>
+  <p data-nav><a href="/dashboard">完成情况统计</a> · <a href="/bundles">县区转报</a>${viewer.kind === 'district' || viewer.kind === 'bureau' ? ' · <a href="/terms">延期与免报</a>' : ''}${viewer.kind === 'district' ? '' : ' · <a href="/audit">操作记录</a>'}</p>
 </section>
 <section class="card"><h2>按县区汇总</h2>${totalsTable}</section>
 <section class="card"><h2>各单位明细</h2>${detail}</section>`;

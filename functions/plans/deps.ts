@@ -34,6 +34,17 @@ export function plansDeps(env: Env, ddb = ddbClient()): PlansDeps {
   };
 }
 
+/** What a read-only page of the status items needs (no upload attempts): sessions, orgs, campaigns, status items. */
+export function readerDeps(env: Env, ddb = ddbClient()): Omit<PlansDeps, 'uploads'> {
+  return {
+    orgs: orgReader(ddb, env.TABLE_NAME),
+    campaigns: campaignStore(ddb, env.TABLE_NAME),
+    summaries: summaryReader(ddb, env.TABLE_NAME),
+    clock: clockOf(env),
+    tokens: tokenSigner(signingKeySource(env)),
+  };
+}
+
 export function requireBucket(env: Env): string {
   if (!env.BUCKET_NAME) throw new Error('Invalid configuration: BUCKET_NAME is required by this function');
   return env.BUCKET_NAME;

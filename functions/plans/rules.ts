@@ -205,6 +205,8 @@ export interface DocStatus {
   firstAt?: string;
   /** The latest accepted version. */
   lastVersion?: number;
+  lastUploadId?: string;
+  lastExt?: FileExt;
   lastUploadAt?: string;
   lastLate?: boolean;
   lastFileName?: string;
@@ -304,6 +306,8 @@ function docStatus(title: string, kind: string, d: DocSummary | undefined, deadl
     late: d?.first ? isLate(d.first.at, deadline) : false,
     firstAt: d?.first?.at,
     lastVersion: last?.version,
+    lastUploadId: last?.uploadId,
+    lastExt: last?.ext,
     lastUploadAt: last?.at,
     lastLate: last && isLate(last.at, deadline),
     lastFileName: last?.name,

@@ -1,5 +1,5 @@
 import { type PrecheckRef, PrecheckResult } from '../../schemas/precheck.js';
-import { type Ddb, getItem, isConditionFailed, putItem, queryAll, stripKeys } from '../shared/clients/dynamodb.js';
+import { batchGet, type Ddb, getItem, isConditionFailed, putItem, queryAll, stripKeys } from '../shared/clients/dynamodb.js';
 
 /**
  * Pre-check results, in the campaign's item collection beside the attempts they are about. Keys hold only
@@ -24,6 +24,11 @@ export interface PrecheckStore {
 
 /** Reading results: what read-only functions (pages) get. */
 export type PrecheckReader = Pick<PrecheckStore, 'get' | 'listOrg'>;
+
+/** The results of exactly these versions (the review page's latest ones): one BatchGetItem per 100. */
+export function precheckBatch(ddb: Ddb, table: string) {
+  return async (refs: PrecheckRef[]): Promise<PrecheckResult[]> => (await batchGet(ddb, table, refs.map(precheckKey))).map((i) => PrecheckResult.parse(stripKeys(i)));
+}
 
 export function precheckReader(ddb: Ddb, table: string): PrecheckReader {
   return {

@@ -1,6 +1,8 @@
 import { ReviewPageQuery } from '../../schemas/reviews.js';
 import { reviewPage } from '../../web/reviews/page.js';
 import { plansDeps } from '../plans/deps.js';
+import { precheckBatch } from '../precheck/store.js';
+import { ddbClient } from '../shared/clients/dynamodb.js';
 import { errorPage, htmlPage } from '../plans/page-response.js';
 import { authenticate } from '../plans/service.js';
 import { DAY_MS } from '../shared/clock.js';
@@ -10,7 +12,9 @@ import { SESSION_COOKIE } from '../shared/tokens.js';
 import { beijingDate, MAX_DUE_DAYS } from './rules.js';
 import { reviewQueue } from './service.js';
 
-const deps = plansDeps(readEnv());
+const env = readEnv();
+const ddb = ddbClient();
+const deps = { ...plansDeps(env, ddb), prechecks: precheckBatch(ddb, env.TABLE_NAME) };
 
 /**
  * GET /review — the reviewer's queue: a District office's schools, or the Direct schools for the Centre; its

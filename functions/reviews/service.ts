@@ -1,5 +1,6 @@
 import type { Org } from '../../schemas/orgs.js';
 import type { OrgSummary, Review } from '../../schemas/plans.js';
+import type { PrecheckRef, PrecheckResult } from '../../schemas/precheck.js';
 import type { ReviewBody } from '../../schemas/reviews.js';
 import { DEFAULT_RECEIVER_NAME } from '../plans/routing.js';
 import { inAudience, inScope, scopeOf, summarise } from '../plans/rules.js';
@@ -62,7 +63,7 @@ export async function submitReview(deps: ReviewDeps, s: Session, body: ReviewBod
   // Outside the scope and unknown look the same: no hint that an org exists.
   if (!target || !inScope(scopeOf(s.grant.role, s.org), target) || !inAudience(s.campaign, target)) throw notYours();
   if (!reviews(s.campaign, s.org, target)) {
-    throw forbidden('NOT_THE_REVIEWER', target.kind === 'school' ? WHO_REVIEWS : '县区教育局（教体办）本级的方案随其报送批次一并报送，不单独审核。');
+    throw forbidden('NOT_THE_REVIEWER', target.kind === 'school' ? WHO_REVIEWS : '县区本级方案随其报送批次一并报送，不单独审核。');
   }
   const reviewer = { by: `${s.grant.role}:${s.org.id}`, byName: s.org.name };
   let outcome: { review: Review; changed: boolean; before?: Review } | undefined;
@@ -131,15 +132,20 @@ async function mailReturn(deps: ReviewDeps, s: Session, target: Org, document: s
  * A reviewer's queue: the schools it reviews (a District office also sees its own plans), each document with
  * its review state, newest uploads first within each state.
  */
-export async function reviewQueue(deps: PlansDeps, s: Session) {
+export async function reviewQueue(deps: PlansDeps & { prechecks?: (refs: PrecheckRef[]) => Promise<PrecheckResult[]> }, s: Session) {
   const route = reviewQueueOf(s);
   const [orgs, summaries] = await Promise.all([deps.orgs.list(route), deps.summaries.listRoute(s.campaign.id, route)]);
   const { rows } = summarise(s.campaign, orgs, summaries, s.org.kind === 'district' ? [s.org] : []);
+  const schools = rows.filter((r) => r.kind === 'school');
+  // The advisory pre-check of each latest version (one BatchGetItem per 100 documents).
+  const refs = schools.flatMap((r) => r.documents.filter((d) => d.lastUploadId).map((d) => ({ campaignId: s.campaign.id, orgId: r.orgId, document: d.document, uploadId: d.lastUploadId as string })));
+  const found = deps.prechecks && refs.length ? await deps.prechecks(refs) : [];
   return {
     campaign: s.campaign,
     reviewer: s.org,
     own: rows.find((r) => r.orgId === s.org.id),
-    schools: rows.filter((r) => r.kind === 'school'),
+    schools,
+    prechecks: new Map(found.map((p) => [p.uploadId, p])),
   };
 }
 export type ReviewQueue = Awaited<ReturnType<typeof reviewQueue>>;

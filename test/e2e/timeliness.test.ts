@@ -146,7 +146,8 @@ describe('on time or late at midnight', () => {
     expect(row!._org).toBe(SCHOOL);
     expect(row!['所属']).toBe(DISTRICT_NAME);
     const cell = centre.page.locator(`tr[data-org="${SCHOOL}"] td[data-doc="${CRISIS_KIND}"]`);
-    expect(await cell.locator('.badge').allInnerTexts()).toEqual(['按时提交']);
+    // On time (the first version's arrival), and its review state: nobody has reviewed it yet.
+    expect(await cell.locator('.badge').allInnerTexts()).toEqual(['按时提交', '待审核']);
     expect(await cell.locator('.muted').innerText()).toBe(`${EXPECTED} · 共 2 版`);
     expect(await cell.getByRole('link').innerText()).toBe('下载第 2 版');
     // The District's 有逾期 counts documents first handed in late: none here.

@@ -311,7 +311,8 @@ describe('service stack template', SLOW, () => {
       expect(s3Of(name).filter((g) => /AbortMultipart/.test(g)), name).toEqual([]);
     }
     const listers = specs.filter(([, s]) => (s.grants as { bucketList?: boolean }).bucketList).map(([n]) => n).sort();
-    expect(listers).toEqual(['export-zip', 'files', 'validate-upload']);
+    // bundles and bundle-actions: is a bundle's zip (or its request) there yet?
+    expect(listers).toEqual(['bundle-actions', 'bundles', 'export-zip', 'files', 'validate-upload']);
     for (const [name] of specs) expect(s3Of(name).includes('s3:ListBucket (bucket)'), name).toBe(listers.includes(name));
   });
 

@@ -69,6 +69,9 @@ beforeAll(async () => {
     `${X},集成测试外县小学,school,${D2},,,,`,
     `${DIRECT},集成测试直属中学,school,,局属学校,,,`,
   ]);
+  // As the operator does after an import: the new orgs with an address get their invitation (so another file's
+  // "invitations again send nothing" holds whatever the order).
+  await rt.ops.sendInvites(CAMPAIGN);
   for (const id of [D, D2, A, B, X, DIRECT, 'centre', 'bureau']) sessions[id] = (await sessionFor(rt, id)).cookie;
   versions[A] = await upload(A, DOC, 'rv-a-1');
   versions[B] = await upload(B, DOC, 'rv-b-1');
@@ -87,6 +90,15 @@ describe('a District office reviews its schools', () => {
     expect(r.text).not.toContain(X);
     expect(r.text).not.toContain(DIRECT);
     expect(r.text).toContain('辖区学校方案审核');
+    // Each version's advisory pre-check shows beside it once the precheck function has read the file.
+    const until = Date.now() + 15_000;
+    let page = r.text;
+    while (Date.now() < until && /data-precheck="pending"/.test(page)) {
+      await new Promise((ok) => setTimeout(ok, 200));
+      page = (await call(rt, '/review', { cookie: sessions[D] })).text;
+    }
+    expect(page).not.toContain('data-precheck="pending"');
+    expect(page).toMatch(/data-precheck="(ok|no-text|failed|unsupported)"/);
   });
 
   it('accepts a version; the same decision again changes nothing', async () => {

@@ -5,7 +5,7 @@
 import * as xml from 'fast-xml-parser'; // in node_modules through s3rver; a real XML well-formedness check
 import { describe, expect, it } from 'vitest';
 import { type CurvePoint, dashboardRollup, type GroupRollup } from '../../functions/dashboard/rollup.js';
-import { CHART_WIDTH, completenessBars, cumulativeCurve, tickStep, timelinessBars, wrap } from '../../web/dashboard/charts.js';
+import { CHART_WIDTH, completenessBars, cumulativeCurve, dashboardPictures, tickStep, timelinessBars, wrap } from '../../web/dashboard/charts.js';
 import { DEADLINE, groups, HOSTILE, NOW, orgs } from './dashboard-fixture.js';
 
 interface El {
@@ -267,5 +267,23 @@ describe('the XML check can fail', () => {
     expect(() => parseSvg('<svg xmlns="http://www.w3.org/2000/svg"><g><text></g></text></svg>')).toThrow();
     expect(() => parseSvg('<svg xmlns="http://www.w3.org/2000/svg" aria-label="<b>"></svg>')).toThrow();
     expect(() => parseSvg('<svg xmlns="http://www.w3.org/2000/svg" aria-label="a & b"></svg>')).toThrow();
+  });
+});
+
+describe('dashboardPictures (the page’s one image)', () => {
+  it('nests the three pictures under their headings, one below the other, well formed and without NaN', () => {
+    const svg = dashboardPictures(r.groups, r.curve, r.expected, DEADLINE, NOW);
+    const root = checkSvg(svg);
+    const nested = root.children.filter((c) => c.tag === 'svg');
+    expect(nested).toHaveLength(3);
+    const ys = nested.map((n) => Number(n.attrs.y));
+    expect(ys[0]).toBeGreaterThan(0);
+    expect(ys[1]).toBeGreaterThan(ys[0] as number);
+    expect(ys[2]).toBeGreaterThan(ys[1] as number);
+    const viewH = Number(/viewBox="0 0 360 ([\d.]+)"/.exec(svg)?.[1]);
+    expect(viewH).toBeGreaterThan((ys[2] as number) + Number(nested[2]?.attrs.height));
+    expect(svg).toContain('>材料完整情况</text>');
+    expect(svg).toContain('>累计报齐单位数</text>');
+    expect(svg).not.toMatch(/NaN|Infinity/);
   });
 });

@@ -123,7 +123,8 @@ describe('lateness derived at read time against the effective deadline', () => {
     expect(line).toContain(',已上传,1,2019-07-02 10:00,否,2019-07-02 10:00,方案.pdf,按时提交（7月2日 10:00）,');
     expect(line.endsWith(',延期至 2019-07-05 23:59：暴雨停课')).toBe(true);
     // The dashboard counts it on time, against its own deadline.
-    expect(dashboardOrg(campaign, rows[0] as never, '东湖区教科体局')).toMatchObject({ deadline: EXT.dueAt, docs: [{ late: false }, { late: false }] });
+    expect(dashboardOrg(campaign, orgs.dhSchool1, late, '东湖区教科体局')).toMatchObject({ deadline: campaign.deadline, docs: [{ late: true }, { late: true }] });
+    expect(dashboardOrg(campaign, orgs.dhSchool1, extended, '东湖区教科体局')).toMatchObject({ deadline: EXT.dueAt, docs: [{ late: false }, { late: false }] });
   });
 
   it('a District’s internal deadline does not make its schools late (only reminders and the upload page follow it)', () => {
@@ -158,7 +159,10 @@ describe('lateness derived at read time against the effective deadline', () => {
     expect(csv[4]).toContain('2 个单位，报齐 0 个');
     expect(csv[4]?.endsWith(',免报 1 个（不计入合计）')).toBe(true);
     expect(termsText({ exemption: EXEMPT, extension: EXT })).toBe('免报（关停：学校已撤销）；延期至 2019-07-05 23:59：暴雨停课');
-    expect(dashboardOrg(campaign, rows[2] as never, '东湖区教科体局')).toMatchObject({ exempt: { reason: '学校已撤销' }, deadline: campaign.deadline });
+    expect(dashboardOrg(campaign, orgs.dhSchool2, { campaignId: campaign.id, orgId: 'dh-school-2', rev: 2, docs: {}, exemption: EXEMPT }, '东湖区教科体局')).toMatchObject({
+      exempt: { reason: '学校已撤销' },
+      deadline: campaign.deadline,
+    });
   });
 });
 

@@ -330,3 +330,26 @@ export function cumulativeCurve(points: CurvePoint[], expected: number, deadline
   }
   return `${svg}</svg>`;
 }
+
+/**
+ * The dashboard's three pictures in one SVG (GET /api/dashboard?format=svg, shown by the page as one image: one
+ * more read of the status items, not three): completeness, timeliness, the cumulative curve, each under its
+ * heading, each its own nested SVG of the same 360-unit width.
+ */
+export function dashboardPictures(groups: BarGroup[], points: CurvePoint[], expected: number, deadline: string | Date, now: string | Date): string {
+  const parts: [string, string][] = [
+    ['材料完整情况', completenessBars(groups)],
+    ['按时情况', timelinessBars(groups)],
+    ['累计报齐单位数', cumulativeCurve(points, expected, deadline, now)],
+  ];
+  let y = 0;
+  let body = '';
+  for (const [title, svg] of parts) {
+    const h = Number(/viewBox="0 0 [\d.]+ ([\d.]+)"/.exec(svg)?.[1] ?? 0);
+    body += text(0, y + 20, title, 18, `fill="${INK}" font-weight="bold"`);
+    body += svg.replace('<svg xmlns="http://www.w3.org/2000/svg" ', `<svg x="0" y="${num(y + 32)}" height="${num(h)}" `).replace(' width="100%"', ` width="${W}"`);
+    y += 32 + h + 24;
+  }
+  const label = parts.map(([t]) => t).join('、');
+  return `${svgOpen(y, label, 'pictures')}${body}</svg>`;
+}

@@ -3,7 +3,6 @@ import { percent } from '../../functions/dashboard/rollup.js';
 import { formatBeijing, formatBeijingShort } from '../../functions/shared/clock.js';
 import { DIRECT_ROUTE_KEY } from '../../schemas/orgs.js';
 import { esc, layout } from '../html.js';
-import { completenessBars, cumulativeCurve, timelinessBars } from './charts.js';
 
 /**
  * The completeness/timeliness dashboard (the Bureau, the Centre; a District for its schools):
@@ -16,7 +15,7 @@ const CSS = `
 .kpi{background:#f0f4f8;border-radius:6px;padding:8px 10px}
 .kpi b{display:block;font-size:24px;line-height:1.2}.kpi span{font-size:13px;color:#616e7c}
 @media (min-width:720px){.kpis{grid-template-columns:repeat(6,1fr)}}
-svg.chart{display:block;width:100%;max-width:520px;height:auto;margin:4px 0 8px}
+svg.chart,img.chart{display:block;width:100%;max-width:520px;height:auto;margin:4px 0 8px}
 @media (min-width:880px){.pair{display:grid;grid-template-columns:1fr 1fr;gap:12px}.pair>.card{margin:0 0 12px}}
 td.n,th.n{text-align:right;white-space:nowrap}
 .sticky td:first-child,.sticky th:first-child{position:sticky;left:0;background:#fff;min-width:7.5em;max-width:12em;z-index:1;box-shadow:1px 0 0 #e4e7eb}
@@ -52,6 +51,13 @@ export function csvHref(query = ''): string {
   const p = new URLSearchParams(query.replace(/^\?/, ''));
   p.delete('format');
   p.set('format', 'csv');
+  return `/api/dashboard?${p.toString()}`;
+}
+
+/** The pictures are one image of their own (GET /api/dashboard?format=svg, drawn by functions/dashboard/data.ts). */
+export function curveHref(query = ''): string {
+  const p = new URLSearchParams(query.replace(/^\?/, ''));
+  p.set('format', 'svg');
   return `/api/dashboard?${p.toString()}`;
 }
 
@@ -125,12 +131,8 @@ export function dashboardPage(view: DashboardView): string {
   <p class="muted">单位全部材料均已上传计为“已上传”，全部通过县区审核计为“已审核通过”；是否逾期以每份材料首次提交的时间和该单位的截止时间（含延期）为准；免报单位不计入应交。</p>
   <p><a class="btn" href="${esc(csvHref(view.query))}">下载汇总表（CSV）</a></p>
 </section>
-<div class="pair">
-<section class="card"><h2>材料完整情况</h2>${completenessBars(groupsShown)}</section>
-<section class="card"><h2>按时情况</h2>${timelinessBars(groupsShown)}</section>
-</div>
-<section class="card"><h2>累计报齐单位数</h2>${cumulativeCurve(r.curve, c.expected, r.deadline, r.now)}
-<p class="muted">每天结束时已交齐全部材料的单位数（按最后一份材料首次到达的时间计），虚线为应交单位数。</p></section>
+<section class="card"><h2>图示</h2><img class="chart" id="pictures" src="${esc(curveHref(view.query))}" alt="${esc(`材料完整情况、按时情况与累计报齐单位数（应交 ${c.expected}，已上传 ${c.uploaded}，已审核通过 ${c.accepted}，退回 ${c.returned}，逾期 ${c.late}）`)}" width="360">
+<p class="muted">条形图：各县区（直属学校）单位的材料完整情况与按时情况；曲线：每天结束时已交齐全部材料的单位数（按最后一份材料首次到达的时间计），虚线为应交单位数。</p></section>
 <section class="card"><h2>${single ? '汇总' : '按县区汇总'}</h2>${groupsTable(groupsShown, r.total, !drilled)}</section>
 ${single ? `<section class="card"><h2>各单位明细</h2><p class="muted">点单位名称查看其报送情况与文件。</p>${orgsTable(orgs, r.deadline)}</section>` : ''}`;
   return layout(`完成情况 - ${view.title}`, view.title, `${view.viewerName} · ${view.noticeNo}`, body);

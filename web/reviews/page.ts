@@ -1,6 +1,7 @@
 import type { Campaign } from '../../schemas/campaigns.js';
 import type { Org } from '../../schemas/orgs.js';
 import type { ReviewState } from '../../schemas/plans.js';
+import { PRECHECK_STATUS_TEXT, type PrecheckResult } from '../../schemas/precheck.js';
 import { MAX_COMMENT_CHARS, type ReviewFormError, type ReviewPageQuery } from '../../schemas/reviews.js';
 import type { DocStatus, OrgStatus } from '../../functions/plans/rules.js';
 import { beijingDate } from '../../functions/reviews/rules.js';
@@ -20,6 +21,8 @@ export interface ReviewView {
   defaultDue: string;
   /** The last date a return may set. */
   maxDue: string;
+  /** The advisory pre-check of each latest version, by upload id. */
+  prechecks?: Map<string, PrecheckResult>;
 }
 
 const CSS = `.item h3{font-size:16px;margin:0 0 4px}.item form{display:inline-block;margin:6px 8px 0 0}
@@ -54,6 +57,19 @@ function returnForm(v: ReviewView, r: OrgStatus, d: DocStatus, open: boolean) {
 /** "2019-06-25" of a due instant (the end of a Beijing day). */
 const dateOf = (iso: string) => beijingDate(new Date(iso));
 
+/** Which of the sections the notice asks for the version shows (advisory; never blocks a decision). */
+function precheck(v: ReviewView, d: DocStatus) {
+  if (!d.lastUploadId || d.reviewState === 'missing') return '';
+  const p = v.prechecks?.get(d.lastUploadId);
+  const head = '<span class="muted">自动检查（仅供参考）：</span>';
+  if (!p) return `<p data-precheck="pending">${head}<span class="muted">正在检查，稍后刷新可见。</span></p>`;
+  if (p.status !== 'ok') return `<p data-precheck="${p.status}">${head}<span class="muted">${esc(PRECHECK_STATUS_TEXT[p.status])}</span></p>`;
+  const missing = p.sections.filter((x) => !x.found);
+  return `<p data-precheck="ok" data-missing="${missing.length}">${head}${p.sections
+    .map((x) => `<span class="badge ${x.found ? 'ok' : 'late'}">${x.found ? '有' : '未见'}：${esc(x.label)}</span>`)
+    .join('')}</p>`;
+}
+
 function item(v: ReviewView, r: OrgStatus, d: DocStatus) {
   const rev = d.review;
   const version =
@@ -80,7 +96,7 @@ function item(v: ReviewView, r: OrgStatus, d: DocStatus) {
   const contact = r.contactPhone ? `<span class="muted">${esc(r.contactName ?? '')} <a href="tel:${esc(r.contactPhone.replace(/[^0-9+]/g, ''))}">${esc(r.contactPhone)}</a></span>` : '';
   return `<article class="card item" id="${esc(anchor(r.orgId, d.document))}" data-org="${esc(r.orgId)}" data-doc="${esc(d.document)}" data-review-state="${d.reviewState}">
 <h3>${esc(r.name)} · ${esc(d.title)} <span class="badge ${REVIEW_BADGE[d.reviewState]}">${REVIEW_LABEL[d.reviewState]}</span></h3>
-${contact}${version}${previous}${actions}</article>`;
+${contact}${version}${precheck(v, d)}${previous}${actions}</article>`;
 }
 
 /** Why a decision from the form was refused (POST /review → 303 /review?error=…). */
@@ -136,7 +152,7 @@ export function reviewPage(v: ReviewView, q: ReviewPageQuery = {}) {
 <p>截止时间：${esc(formatBeijing(v.campaign.deadline))}（北京时间）</p>
 <p class="counts">${ORDER.map((s) => `<span data-count="${s}">${HEADINGS[s].split('，')[0]} <strong>${count(s)}</strong></span>`).join('')}</p>
 <p class="muted">请打开每份方案查看；符合要求的点“审核通过”，需要修改的点“退回修改”，写明修改意见和重新上传的截止日期，系统会立即邮件通知学校。学校重新上传后，会回到“待审核”。</p>
-${flash}<p><a href="/status">查看报送情况</a></p></section>
+${flash}<p><a href="/status">报送情况</a> · <a href="/bundles">${v.reviewer.kind === 'district' ? '统一转报' : '县区转报'}</a> · <a href="/dashboard">完成情况统计</a></p></section>
 ${own}${sections || '<section class="card"><p>没有需要审核的学校。</p></section>'}`;
   return layout(`方案审核 - ${v.campaign.title}`, v.campaign.title, `${v.reviewer.name} · ${v.campaign.noticeNo}`, body);
 }

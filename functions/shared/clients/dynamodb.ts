@@ -1,5 +1,7 @@
 import {
   type AttributeValue,
+  BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
   DeleteItemCommand,
   type DeleteItemCommandInput,
   DynamoDBClient,
@@ -70,6 +72,25 @@ export async function queryAll<T = Item>(ddb: Ddb, { ExpressionAttributeValues, 
     for (const i of page.Items ?? []) out.push(unmarshall(i) as T);
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
+  return out;
+}
+
+/**
+ * Reads many items by key (BatchGetItem, 100 keys a request, the keys DynamoDB leaves unprocessed asked again
+ * with a growing pause). Items come back in no particular order; a missing key is simply absent.
+ */
+export async function batchGet(ddb: Ddb, table: string, keys: Record<string, unknown>[], attempts = 8): Promise<Item[]> {
+  const out: Item[] = [];
+  for (let i = 0; i < keys.length; i += 100) {
+    let pending: Record<string, AttributeValue>[] | undefined = keys.slice(i, i + 100).map(toAttrs);
+    for (let n = 0; pending?.length; n++) {
+      if (n === attempts) throw new Error(`batchGet: ${pending.length} keys still unprocessed after ${attempts} attempts`);
+      if (n) await new Promise((ok) => setTimeout(ok, 50 * 2 ** n));
+      const r: BatchGetItemCommandOutput = await ddb.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: pending } } }));
+      for (const item of r.Responses?.[table] ?? []) out.push(unmarshall(item));
+      pending = r.UnprocessedKeys?.[table]?.Keys;
+    }
+  }
   return out;
 }
 
