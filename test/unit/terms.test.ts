@@ -16,6 +16,8 @@ import {
   termsText,
 } from '../../functions/plans/rules.js';
 import { exportSet, type Session, syncStatus } from '../../functions/plans/service.js';
+import { jurisdictionRows, readiness } from '../../functions/bundles/rules.js';
+import { jurisdictionOf } from '../../functions/bundles/service.js';
 import { dashboardOrg } from '../../functions/dashboard/service.js';
 import { planReminders } from '../../functions/reminders/plan.js';
 import { anythingDue, expectedCounts, type SweepDeps, sweepReminders } from '../../functions/reminders/service.js';
@@ -319,6 +321,21 @@ describe('changeTerm: who may, and what is written', () => {
     ];
     for (const [who, what, body, expected] of cases) expect(await refused(changeTerm(w.deps, session(who), what, body)), `${who.id} ${what} ${JSON.stringify(body)}`).toBe(expected);
     expect(await w.snapshot()).toBe(before);
+  });
+});
+
+describe('forwarding', () => {
+  it('a school exempt in the register neither blocks its District’s bundle nor needs naming; an extended school’s entry is on time', async () => {
+    const w = await world();
+    const before = readiness(await jurisdictionOf(w.deps as never, session(orgs.dh), orgs.dh));
+    expect(before.blockers.map((b) => b.orgId)).toEqual(['dh-school-1', 'dh-school-2']);
+    await changeTerm(w.deps, session(orgs.dh), 'exemption', { org: 'dh-school-2', action: 'set', kind: 'closed', reason: '停办' });
+    const after = readiness(await jurisdictionOf(w.deps as never, session(orgs.dh), orgs.dh));
+    expect(after.blockers.map((b) => b.orgId)).toEqual(['dh-school-1']);
+    expect(after.exempted).toEqual([]);
+    const [late] = summariesOf([acc(1, 'dh-school-1', 'service-plan', JULY_2)]) as [OrgSummary];
+    const rows = (x: OrgSummary) => jurisdictionRows(campaign, [orgs.dhSchool1], [x])[0]?.documents[0]?.late;
+    expect([rows(late), rows({ ...late, extension: EXT })]).toEqual([true, false]);
   });
 });
 
