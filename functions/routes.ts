@@ -142,7 +142,7 @@ export const functions = {
     entry: 'functions/bundles/view.ts',
     clients: ['dynamodb', 's3'],
     // Reads the table; the zip of a bundle like the scope's zip (files): exports/ read, its request written.
-    grants: { table: 'read', signingKey: true, bucketRead: ['exports/*', 'export-requests/*'], bucketWrite: ['export-requests/*'], bucketList: true },
+    grants: { table: 'read', signingKey: true, bucketRead: ['exports/*', 'export-requests/*'], bucketWrite: ['export-requests/*'], bucketList: true, audit: 'append' },
     description: 'The bundles page (a District office’s forwarding, every District’s bundles for the Centre) and a bundle’s zip',
   },
   'bundle-actions': {
