@@ -67,14 +67,14 @@ export const functions = {
   files: {
     entry: 'functions/plans/files.ts',
     clients: ['dynamodb', 's3'],
-    grants: { table: 'read', bucketRead: ['accepted/*', 'exports/*', 'export-requests/*'], bucketWrite: ['export-requests/*'], bucketList: true, signingKey: true },
-    description: 'Downloads: one accepted version or the scope’s zip, by pre-signed GET (5 minutes, readable Chinese name); the client script',
+    grants: { table: 'read', bucketRead: ['accepted/*', 'exports/*', 'export-requests/*'], bucketWrite: ['export-requests/*'], bucketList: true, signingKey: true, audit: 'append' },
+    description: 'Downloads: one accepted version or the scope’s zip, by pre-signed GET (5 minutes, readable Chinese name), each recorded in the audit trail; the client script',
   },
   'validate-upload': {
     entry: 'functions/plans/validate-upload.ts',
     clients: ['dynamodb', 's3', 'sesv2'],
-    grants: { table: 'readwrite', bucketRead: ['incoming/*', 'accepted/*'], bucketWrite: ['accepted/*'], bucketList: true, signingKey: true, mail: true },
-    description: 'On ObjectCreated under incoming/: checks the bytes, claims the attempt, stores them under accepted/, records the version, sends the receipt',
+    grants: { table: 'readwrite', bucketRead: ['incoming/*', 'accepted/*'], bucketWrite: ['accepted/*'], bucketList: true, signingKey: true, mail: true, audit: 'append' },
+    description: 'On ObjectCreated under incoming/: checks the bytes, claims the attempt, stores them under accepted/, records the version and the audit entry, sends the receipt',
     memoryMb: 1024,
     timeoutSeconds: 60,
   },
@@ -154,7 +154,7 @@ export const functions = {
     entry: 'functions/bundles/view.ts',
     clients: ['dynamodb', 's3'],
     // Reads the table; the zip of a bundle like the scope's zip (files): exports/ read, its request written.
-    grants: { table: 'read', signingKey: true, bucketRead: ['exports/*', 'export-requests/*'], bucketWrite: ['export-requests/*'], bucketList: true },
+    grants: { table: 'read', signingKey: true, bucketRead: ['exports/*', 'export-requests/*'], bucketWrite: ['export-requests/*'], bucketList: true, audit: 'append' },
     description: 'The bundles page (a District office’s forwarding, every District’s bundles for the Centre) and a bundle’s zip',
   },
   'bundle-actions': {

@@ -42,12 +42,16 @@ writeFileSync(runtimeFile, JSON.stringify({ pid: process.pid, env: rt.env }, nul
 const orgs = await ops.listOrgs();
 const school = orgs.find((o) => o.districtId === 'd-donghu') ?? orgs.find((o) => o.kind === 'school');
 const bureau = orgs.find((o) => o.kind === 'bureau');
-const links = await Promise.all([bureau, school].map((o) => (o ? ops.issueLink(o.id, SEED_CAMPAIGN).catch(() => undefined) : undefined)));
+const district = orgs.find((o) => o.id === school?.districtId);
+const centre = orgs.find((o) => o.kind === 'centre');
+const links = await Promise.all([bureau, school, district, centre].map((o) => (o ? ops.issueLink(o.id, SEED_CAMPAIGN).catch(() => undefined) : undefined)));
 console.log(`
 心理服务报送平台 — local runtime is up (domain time ${ops.clock.now().toISOString()})
 
   Bureau status page:  ${links[0]?.url ?? '(no bureau org)'}
   A school's upload:   ${links[1]?.url ?? '(no school org)'}   (${school?.name ?? ''})
+  Its District office: ${links[2]?.url ?? '(no district org)'}   (${district?.name ?? ''}: /review, /bundles)
+  The Centre:          ${links[3]?.url ?? '(no centre org)'}   (receives the bundles: /bundles)
   Mail inbox:          ${rt.sesUrl}/
   Admin CLI:           npm run cli -- help
   Reminders:           npm run tick -- --at 2019-06-23T09:00+08:00   (moves the domain time, runs what is due)

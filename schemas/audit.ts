@@ -62,6 +62,17 @@ export const AUDIT_FIELD_LABEL: Readonly<Record<string, string>> = /* @__PURE__ 
   review: '审核状态',
   state: '状态',
   reason: '原因',
+  // upload.accepted / upload.rejected (functions/plans/audit-events.ts)
+  fileName: '文件名',
+  size: '大小（字节）',
+  sha256: 'SHA-256',
+  late: '截止后提交',
+  receiptNo: '回执编号',
+  uploadedBy: '上传方',
+  // zip.downloaded
+  scope: '范围',
+  files: '文件数',
+  // extension / exemption / deadline (functions/terms/)
   kind: '免报类型',
 });
 

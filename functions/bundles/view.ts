@@ -8,7 +8,9 @@ import { putJson, s3Downloads } from '../plans/s3.js';
 import { authenticate } from '../plans/service.js';
 import { ddbClient } from '../shared/clients/dynamodb.js';
 import { s3Client } from '../shared/clients/s3.js';
-import { readEnv } from '../shared/env.js';
+import { readEnv, requireAuditTable } from '../shared/env.js';
+import { auditWriter } from '../audit/store.js';
+import { zipDownloadEvent } from '../plans/audit-events.js';
 import { badRequest } from '../shared/errors.js';
 import { cookie, httpRoute, query, redirect } from '../shared/http.js';
 import { SESSION_COOKIE } from '../shared/tokens.js';
@@ -21,6 +23,7 @@ const deps = { ...readerDeps(env, ddb), bundles: bundleStore(ddb, env.TABLE_NAME
 const bucket = requireBucket(env);
 const s3 = s3Client();
 const downloads = s3Downloads(s3, bucket);
+const audit = auditWriter(ddb, requireAuditTable(env));
 
 /**
  * GET /bundles — a District office: what its bundle would hold, who still blocks it, what changed since the last
@@ -42,6 +45,8 @@ export const handler = httpRoute(
     const b = await bundleFor(deps, s, p.data.district, p.data.seq);
     const { key, request } = exportRequestOf(bundleContent(b));
     if (await downloads.exists(request.zipKey)) {
+      // Recorded before the link is given (as the files function does): about the District whose bundle it is.
+      await audit.append({ ...zipDownloadEvent(s, b.entries.length, deps.clock.now()), orgId: b.districtId, after: { scope: `${b.districtName} 第 ${b.seq} 批`, files: b.entries.length } });
       return redirect(await downloads.presignGet(request.zipKey, { fileName: b.fileName, asciiFallback: `${b.districtId}-${b.seq}.zip`, contentType: 'application/zip', expiresSeconds: 300 }));
     }
     if (!(await downloads.exists(key))) await putJson(s3, bucket, key, request);

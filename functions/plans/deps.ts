@@ -1,14 +1,16 @@
 import type { Env } from '../../schemas/env.js';
+import { auditWriter } from '../audit/store.js';
 import { campaignStore } from '../campaigns/store.js';
 import { orgReader, orgStore } from '../orgs/store.js';
 import { ddbClient } from '../shared/clients/dynamodb.js';
 import { clockOf } from '../shared/clock.js';
+import { requireAuditTable } from '../shared/env.js';
 import { signingKeySource, tokenSigner } from '../shared/tokens.js';
 import type { PlansDeps, ValidateDeps } from './service.js';
 import { summaryReader, summaryStore, uploadReader, uploadStore } from './store.js';
 
 
-/** The stores that write (the validator), built once per container from the parsed environment. */
+/** The stores that write (the validator) and the audit trail it appends to, built once per container from the parsed environment. */
 export function storeDeps(env: Env, ddb = ddbClient()): Omit<ValidateDeps, 'objects' | 'receipt'> & { orgs: ReturnType<typeof orgStore> } {
   return {
     orgs: orgStore(ddb, env.TABLE_NAME),
@@ -16,6 +18,7 @@ export function storeDeps(env: Env, ddb = ddbClient()): Omit<ValidateDeps, 'obje
     uploads: uploadStore(ddb, env.TABLE_NAME),
     summaries: summaryStore(ddb, env.TABLE_NAME),
     clock: clockOf(env),
+    audit: auditWriter(ddb, requireAuditTable(env)),
   };
 }
 

@@ -1,12 +1,15 @@
 import { FileParams, FileQuery } from '../../schemas/plans.js';
 import { exportRequestOf } from '../../schemas/exports.js';
+import { auditWriter } from '../audit/store.js';
+import { ddbClient } from '../shared/clients/dynamodb.js';
 import { s3Client } from '../shared/clients/s3.js';
-import { readEnv } from '../shared/env.js';
+import { readEnv, requireAuditTable } from '../shared/env.js';
 import { notFound } from '../shared/errors.js';
 import { cookie, httpRoute, json, query, redirect, text } from '../shared/http.js';
 import { APP_JS } from '../../web/app-script.js';
 import { SESSION_COOKIE } from '../shared/tokens.js';
 import { exportBuildingPage } from '../../web/pages.js';
+import { fileDownloadEvent, zipDownloadEvent } from './audit-events.js';
 import { errorPage, htmlPage } from './page-response.js';
 import { plansDeps, requireBucket } from './deps.js';
 import { versionFileName } from './rules.js';
@@ -15,7 +18,10 @@ import { authenticate, exportContent, findVersion, type Session } from './servic
 import { FILE_TYPES } from '../../schemas/plans.js';
 
 const env = readEnv();
-const deps = plansDeps(env);
+const ddb = ddbClient();
+const deps = plansDeps(env, ddb);
+/** Every download granted is appended to the audit trail before its URL is given out. */
+const audit = auditWriter(ddb, requireAuditTable(env));
 const bucket = requireBucket(env);
 const s3 = s3Client();
 const downloads = s3Downloads(s3, bucket);
@@ -27,13 +33,14 @@ const URL_SECONDS = 300;
  * The session's zip: the latest accepted version of each org × document in its scope. The request
  * names its content by hash, so an unchanged set is built once and served again; a changed one (a
  * new version) gets a new zip. Returns the pre-signed URL when the zip is ready, else starts (or
- * keeps waiting for) the build by the export-zip function.
+ * keeps waiting for) the build by the export-zip function. A URL given out is recorded (zip.downloaded).
  */
 async function zipFor(s: Session) {
   const { key, request } = exportRequestOf(await exportContent(deps, s));
   const fileName = request.fileName;
   if (await downloads.exists(request.zipKey)) {
     const url = await downloads.presignGet(request.zipKey, { fileName, asciiFallback: `${s.campaign.id}.zip`, contentType: 'application/zip', expiresSeconds: URL_SECONDS });
+    await audit.append(zipDownloadEvent(s, request.entries.length, deps.clock.now()));
     return { state: 'ready' as const, url, fileName, files: request.entries.length };
   }
   // Writing the same request again is harmless: same key, same bytes; the build is idempotent.
@@ -43,7 +50,8 @@ async function zipFor(s: Session) {
 
 /**
  * GET /files/{org}/{document}/{version} — one accepted version (a download, or opened with ?open=1),
- *   for whoever's scope holds that org: a 302 to a 5-minute pre-signed GET with a readable Chinese name.
+ *   for whoever's scope holds that org: a 302 to a 5-minute pre-signed GET with a readable Chinese name,
+ *   recorded in the audit trail (file.downloaded) before it is given; a 404 records nothing.
  * GET /files/zip — the scope's zip: a 302 to it when built, else a page that refreshes until it is.
  * GET /api/exports — the same as JSON (for the CLI and scripts).
  * GET /assets/app.js — the upload page's one client script (a static file; here, not in `web`, whose
@@ -70,6 +78,7 @@ export const handler = httpRoute(
     contentType: FILE_TYPES[upload.ext].contentType,
     expiresSeconds: URL_SECONDS,
   });
+  await audit.append(fileDownloadEvent(s, found, open === '1', deps.clock.now()));
   return redirect(url);
   },
   { errors: (event) => (event.routeKey === 'GET /api/exports' ? 'json' : 'page'), page: errorPage(deps.campaigns) },

@@ -33,6 +33,8 @@ import {
 import type { SummaryReader, SummaryStore, UploadReader, UploadStore } from './store.js';
 import type { ExportRequestContent } from '../../schemas/exports.js';
 import { DIRECT_FOLDER, type ManifestRow, manifestCsv, type ZipPathItem, zipPaths } from './manifest.js';
+import type { AuditWriter } from '../audit/store.js';
+import { uploadAuditEvent } from './audit-events.js';
 
 /** The domain core of plan submission. No AWS here: stores, object storage, signer and clock are ports. */
 
@@ -148,6 +150,8 @@ export type ValidateDeps = Pick<PlansDeps, 'campaigns' | 'orgs' | 'clock'> & {
   objects: ObjectStore;
   /** Sends the receipt of an accepted version exactly once (send ledger); absent where no mail is sent. */
   receipt?: (v: AcceptedVersion) => Promise<unknown>;
+  /** The audit trail: each attempt's outcome is appended once (id and time fixed by the attempt). */
+  audit: AuditWriter;
 };
 
 /** Attempts to write an org's status item before giving up (each lost race means another writer progressed). */
@@ -159,7 +163,8 @@ const FOLD_ATTEMPTS = 20;
  *  2. claim the attempt with a conditional pending → accepted/rejected write (one winner);
  *  3. only then store the checked bytes under accepted/, with a conditional write (one object version);
  *  4. fold the outcome into the org's status item (optimistic concurrency; numbers the version);
- *  5. send the receipt through the send ledger (exactly once).
+ *  5. append the outcome to the audit trail (`upload#<uploadId>` at the recorded arrival: once);
+ *  6. send the receipt through the send ledger (exactly once).
  * A run that finds the attempt already final skips to the steps still owed.
  */
 export async function validateUpload(
@@ -196,6 +201,7 @@ export async function validateUpload(
   }
   if (upload.state === 'rejected') {
     await fold(deps, campaign, (prev) => ({ next: foldRejected(prev, upload), version: 0 }), upload);
+    await appendOutcome(deps, uploadAuditEvent(upload, org));
     return 'rejected';
   }
   if (upload.state !== 'accepted' || !upload.sha256 || !upload.acceptedKey) return 'ignored';
@@ -217,6 +223,7 @@ export async function validateUpload(
   const { version, summary } = await fold(deps, campaign, (prev) => foldAccepted(prev, accepted), accepted);
   const receiptNo = receiptNoOf(accepted);
   if (accepted.version !== version || accepted.receiptNo !== receiptNo) await deps.uploads.numbered(ref, version, receiptNo);
+  await appendOutcome(deps, uploadAuditEvent(accepted, org, { version, receiptNo }));
   const first = summary?.docs[accepted.document]?.first;
   if (org && deps.receipt) {
     await deps.receipt({
@@ -227,6 +234,11 @@ export async function validateUpload(
     });
   }
   return 'accepted';
+}
+
+/** Step 5: by every run that gets here ('exists' after the first), so a crash before it is repaired by the retry. */
+async function appendOutcome(deps: Pick<ValidateDeps, 'audit'>, e: ReturnType<typeof uploadAuditEvent>) {
+  if (e) await deps.audit.append(e);
 }
 
 /** Why the object cannot be accepted, or undefined. Security checks use the real clock. */

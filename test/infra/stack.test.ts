@@ -334,8 +334,14 @@ describe('service stack template', SLOW, () => {
       const actions = statements.flatMap((s) => asArray<string>(s.Action));
       expect(actions.some((a) => a === '*' || a.endsWith(':*')), name).toBe(false);
       expect(actions, name).not.toContain('dynamodb:Scan');
-      const writes = actions.includes('dynamodb:PutItem') || actions.includes('dynamodb:UpdateItem');
+      // Writes on the service's table (the audit trail's own table is granted per `grants.audit`: test/infra/audit.test.ts).
+      const onTable = statements.filter((s) => JSON.stringify(asArray(s.Resource)[0]) === JSON.stringify(tableArn));
+      const tableActions = onTable.flatMap((s) => asArray<string>(s.Action));
+      const writes = tableActions.includes('dynamodb:PutItem') || tableActions.includes('dynamodb:UpdateItem');
       expect(writes, name).toBe(spec.grants.table === 'readwrite');
+      // Any other DynamoDB write is the audit trail's append, and only where it is granted.
+      const elsewhere = statements.filter((s) => !onTable.includes(s) && asArray<string>(s.Action).some((a) => a === 'dynamodb:PutItem' || a === 'dynamodb:UpdateItem'));
+      expect(elsewhere.length > 0, name).toBe(String((spec.grants as { audit?: string }).audit ?? '').includes('append'));
       expect(actions.includes('dynamodb:Query'), name).toBe(Boolean(spec.grants.table));
       const secretStatements = statements.filter((s) => asArray<string>(s.Action).includes('secretsmanager:GetSecretValue'));
       expect(secretStatements.map((s) => s.Resource), name).toEqual(spec.grants.signingKey ? [{ Ref: logicalId(stack.signingKey) }] : []);

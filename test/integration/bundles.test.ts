@@ -164,6 +164,8 @@ describe('forwarding a jurisdiction', () => {
     expect(again.json().bundle.seq).toBe(3);
     const trail = await call(rt, `/api/audit?org=${D}`, { cookie: sessions.bureau });
     const actions = (trail.json().events as { action: string; id: string }[]).filter((e) => e.action.startsWith('bundle.')).map((e) => e.id);
+    const downloads = (trail.json().events as { action: string; actor: string }[]).filter((e) => e.action === 'zip.downloaded');
+    expect(downloads).toEqual([expect.objectContaining({ actor: 'city:centre', after: { scope: '集成测试转报县区教体局 第 1 批', files: 2 * DOCS.length } })]);
     expect(actions.sort()).toEqual([`bundle#${D}#1#forwarded`, `bundle#${D}#1#received`, `bundle#${D}#2#forwarded`, `bundle#${D}#2#returned`, `bundle#${D}#3#forwarded`].sort());
   });
 

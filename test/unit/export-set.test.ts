@@ -12,7 +12,7 @@ import { minimalPdf } from '../fixtures/files.js';
 import { tokenSigner } from '../../functions/shared/tokens.js';
 import type { Org } from '../../schemas/orgs.js';
 import type { Upload } from '../../schemas/plans.js';
-import { FakeCampaignStore, FakeObjectStore, FakeOrgStore, FakeSummaryStore, FakeUploadStore, FixedClock } from './fakes.js';
+import { FakeAuditLog, FakeCampaignStore, FakeObjectStore, FakeOrgStore, FakeSummaryStore, FakeUploadStore, FixedClock } from './fakes.js';
 import { allOrgs, campaign, keyBytes, orgs, summariesOf, upload, uploadId } from './samples.js';
 
 const SHA = (n: number) => n.toString(16).padStart(64, '0');
@@ -98,7 +98,7 @@ describe('a move while a validator folds', () => {
       await syncStatus(w);
     };
     const ref = IncomingKey.parse(key);
-    expect(await validateUpload({ ...w, objects }, { ...ref, versionId }, new Date())).toBe('accepted');
+    expect(await validateUpload({ ...w, objects, audit: new FakeAuditLog() }, { ...ref, versionId }, new Date())).toBe('accepted');
     const s = await w.summaries.get(campaign.id, 'dh-school-1');
     expect(s?.routeKey).toBe('D#xh');
     expect(s?.docs['crisis-plan']?.ids).toEqual([uploadId(9)]);

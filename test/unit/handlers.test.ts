@@ -47,6 +47,7 @@ import { elfExecutable, minimalPdf } from '../fixtures/files.js';
 import { campaign, keyBytes, orgs, SIGNING_KEY, summariesOf, upload, UPLOAD_ID } from './samples.js';
 
 const TABLE = 'psy-table';
+const AUDIT_TABLE = 'psy-audit';
 const BUCKET = 'psy-bucket';
 const SITE = 'https://psy.example.cn';
 const NOW = '2019-06-20T02:00:00.000Z';
@@ -61,6 +62,7 @@ const MAIL_FROM = `${SENDER_NAME} <noreply@psy.example.cn>`;
 
 const ENV: Record<string, string | undefined> = {
   TABLE_NAME: TABLE,
+  AUDIT_TABLE,
   BUCKET_NAME: BUCKET,
   SITE_ORIGIN: SITE,
   SIGNING_KEY,
@@ -622,6 +624,34 @@ describe('validate-upload handler (S3 ObjectCreated)', () => {
     ExpressionAttributeValues: marshall({ ':s': 'sent', ':m': 'ses-msg-1', ':t': NOW }),
   };
   const isClaim = (c: { args: [{ input: UpdateItemCommandInput }] }) => c.args[0].input.ConditionExpression === '#state = :pending';
+  /**
+   * The audit trail's entry of the attempt's outcome, in its own table: keyed by the attempt (`upload#<id>`) at its
+   * recorded arrival, so every run writes the same key and only the first appends (attribute_not_exists).
+   */
+  const auditPut = (outcome: { action: 'upload.accepted'; version: number; after: Record<string, unknown> } | { action: 'upload.rejected'; after: Record<string, unknown> }) => ({
+    TableName: AUDIT_TABLE,
+    Item: wire({
+      pk: 'AUDIT#2019-plans',
+      sk: `${NOW}#dh-school-1#upload#${UPLOAD_ID}`,
+      gsi1pk: 'AUDIT#2019-plans#dh-school-1',
+      gsi1sk: `${NOW}#upload#${UPLOAD_ID}`,
+      campaignId: '2019-plans',
+      orgId: 'dh-school-1',
+      at: NOW,
+      id: `upload#${UPLOAD_ID}`,
+      actor: 'system:validate-upload',
+      document: 'service-plan',
+      note: '东湖区第一小学 上传',
+      ...outcome,
+    }),
+    ConditionExpression: 'attribute_not_exists(pk)',
+  });
+  const auditAccepted = (pdf: Uint8Array) =>
+    auditPut({
+      action: 'upload.accepted',
+      version: 1,
+      after: { fileName: '方案.pdf', size: pdf.byteLength, sha256: sha256(pdf), late: false, receiptNo: RECEIPT_NO, uploadedBy: 'school:dh-school-1' },
+    });
 
   /** A versioned bucket's accepted/ keys: PutObject honours If-None-Match, HeadObject answers by key. */
   let bucket: Set<string>;
@@ -653,15 +683,17 @@ describe('validate-upload handler (S3 ObjectCreated)', () => {
     expect(inputs(s3.commandCalls(PutObjectCommand))).toEqual([copy(pdf)]);
     expect(s3).not.toHaveReceivedCommand(HeadObjectCommand); // the run that claimed does not ask whether accepted/ has it
     expect(inputs(ddb.commandCalls(UpdateItemCommand))).toEqual([claimAccepted(pdf), numbered, ledgerSent]);
-    expect(inputs(ddb.commandCalls(PutItemCommand))).toEqual([statusPut(pdf), ledgerClaim]);
-    // claim → copy → status → number: the bytes go to accepted/ only once the attempt is ours
+    expect(inputs(ddb.commandCalls(PutItemCommand))).toEqual([statusPut(pdf), auditAccepted(pdf), ledgerClaim]);
+    // claim → copy → status → number → audit: the bytes go to accepted/ only once the attempt is ours
     const [claim, number] = ddb.commandCalls(UpdateItemCommand);
     const [copyCall] = s3.commandCalls(PutObjectCommand);
-    const [status] = ddb.commandCalls(PutItemCommand);
-    expect(claim && copyCall && status && number).toBeTruthy();
+    const [status, audit, receipt] = ddb.commandCalls(PutItemCommand);
+    expect(claim && copyCall && status && number && audit && receipt).toBeTruthy();
     expect(claim?.calledBefore(copyCall!)).toBe(true);
     expect(copyCall?.calledBefore(status!)).toBe(true);
     expect(status?.calledBefore(number!)).toBe(true);
+    expect(number?.calledBefore(audit!)).toBe(true);
+    expect(audit?.calledBefore(receipt!)).toBe(true);
     expect(stored(PK, `UPLOAD#dh-school-1#service-plan#${UPLOAD_ID}`)).toMatchObject({ state: 'accepted', version: 1, receiptNo: RECEIPT_NO });
     expect(stored(PK, 'STATUS#dh-school-1')).toMatchObject({ rev: 1 });
   });
@@ -732,8 +764,10 @@ describe('validate-upload handler (S3 ObjectCreated)', () => {
     expect(await validateHandler(event)).toEqual(accepted);
     expect(ses.calls()).toHaveLength(0);
     const puts = ddb.commandCalls(PutItemCommand);
-    expect(inputs(puts)).toEqual([ledgerClaim]);
+    expect(inputs(puts)).toEqual([auditAccepted(minimalPdf()), ledgerClaim]);
+    // the audit entry is there already (same key): appended nothing; the receipt went out before
     await expect(puts[0]?.returnValue).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+    await expect(puts[1]?.returnValue).rejects.toBeInstanceOf(ConditionalCheckFailedException);
     expect(ddb).not.toHaveReceivedCommand(UpdateItemCommand);
     expect(ddb).not.toHaveReceivedCommand(DeleteItemCommand); // the sent receipt's claim stays
     expect(inputs(s3.commandCalls(HeadObjectCommand))).toEqual([{ Bucket: BUCKET, Key: dest }]);
@@ -799,6 +833,7 @@ describe('validate-upload handler (S3 ObjectCreated)', () => {
         }),
         ConditionExpression: 'attribute_not_exists(pk)',
       },
+      auditPut({ action: 'upload.rejected', after: { fileName: '方案.pdf', size: elf.byteLength, reason: 'TYPE_MISMATCH', uploadedBy: 'school:dh-school-1' } }),
     ]);
     expect(ses.calls()).toHaveLength(0);
   });
@@ -836,7 +871,7 @@ describe('validate-upload handler (S3 ObjectCreated)', () => {
     expect(ddb.commandCalls(GetItemCommand).filter((c) => c.args[0].input.Key?.sk?.S?.startsWith('UPLOAD#'))).toHaveLength(2);
     expect(inputs(s3.commandCalls(HeadObjectCommand))).toEqual([{ Bucket: BUCKET, Key: dest }]);
     expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
-    expect(inputs(ddb.commandCalls(PutItemCommand))).toEqual([statusPut(pdf), ledgerClaim]);
+    expect(inputs(ddb.commandCalls(PutItemCommand))).toEqual([statusPut(pdf), auditAccepted(pdf), ledgerClaim]);
     expect(inputs(ddb.commandCalls(UpdateItemCommand).filter((c) => !isClaim(c)))).toEqual([numbered, ledgerSent]);
   });
 
@@ -849,10 +884,10 @@ describe('validate-upload handler (S3 ObjectCreated)', () => {
     expect(inputs(s3.commandCalls(GetObjectCommand))).toEqual([{ Bucket: BUCKET, Key: key, VersionId: VERSION }]);
     expect(inputs(s3.commandCalls(PutObjectCommand))).toEqual([copy(pdf)]);
     expect(ddb.commandCalls(UpdateItemCommand).filter(isClaim)).toEqual([]); // not claimed again
-    expect(inputs(ddb.commandCalls(PutItemCommand))).toEqual([statusPut(pdf), ledgerClaim]);
+    expect(inputs(ddb.commandCalls(PutItemCommand))).toEqual([statusPut(pdf), auditAccepted(pdf), ledgerClaim]);
   });
 
-  it('a re-delivered event for an attempt already accepted, folded and numbered reads no object and writes nothing (HeadObject only)', async () => {
+  it('a re-delivered event for an attempt already accepted, folded and numbered reads no object and writes nothing but the audit entry a crash lost (HeadObject only)', async () => {
     const done = recorded(minimalPdf(), { version: 1, receiptNo: RECEIPT_NO });
     put(uploadItem(done));
     for (const x of summariesOf([done])) put(summaryItem(x));
@@ -863,9 +898,19 @@ describe('validate-upload handler (S3 ObjectCreated)', () => {
     expect(inputs(s3.commandCalls(HeadObjectCommand))).toEqual([{ Bucket: BUCKET, Key: dest }]);
     expect(s3.calls()).toHaveLength(1);
     expect(ddb).not.toHaveReceivedCommand(UpdateItemCommand);
-    expect(inputs(ddb.commandCalls(PutItemCommand))).toEqual([ledgerClaim]); // refused: the receipt went out before
+    // The run before stopped after numbering (the receipt went out, the trail has no entry): the entry is appended now.
+    const puts = ddb.commandCalls(PutItemCommand);
+    expect(inputs(puts)).toEqual([auditAccepted(minimalPdf()), ledgerClaim]);
+    await expect(puts[0]?.returnValue).resolves.toEqual({});
+    await expect(puts[1]?.returnValue).rejects.toBeInstanceOf(ConditionalCheckFailedException); // refused: the receipt went out before
     expect(ses.calls()).toHaveLength(0);
-    expect([...table]).toEqual(before);
+    const audit = `AUDIT#2019-plans|${NOW}#dh-school-1#upload#${UPLOAD_ID}`;
+    expect([...table].filter(([k]) => k !== audit)).toEqual(before);
+    expect(table.get(audit)).toMatchObject({ action: 'upload.accepted', version: 1, after: { receiptNo: RECEIPT_NO } });
+    // A further delivery appends nothing.
+    ddb.resetHistory();
+    expect(await validateHandler(s3Event(key))).toEqual(accepted);
+    await expect(ddb.commandCalls(PutItemCommand)[0]?.returnValue).rejects.toBeInstanceOf(ConditionalCheckFailedException);
   });
 
   it('any other DynamoDB error propagates, so the event is retried', async () => {
@@ -1093,6 +1138,129 @@ describe('status handler (GET /api/status, GET /api/plans)', () => {
 
 
 // ==================================================================================== web
+
+// ==================================================================================== files (downloads)
+
+describe('files handler: every download granted is appended to the audit trail, a refused one is not', () => {
+  const accepted = (over: Partial<Upload>) =>
+    upload({ state: 'accepted', late: false, size: 1000, sha256: 'ab'.repeat(32), receivedAt: '2019-06-15T00:00:00.000Z', version: 1, acceptedKey: `accepted/2019-plans/dh-school-1/service-plan/${UPLOAD_ID}.pdf`, ...over });
+  const v1 = accepted({});
+  /** Another District's school: outside dh's scope. */
+  const other = accepted({ orgId: 'xh-school-1', uploadId: 'e'.repeat(32), by: 'school:xh-school-1', acceptedKey: `accepted/2019-plans/xh-school-1/service-plan/${'e'.repeat(32)}.pdf` });
+  let filesHandler: HttpHandler;
+  beforeEach(() => {
+    filesHandler = withContext(rawHandlers.files);
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    for (const u of [v1, other]) put(uploadItem(u));
+    for (const x of summariesOf([v1, other])) put(summaryItem(x));
+  });
+  const get = async (routeKey: string, who: Org, over: Partial<APIGatewayProxyEventV2> = {}) => filesHandler(httpEvent(routeKey, { cookies: [await sessionCookie(who)], ...over }));
+  const file = (org: string, document: string, version: string) => ({ pathParameters: { org, document, version } });
+  const auditPuts = () => inputs(ddb.commandCalls(PutItemCommand)).filter((i) => i.TableName === AUDIT_TABLE);
+  const auditItem = (i: PutItemCommandInput) => unmarshall(i.Item ?? {});
+
+  it('one version, saved by the school: a 302 and one file.downloaded by school:<org> (PutItem on the audit table, attribute_not_exists), at domain now', async () => {
+    const r = await get('GET /files/{org}/{document}/{version}', orgs.dhSchool1, file('dh-school-1', 'service-plan', '1'));
+    expect(r.statusCode).toBe(302);
+    expect(r.headers.location).toMatch(/^https:\/\/psy-bucket\.s3\./);
+    const puts = auditPuts();
+    expect(puts).toHaveLength(1);
+    expect(puts[0]?.ConditionExpression).toBe('attribute_not_exists(pk)');
+    const e = auditItem(puts[0]!);
+    expect(e).toEqual({
+      pk: 'AUDIT#2019-plans',
+      sk: `${NOW}#dh-school-1#${e.id}`,
+      gsi1pk: 'AUDIT#2019-plans#dh-school-1',
+      gsi1sk: `${NOW}#${e.id}`,
+      campaignId: '2019-plans',
+      orgId: 'dh-school-1',
+      at: NOW,
+      id: expect.stringMatching(/^download#[0-9a-f]{16}$/),
+      action: 'file.downloaded',
+      actor: 'school:dh-school-1',
+      actorName: '东湖区第一小学',
+      document: 'service-plan',
+      version: 1,
+      note: '下载',
+    });
+    // Nothing else is written by a download.
+    expect(inputs(ddb.commandCalls(PutItemCommand))).toHaveLength(1);
+    expect(ddb).not.toHaveReceivedCommand(UpdateItemCommand);
+  });
+
+  it('opened (?open=1) by its District office: the file’s org, the District as actor, 打开; each request its own id', async () => {
+    for (let i = 0; i < 2; i++) {
+      const r = await get('GET /files/{org}/{document}/{version}', orgs.dh, { ...file('dh-school-1', 'service-plan', '1'), queryStringParameters: { open: '1' } });
+      expect(r.statusCode).toBe(302);
+    }
+    const events = auditPuts().map(auditItem);
+    expect(events).toHaveLength(2);
+    for (const e of events) expect(e).toMatchObject({ orgId: 'dh-school-1', actor: 'district:dh', actorName: '东湖区教科体局', action: 'file.downloaded', version: 1, note: '打开' });
+    expect(events[0]?.id).not.toBe(events[1]?.id);
+  });
+
+  it.each<[string, Org, ReturnType<typeof file>]>([
+    ['a version that does not exist', orgs.dhSchool1, file('dh-school-1', 'service-plan', '2')],
+    ['another District’s school', orgs.dh, file('xh-school-1', 'service-plan', '1')],
+    ['another school', orgs.dhSchool1, file('xh-school-1', 'service-plan', '1')],
+    ['a document the campaign has not', orgs.dhSchool1, file('dh-school-1', 'no-such-doc', '1')],
+  ])('%s: a 404 and nothing appended', async (_what, who, params) => {
+    const r = await get('GET /files/{org}/{document}/{version}', who, params);
+    expect(r.statusCode).toBe(404);
+    expect(r.headers.location).toBeUndefined();
+    expect(auditPuts()).toEqual([]);
+    expect(ddb).not.toHaveReceivedCommand(PutItemCommand);
+  });
+
+  it('no session: a 401 and nothing appended', async () => {
+    const r = await filesHandler(httpEvent('GET /files/{org}/{document}/{version}', file('dh-school-1', 'service-plan', '1')));
+    expect(r.statusCode).toBe(401);
+    expect(ddb).not.toHaveReceivedCommand(PutItemCommand);
+  });
+
+  it('the trail cannot be written: no URL is given (a 5xx), so no download goes unrecorded', async () => {
+    ddb.on(PutItemCommand).rejects(new Error('ProvisionedThroughputExceededException'));
+    const r = await get('GET /files/{org}/{document}/{version}', orgs.dhSchool1, file('dh-school-1', 'service-plan', '1'));
+    expect(r.statusCode).toBe(500);
+    expect(r.headers.location).toBeUndefined();
+    expect(r.body ?? '').not.toContain('X-Amz-Signature');
+  });
+
+  it('the zip, when built: its URL and one zip.downloaded by the session, about its own org, with the scope and the number of files', async () => {
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 1 });
+    const r = await get('GET /api/exports', orgs.dh);
+    expect(r.statusCode).toBe(200);
+    expect(JSON.parse(r.body ?? '{}')).toMatchObject({ state: 'ready', files: 1 });
+    const events = auditPuts().map(auditItem);
+    expect(events).toEqual([
+      expect.objectContaining({
+        campaignId: '2019-plans',
+        orgId: 'dh',
+        at: NOW,
+        id: expect.stringMatching(/^download#[0-9a-f]{16}$/),
+        action: 'zip.downloaded',
+        actor: 'district:dh',
+        actorName: '东湖区教科体局',
+        after: { scope: '东湖区教科体局', files: 1 },
+      }),
+    ]);
+    expect(events[0]?.document).toBeUndefined();
+    // The Bureau's (the city's) zip, through the page's redirect.
+    const city = await get('GET /files/zip', orgs.bureau);
+    expect(city.statusCode).toBe(302);
+    expect(auditPuts().map(auditItem).at(-1)).toMatchObject({ orgId: 'bureau', actor: 'city:bureau', after: { scope: '全市', files: 2 } });
+  });
+
+  it('the zip still being built: no URL, nothing appended (the request for it is written to S3 only)', async () => {
+    s3.on(HeadObjectCommand).rejects(new NotFound({ message: 'Not Found', $metadata: { httpStatusCode: 404 } }));
+    s3.on(PutObjectCommand).resolves({});
+    const r = await get('GET /api/exports', orgs.dh);
+    expect(r.statusCode).toBe(200);
+    expect(JSON.parse(r.body ?? '{}')).toMatchObject({ state: 'building' });
+    expect(ddb).not.toHaveReceivedCommand(PutItemCommand);
+    expect(s3).toHaveReceivedCommandTimes(PutObjectCommand, 1);
+  });
+});
 
 describe('web handler (pages)', () => {
   it('GET /l/{token} swaps the link for an HttpOnly, Secure session cookie and a clean redirect', async () => {

@@ -20,6 +20,7 @@ import { type Org, routeKeyOf } from '../../schemas/orgs.js';
 import { IncomingKey } from '../../schemas/s3-events.js';
 import { MAX_UPLOAD_BYTES, type OrgSummary, type Upload, UPLOAD_URL_TTL_SECONDS } from '../../schemas/plans.js';
 import {
+  FakeAuditLog,
   FakeCampaignStore,
   FakeObjectStore,
   FakeOrgStore,
@@ -47,6 +48,7 @@ function world(now = '2019-06-20T02:00:00.000Z') {
     clock: new FixedClock(now),
     presigner: new FakePresigner(),
     objects: new FakeObjectStore(),
+    audit: new FakeAuditLog(),
   };
   return deps;
 }
@@ -643,6 +645,146 @@ describe('validateUpload', () => {
       w.objects.put(key, bytes());
       expect(await validateUpload(w, ref(key))).toBe('rejected');
       await expectRejected('BAD_KEY');
+    });
+  });
+
+  describe('the audit trail: each outcome appended once, keyed by the attempt, at its recorded arrival', () => {
+    const trail = () => w.audit.events.filter((e) => e.id.startsWith('upload#'));
+    /** Arrived 30 s before the check (domain time); appended later still: `at` is the arrival, not the clock. */
+    const ARRIVED = '2019-06-20T01:59:30.000Z';
+
+    it('accepted: upload.accepted by system:validate-upload, the uploader, file, size, sha256, lateness, version and receipt number', async () => {
+      await pending();
+      const bytes = minimalPdf();
+      w.objects.put(keyFor(), bytes);
+      expect(await validateUpload(w, ref(keyFor()), arrivedAt(ARRIVED))).toBe('accepted');
+      expect(w.audit.events).toEqual([
+        {
+          campaignId: '2019-plans',
+          orgId: 'dh-school-1',
+          at: ARRIVED,
+          id: `upload#${UPLOAD_ID}`,
+          action: 'upload.accepted',
+          actor: 'system:validate-upload',
+          document: 'service-plan',
+          version: 1,
+          after: { fileName: '方案.pdf', size: bytes.byteLength, sha256: sha256(bytes), late: false, receiptNo: 'HJ20190620-0123456789', uploadedBy: 'school:dh-school-1' },
+          note: '东湖区第一小学 上传',
+        },
+      ]);
+      expect((await stored())?.receivedAt).toBe(ARRIVED);
+    });
+
+    it('a late second version: its own entry, version 2, late', async () => {
+      await pending('v1.pdf', uploadId(1));
+      await pending('v2.pdf', uploadId(2));
+      w.objects.put(keyFor('pdf', uploadId(1)), minimalPdf('1'));
+      w.objects.put(keyFor('pdf', uploadId(2)), minimalPdf('2'));
+      expect(await validateUpload(w, ref(keyFor('pdf', uploadId(1))))).toBe('accepted');
+      w.clock.set('2019-07-01T00:00:00.000Z');
+      expect(await validateUpload(w, ref(keyFor('pdf', uploadId(2))))).toBe('accepted');
+      expect(trail().map((e) => [e.id, e.version, e.after?.late, e.after?.fileName])).toEqual([
+        [`upload#${uploadId(1)}`, 1, false, 'v1.pdf'],
+        [`upload#${uploadId(2)}`, 2, true, 'v2.pdf'],
+      ]);
+    });
+
+    it('rejected: upload.rejected with the reason, no version', async () => {
+      await pending();
+      const elf = elfExecutable();
+      w.objects.put(keyFor(), elf);
+      expect(await validateUpload(w, ref(keyFor()), arrivedAt(ARRIVED))).toBe('rejected');
+      expect(w.audit.events).toEqual([
+        {
+          campaignId: '2019-plans',
+          orgId: 'dh-school-1',
+          at: ARRIVED,
+          id: `upload#${UPLOAD_ID}`,
+          action: 'upload.rejected',
+          actor: 'system:validate-upload',
+          document: 'service-plan',
+          after: { fileName: '方案.pdf', size: elf.byteLength, reason: 'TYPE_MISMATCH', uploadedBy: 'school:dh-school-1' },
+          note: '东湖区第一小学 上传',
+        },
+      ]);
+    });
+
+    it('rejected because the org left the registry: still recorded, about the attempt’s org (no name to note)', async () => {
+      await pending();
+      w.orgs.items.delete('dh-school-1');
+      w.objects.put(keyFor(), minimalPdf());
+      expect(await validateUpload(w, ref(keyFor()))).toBe('rejected');
+      expect(trail()).toHaveLength(1);
+      expect(trail()[0]).toMatchObject({ orgId: 'dh-school-1', action: 'upload.rejected', after: { reason: 'REVOKED', uploadedBy: 'school:dh-school-1' } });
+      expect(trail()[0]?.note).toBeUndefined();
+    });
+
+    it.each([
+      ['accepted', minimalPdf] as const,
+      ['rejected', elfExecutable] as const,
+    ])('a redelivery (%s), later on the clock, appends nothing: same id, same time → "exists"', async (outcome, bytes) => {
+      await pending();
+      w.objects.put(keyFor(), bytes());
+      const append = vi.spyOn(w.audit, 'append');
+      expect(await validateUpload(w, ref(keyFor()))).toBe(outcome);
+      const first = w.audit.events;
+      w.clock.set('2019-07-05T00:00:00.000Z');
+      expect(await validateUpload(w, ref(keyFor()))).toBe(outcome);
+      expect(await validateUpload(w, ref(keyFor()), new Date())).toBe(outcome);
+      expect(append).toHaveBeenCalledTimes(3);
+      expect(await Promise.all(append.mock.results.map((r) => r.value))).toEqual(['appended', 'exists', 'exists']);
+      expect(w.audit.events).toEqual(first);
+    });
+
+    it('two validators of the same event at once: one entry', async () => {
+      await pending();
+      w.objects.put(keyFor(), minimalPdf());
+      expect(await Promise.all([validateUpload(w, ref(keyFor())), validateUpload(w, ref(keyFor()))])).toEqual(['accepted', 'accepted']);
+      expect(trail()).toHaveLength(1);
+      expect(trail()[0]).toMatchObject({ action: 'upload.accepted', version: 1 });
+    });
+
+    it.each([
+      ['accepted', minimalPdf] as const,
+      ['rejected', elfExecutable] as const,
+    ])('a crash after the claim, before the entry (%s): the attempt is final, the re-run resumes and appends it exactly once', async (outcome, bytes) => {
+      await pending();
+      w.objects.put(keyFor(), bytes());
+      w.audit.failAppendFor = () => true;
+      await expect(validateUpload(w, ref(keyFor()))).rejects.toThrow('ProvisionedThroughputExceededException');
+      expect((await stored())?.state).toBe(outcome); // the claim was made
+      expect(w.audit.events).toEqual([]);
+      expect(w.receipts).toEqual([]); // the receipt comes after the entry
+      const claimedAt = (await stored())?.receivedAt;
+      w.audit.failAppendFor = undefined;
+      w.clock.set('2019-06-21T00:00:00.000Z'); // the retry runs a day later
+      expect(await validateUpload(w, ref(keyFor()))).toBe(outcome);
+      expect(await validateUpload(w, ref(keyFor()))).toBe(outcome);
+      expect(w.uploads.calls.finish).toBe(1);
+      expect(trail()).toHaveLength(1);
+      expect(trail()[0]).toMatchObject({ action: `upload.${outcome}`, at: claimedAt });
+      if (outcome === 'accepted') expect(trail()[0]).toMatchObject({ version: 1, after: { receiptNo: 'HJ20190620-0123456789' } });
+    });
+
+    it('a crash before the status fold: the re-run folds, numbers and appends once', async () => {
+      await pending();
+      w.objects.put(keyFor(), minimalPdf());
+      const put = w.summaries.put.bind(w.summaries);
+      w.summaries.put = async () => {
+        throw new Error('crash');
+      };
+      await expect(validateUpload(w, ref(keyFor()))).rejects.toThrow('crash');
+      expect(w.audit.events).toEqual([]);
+      w.summaries.put = put;
+      expect(await validateUpload(w, ref(keyFor()))).toBe('accepted');
+      expect(trail()).toHaveLength(1);
+      expect(trail()[0]).toMatchObject({ action: 'upload.accepted', version: 1 });
+    });
+
+    it('an object with no attempt appends nothing', async () => {
+      w.objects.put(keyFor('pdf', uploadId(9)), minimalPdf());
+      expect(await validateUpload(w, ref(keyFor('pdf', uploadId(9))))).toBe('ignored');
+      expect(w.audit.events).toEqual([]);
     });
   });
 });

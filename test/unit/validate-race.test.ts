@@ -6,7 +6,8 @@
  * schedule, a run that threw is retried as the event source would, and the invariants are checked:
  *  - accepted/ holds exactly one object, whose sha256 is the one recorded, or nothing for a rejection;
  *  - one recorded version per attempt, numbered without gap or duplicate;
- *  - each accepted attempt folded once into its org's status item.
+ *  - each accepted attempt folded once into its org's status item;
+ *  - the audit trail holds exactly one entry of the attempt's outcome, at its recorded arrival.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
@@ -18,6 +19,7 @@ import { type Upload } from '../../schemas/plans.js';
 import { IncomingKey } from '../../schemas/s3-events.js';
 import { elfExecutable, minimalPdf } from '../fixtures/files.js';
 import {
+  FakeAuditLog,
   FakeCampaignStore,
   FakeLedger,
   FakeMailer,
@@ -73,6 +75,7 @@ function world() {
     mailer: new FakeMailer(),
     /** Every call of the receipt port, as made. */
     receipts: [] as AcceptedVersion[],
+    audit: new FakeAuditLog(),
   };
   return w;
 }
@@ -120,6 +123,7 @@ function portsOf(w: World, opts: { sched?: Scheduler; crash?: Map<string, number
       list: (c) => m.list(c),
       put: async (n, p) => (await step('sput'), m.put(n, p)),
     },
+    audit: { append: async (e) => (await step('audit'), w.audit.append(e)) },
     receipt: async (v) => {
       w.receipts.push(structuredClone(v));
       await step('receipt');
@@ -240,6 +244,15 @@ async function expectConsistent(s: Schedule, id: string) {
   }
   const u = (await attempt(w, id)) as Upload;
   const summary = await w.summaries.get(campaign.id, 'dh-school-1');
+  // Whoever won and however often it ran: one entry, the recorded outcome, at the recorded arrival.
+  expect(w.audit.events).toEqual([
+    expect.objectContaining({
+      id: `upload#${id}`,
+      at: u.receivedAt,
+      action: `upload.${u.state}`,
+      ...(u.state === 'accepted' ? { version: 1, after: expect.objectContaining({ sha256: u.sha256, receiptNo: u.receiptNo }) } : { after: expect.objectContaining({ reason: u.reason }) }),
+    }),
+  ]);
   if (u.state === 'accepted') {
     expect(acceptedObjects(w)).toEqual([u.acceptedKey]);
     expect(w.objects.versions.get(u.acceptedKey as string)).toHaveLength(1);
@@ -317,7 +330,7 @@ describe('two concurrent validations of the SAME event', () => {
   };
 
   it('one accepted/ object, one version, one receipt sent — in every interleaving', async () => {
-    const seen = await everySchedule(setup, ['get', 'finish', 'writeNew', 'exists', 'sput', 'numbered', 'receipt'], async (s) => {
+    const seen = await everySchedule(setup, ['get', 'finish', 'writeNew', 'exists', 'sput', 'numbered', 'audit', 'receipt'], async (s) => {
       await expectConsistent(s, ID);
       expect(Object.values(s.outcomes).every((o) => o.value === 'accepted')).toBe(true);
       expect(s.w.mailer.sent).toHaveLength(1);
@@ -359,6 +372,7 @@ describe('crash and retry: a run dies after the claim, the same event is deliver
     ['the status fold (put)', 'sput', 1],
     ['the status read', 'sget', 1],
     ['numbering', 'numbered', 1],
+    ['the audit trail', 'audit', 1],
     ['the receipt port', 'receipt', 2],
   ])('%s throws: the retry completes what is owed, folds once; the receipt port is called again only if the first run reached it', async (_n, op, calls) => {
     const { w, retry, receiptsAfterCrash } = await crashAt(op);
@@ -373,8 +387,9 @@ describe('crash and retry: a run dies after the claim, the same event is deliver
     expect(w.mailer.sent).toHaveLength(1);
   });
 
-  it('a rejection whose fold crashed is folded by the retry, once, with nothing under accepted/', async () => {
-    const { w, retry } = await crashAt('sput', elfExecutable());
+  it.each(['sput', 'audit'])('a rejection whose %s crashed is folded and recorded by the retry, once, with nothing under accepted/', async (op) => {
+    const { w, retry } = await crashAt(op, elfExecutable());
+    expect(w.audit.events).toEqual([expect.objectContaining({ id: `upload#${ID}`, action: 'upload.rejected', after: expect.objectContaining({ reason: 'TYPE_MISMATCH' }) })]);
     expect(retry).toBe('rejected');
     expect(await attempt(w, ID)).toMatchObject({ state: 'rejected', reason: 'TYPE_MISMATCH' });
     expect((await w.summaries.get(campaign.id, 'dh-school-1'))?.docs['service-plan']).toMatchObject({ ids: [], rejected: { uploadId: ID } });
