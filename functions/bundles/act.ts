@@ -13,8 +13,7 @@ import { ddbClient } from '../shared/clients/dynamodb.js';
 import { s3Client } from '../shared/clients/s3.js';
 import { clockOf } from '../shared/clock.js';
 import { readEnv, requireAuditTable } from '../shared/env.js';
-import { forbidden } from '../shared/errors.js';
-import { cookie, type ErrorBody, formOrJsonBody, type HttpEvent, type HttpResult, httpRoute, json, type RouteEvent } from '../shared/http.js';
+import { cookie, type ErrorBody, formOrJsonBody, type HttpEvent, type HttpResult, httpRoute, json, type RouteEvent, sameOrigin } from '../shared/http.js';
 import { SESSION_COOKIE, signingKeySource, tokenSigner } from '../shared/tokens.js';
 import { answerBundle, type BundleDeps, forward } from './service.js';
 import { bundleStore } from './store.js';
@@ -53,8 +52,7 @@ function fromForm(fields: Record<string, string>): unknown {
 }
 
 async function act(event: RouteEvent<BundleBody>): Promise<HttpResult> {
-  const origin = event.headers?.origin;
-  if (origin && origin !== 'null' && origin !== siteOrigin) throw forbidden('CROSS_SITE', '请在本系统的页面上操作。');
+  sameOrigin(event, siteOrigin);
   const s = await authenticate(deps, cookie(event, SESSION_COOKIE));
   const b = event.body.action === 'forward' ? await forward(deps, s, event.body) : await answerBundle(deps, s, event.body);
   if (event.routeKey === 'POST /api/bundles') return json(200, { bundle: b });

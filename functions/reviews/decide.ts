@@ -10,8 +10,7 @@ import { sqsClient, sqsOutboxQueue } from '../reminders/queue.js';
 import { ddbClient } from '../shared/clients/dynamodb.js';
 import { readEnv, requireAuditTable } from '../shared/env.js';
 import { auditWriter } from '../audit/store.js';
-import { forbidden } from '../shared/errors.js';
-import { cookie, type ErrorBody, formOrJsonBody, type HttpEvent, type HttpResult, httpRoute, json, type RouteEvent } from '../shared/http.js';
+import { cookie, type ErrorBody, formOrJsonBody, type HttpEvent, type HttpResult, httpRoute, json, type RouteEvent, sameOrigin } from '../shared/http.js';
 import { SESSION_COOKIE, signingKeySource, tokenSigner } from '../shared/tokens.js';
 import { type ReviewDeps, submitReview } from './service.js';
 
@@ -32,17 +31,8 @@ const deps: ReviewDeps = {
 };
 const siteOrigin = new URL(env.SITE_ORIGIN).origin;
 
-/**
- * A form posted from another site is refused (the session cookie is SameSite=Lax, so a browser does not send
- * it there anyway; this also covers a browser that ignores SameSite).
- */
-function sameOrigin(event: RouteEvent<unknown>) {
-  const origin = event.headers?.origin;
-  if (origin && origin !== 'null' && origin !== siteOrigin) throw forbidden('CROSS_SITE', '请在本系统的页面上操作。');
-}
-
 async function decide(event: RouteEvent<ReviewBody>): Promise<HttpResult> {
-  sameOrigin(event);
+  sameOrigin(event, siteOrigin);
   const s = await authenticate(deps, cookie(event, SESSION_COOKIE));
   const r = await submitReview(deps, s, event.body);
   if (event.routeKey === 'POST /api/reviews') {

@@ -232,6 +232,15 @@ export function formOrJsonBody<S extends z.ZodMiniType>(schema: S, fromForm: (fi
   };
 }
 
+/**
+ * A form or JSON post from another site is refused (CROSS_SITE). The session cookie is SameSite=Lax, so a
+ * browser does not send it there anyway; this also covers one that ignores SameSite. `origin`: SITE_ORIGIN's.
+ */
+export function sameOrigin(event: Pick<HttpEvent, 'headers'>, origin: string) {
+  const from = event.headers?.origin;
+  if (from && from !== 'null' && from !== origin) throw new AppError(403, 'CROSS_SITE', '请在本系统的页面上操作。');
+}
+
 /** Validates the query string against a strict schema. */
 export function query<S extends z.ZodMiniType>(event: Pick<HttpEvent, 'queryStringParameters'>, schema: S): z.infer<S> {
   return parseWith(schema, { ...(event.queryStringParameters ?? {}) });

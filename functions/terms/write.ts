@@ -9,8 +9,7 @@ import { summaryWriter, writeRegister } from '../plans/store.js';
 import { ddbClient } from '../shared/clients/dynamodb.js';
 import { clockOf } from '../shared/clock.js';
 import { readEnv, requireAuditTable } from '../shared/env.js';
-import { forbidden } from '../shared/errors.js';
-import { cookie, type ErrorBody, formOrJsonBody, type HttpEvent, type HttpResult, httpRoute, json, parseWith, type RouteEvent } from '../shared/http.js';
+import { cookie, type ErrorBody, formOrJsonBody, type HttpEvent, type HttpResult, httpRoute, json, parseWith, type RouteEvent, sameOrigin } from '../shared/http.js';
 import { SESSION_COOKIE, signingKeySource, tokenSigner } from '../shared/tokens.js';
 import { changeTerm, type TermsDeps } from './service.js';
 
@@ -36,17 +35,11 @@ const FORM = 'POST /terms';
 
 type Fields = Record<string, unknown>;
 
-/** A form posted from another site is refused (as functions/reviews/decide.ts). */
-function sameOrigin(event: RouteEvent<unknown>) {
-  const origin = event.headers?.origin;
-  if (origin && origin !== 'null' && origin !== siteOrigin) throw forbidden('CROSS_SITE', '请在本系统的页面上操作。');
-}
-
 /** Where the page shows an org: its row's anchor. */
 const at = (org: string | undefined) => (org && ORG_ID_PATTERN.test(org) ? org : undefined);
 
 async function write(event: RouteEvent<Fields>): Promise<HttpResult> {
-  sameOrigin(event);
+  sameOrigin(event, siteOrigin);
   const form = event.routeKey === FORM;
   const { what: formWhat, ...fields } = event.body;
   // A form names what it changes; each JSON route is one kind, and its body is exactly that kind's (strict).
