@@ -39,6 +39,13 @@ export interface FunctionSpec {
      * Never UpdateItem, DeleteItem or BatchWriteItem: the trail is append-only.
      */
     audit?: 'append' | 'read' | 'append+read';
+    /**
+     * The contact-log table (schemas/contacts.ts: log content, encrypted with its own customer-managed KMS key):
+     * CONTACTS_TABLE, CONTACT_RETENTION_DAYS and 'read' GetItem/Query (+ kms:Decrypt) or 'readwrite' (+ PutItem,
+     * UpdateItem and kms:Encrypt/GenerateDataKey). Only the functions that show content to its readers, and the
+     * one that writes it, have it: the rates, the roster and the sweeps cannot read a log.
+     */
+    contactLogs?: 'read' | 'readwrite';
   };
   description: string;
   memoryMb?: number;
@@ -178,6 +185,30 @@ export const functions = {
     memoryMb: 1024,
     timeoutSeconds: 120,
   },
+  'contact-pages': {
+    entry: 'functions/contacts/pages.ts',
+    clients: ['dynamodb'],
+    grants: { table: 'read', contactLogs: 'read', signingKey: true, audit: 'append' },
+    description: 'Parent-contact logs: a head teacher’s or staff member’s link, the class page and form, a log (each read of content audited), open concerns, the school’s CSV',
+  },
+  'contact-logs': {
+    entry: 'functions/contacts/write.ts',
+    clients: ['dynamodb', 'sqs'],
+    grants: { table: 'readwrite', contactLogs: 'readwrite', signingKey: true, outbox: 'send', audit: 'append' },
+    description: 'Writes a parent-contact log or its correction, a period’s “no contact needed”, a concern’s acknowledgement; a 紧急 concern is mailed to the crisis group at once',
+  },
+  roster: {
+    entry: 'functions/contacts/roster.ts',
+    clients: ['dynamodb', 'sqs'],
+    grants: { table: 'readwrite', signingKey: true, outbox: 'send', audit: 'append' },
+    description: 'A school’s roster (classes and head teachers, psychology teachers, crisis group), cadence and term: page, CSV import, edits; new personal links mailed',
+  },
+  'contact-rates': {
+    entry: 'functions/contacts/rates.ts',
+    clients: ['dynamodb'],
+    grants: { table: 'read', signingKey: true },
+    description: 'Parent-contact completeness without content: a school’s class × period matrix (page and picture), per-school and per-District rates (page, JSON, CSV)',
+  },
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionName = keyof typeof functions;
@@ -217,6 +248,18 @@ export const routes: Route[] = [
   { method: 'POST', path: '/api/bundles', fn: 'bundle-actions' },
   { method: 'GET', path: '/audit', fn: 'audit' },
   { method: 'GET', path: '/api/audit', fn: 'audit' },
+  { method: 'GET', path: '/c/{token}', fn: 'contact-pages' },
+  { method: 'GET', path: '/contacts', fn: 'contact-pages' },
+  { method: 'GET', path: '/contacts/new', fn: 'contact-pages' },
+  { method: 'GET', path: '/contacts/logs/{class}/{log}', fn: 'contact-pages' },
+  { method: 'GET', path: '/contacts/export.csv', fn: 'contact-pages' },
+  { method: 'POST', path: '/contacts', fn: 'contact-logs' },
+  { method: 'POST', path: '/api/contact-logs', fn: 'contact-logs' },
+  { method: 'GET', path: '/roster', fn: 'roster' },
+  { method: 'POST', path: '/roster', fn: 'roster' },
+  { method: 'POST', path: '/api/roster', fn: 'roster' },
+  { method: 'GET', path: '/contact-rates', fn: 'contact-rates' },
+  { method: 'GET', path: '/api/contact-rates', fn: 'contact-rates' },
 ];
 
 /**

@@ -26,5 +26,9 @@ export const Env = z.object({
   LINK_TTL_DAYS: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(366)), 60),
   /** The audit trail's own table (append-only; functions granted `audit` and the CLI). */
   AUDIT_TABLE: z.optional(nonEmpty),
+  /** The contact-log table (its own KMS key; functions granted `contactLogs` only). */
+  CONTACTS_TABLE: z.optional(nonEmpty),
+  /** Days a parent-contact log's content is kept (TTL in the cloud, filtered on read everywhere). */
+  CONTACT_RETENTION_DAYS: z._default(z.coerce.number().check(z.int(), z.minimum(30), z.maximum(3650)), 1095),
 });
 export type Env = z.infer<typeof Env>;
