@@ -26,6 +26,17 @@ export const AUDIT_ACTIONS = [
   'links.revoked',
   'file.downloaded',
   'zip.downloaded',
+  // Parent-contact logs (trail CONTACT_TRAIL; orgId is the school)
+  'contact.logged',
+  'contact.corrected',
+  'contact.none',
+  'contact.read',
+  'contact.listed',
+  'contact.exported',
+  'contact.denied',
+  'concern.acknowledged',
+  'roster.changed',
+  'person-link.issued',
 ] as const;
 export const AuditAction = /* @__PURE__ */ z.enum(AUDIT_ACTIONS);
 export type AuditAction = z.infer<typeof AuditAction>;
@@ -48,6 +59,16 @@ export const AUDIT_ACTION_LABEL: Readonly<Record<AuditAction, string>> = /* @__P
   'links.revoked': '停用全部链接',
   'file.downloaded': '下载文件',
   'zip.downloaded': '下载压缩包',
+  'contact.logged': '填写家校联系记录',
+  'contact.corrected': '更正家校联系记录',
+  'contact.none': '本期无需联系',
+  'contact.read': '查阅家校联系记录',
+  'contact.listed': '查阅记录列表',
+  'contact.exported': '导出家校联系记录',
+  'contact.denied': '越权访问被拒绝',
+  'concern.acknowledged': '确认收到关注提醒',
+  'roster.changed': '修改班级名册',
+  'person-link.issued': '发送个人专属链接',
 });
 
 /**
@@ -74,6 +95,14 @@ export const AUDIT_FIELD_LABEL: Readonly<Record<string, string>> = /* @__PURE__ 
   files: '文件数',
   // extension / exemption / deadline (functions/terms/)
   kind: '免报类型',
+  // parent-contact logs (functions/contacts/): ids and counts only, never content
+  classId: '班级',
+  logId: '记录',
+  period: '周期',
+  concern: '关注程度',
+  level: '关注程度',
+  count: '条数',
+  person: '人员',
 });
 
 /**
@@ -81,7 +110,9 @@ export const AUDIT_FIELD_LABEL: Readonly<Record<string, string>> = /* @__PURE__ 
  * `district:d-donghu`, `city:bureau`), `system:<function>` for a function acting on an event
  * (`system:validate-upload`), `cli` for the operator's command line.
  */
-export const AuditActor = /* @__PURE__ */ z.string().check(z.regex(/^(cli|(school|district|city):[a-z0-9][a-z0-9-]{1,47}|system:[a-z0-9][a-z0-9-]{0,47})$/, '操作人格式不正确'));
+export const AuditActor = /* @__PURE__ */ z.string().check(
+  z.regex(/^(cli|(school|district|city):[a-z0-9][a-z0-9-]{1,47}|system:[a-z0-9][a-z0-9-]{0,47}|person:[a-z0-9][a-z0-9-]{1,47}\/[hs]\.[cs][a-z2-7]{8})$/, '操作人格式不正确'),
+);
 export type AuditActor = z.infer<typeof AuditActor>;
 
 /** `school:dh-x`, `district:d-donghu`, `city:bureau`: the actor of a person acting for an org in its role. */
@@ -106,8 +137,14 @@ const State = /* @__PURE__ */ z.record(z.string(), z.unknown()).check(
   z.refine((v) => JSON.stringify(v).length <= MAX_STATE_JSON_CHARS, `变更内容超过 ${MAX_STATE_JSON_CHARS} 个字符`),
 );
 
+/**
+ * The parent-contact logs' trail: not a campaign, and never one (`~` is outside a campaign id's alphabet).
+ * Its events name the school as `orgId`; a person acting through their own link is `person:<school>/<h.class|s.staff>`.
+ */
+export const CONTACT_TRAIL = '~contacts';
+
 export const AuditEvent = /* @__PURE__ */ z.object({
-  campaignId: CampaignId,
+  campaignId: z.union([CampaignId, z.literal(CONTACT_TRAIL)]),
   /** The org the change is about (not necessarily the actor's). */
   orgId: OrgId,
   at: AuditInstant,

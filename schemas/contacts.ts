@@ -22,8 +22,8 @@ export const ClassId = /* @__PURE__ */ z.string().check(z.regex(/^c[a-z2-7]{8}$/
 export type ClassId = z.infer<typeof ClassId>;
 export const StaffId = /* @__PURE__ */ z.string().check(z.regex(/^s[a-z2-7]{8}$/, '人员编号不正确'));
 export type StaffId = z.infer<typeof StaffId>;
-/** A log's id: its contact day and 8 random base32 characters (sorts by day). */
-export const LogId = /* @__PURE__ */ z.string().check(z.regex(/^\d{8}-[a-z2-7]{8}$/, '记录编号不正确'));
+/** A log's id: 12 random base32 characters, chosen when the form is opened (a double-tapped send writes one log). */
+export const LogId = /* @__PURE__ */ z.string().check(z.regex(/^[a-z2-7]{12}$/, '记录编号不正确'));
 export type LogId = z.infer<typeof LogId>;
 
 /** A Beijing calendar day, `YYYY-MM-DD`. */
@@ -154,12 +154,15 @@ export interface LogVersion extends LogContent {
   byName: string;
 }
 
-/** A stored log (the contact-log table): the latest version first in `versions`? No: oldest first; `versions.at(-1)` is current. */
+/** A stored log (the contact-log table): `versions` oldest first, the last is current. */
 export interface ContactLog {
   schoolId: string;
   classId: ClassId;
   logId: LogId;
+  /** The period of the current version's date. */
   period: PeriodId;
+  /** The author: the head teacher's person id and link version (a later head teacher of the class is not the author). */
+  author: { person: string; v: number };
   versions: LogVersion[];
   createdAt: string;
   /** Epoch seconds when it is no longer kept (retention); filtered on read, deleted by TTL. */
@@ -172,7 +175,10 @@ export const MAX_VERSIONS = 20;
 /** POST a new log or a correction (`logId` set) — the head teacher's form or JSON. */
 export const LogBody = /* @__PURE__ */ z.strictObject({
   action: z.literal('log'),
+  /** A correction of this log (its author only). */
   logId: z.optional(LogId),
+  /** A new log's id, chosen by the form (or the client): sending it twice writes one log. Generated when absent. */
+  newId: z.optional(LogId),
   content: LogContent,
 });
 export type LogBody = z.infer<typeof LogBody>;

@@ -23,7 +23,7 @@ import { type Mail, mailKey } from '../shared/mail.js';
 
 /** What a ledger entry is about (kept for the CLI and for the org's reminder ledger). */
 export const About = /* @__PURE__ */ z.object({
-  kind: z.enum(['reminder', 'district-digest', 'city-digest', 'invite', 'bounce-alert', 'review-return', 'bundle']),
+  kind: z.enum(['reminder', 'district-digest', 'city-digest', 'invite', 'bounce-alert', 'review-return', 'bundle', 'person-link', 'concern-alert', 'contact-reminder', 'contact-escalation', 'contact-digest']),
   campaignId: z.optional(z.string()),
   /** The org the message is about (a reminder's org, a digest's recipient). */
   orgId: z.optional(z.string()),

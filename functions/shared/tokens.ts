@@ -34,7 +34,25 @@ export interface TokenSigner {
   link(grant: Grant, ttlDays: number): Promise<string>;
   session(grant: Grant): Promise<string>;
   verify(token: string, typ: 'link' | 'session'): Promise<Grant>;
+  /** A person's own link for the parent-contact logs (a head teacher's class, a staff member): no campaign. */
+  personLink(grant: PersonGrant, ttlDays: number): Promise<string>;
+  personSession(grant: PersonGrant): Promise<string>;
+  verifyPerson(token: string, typ: 'plink' | 'psession'): Promise<PersonGrant>;
 }
+
+/**
+ * What a person's link or session lets its holder do: act as one head teacher (`h.<classId>`) or one staff
+ * member (`s.<staffId>`) of one school's roster. `version` is the roster entry's link version: a new head
+ * teacher of the class bumps it, and every earlier link and session of the class stops working.
+ * Its own token types (`plink`, `psession`) and cookie: an org's token is never a person's, nor the reverse.
+ */
+export interface PersonGrant {
+  schoolId: string;
+  person: string;
+  version: number;
+}
+export const PERSON_COOKIE = 'psy_person';
+const PersonClaims = z.object({ sub: z.string(), per: z.string().check(z.regex(/^[hs]\.[cs][a-z2-7]{8}$/)), v: z.int(), typ: z.enum(['plink', 'psession']), exp: z.int() });
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64url');
 /** One part of a compact JWT: unpadded base64url, nothing else (no '=', '+', '/', whitespace or other characters). */
@@ -49,36 +67,49 @@ const HEADER = b64(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
  */
 export function tokenSigner(getKey: () => Promise<Uint8Array>): TokenSigner {
   const mac = async (data: string) => createHmac('sha256', await getKey()).update(data).digest();
-  const sign = async (g: Grant, typ: 'link' | 'session', ttlSeconds: number) => {
+  const signClaims = async (claims: Record<string, unknown>, ttlSeconds: number) => {
     const now = Math.floor(Date.now() / 1000);
-    const body = `${HEADER}.${b64(JSON.stringify({ sub: g.orgId, cmp: g.campaignId, role: g.role, v: g.version, typ, iat: now, exp: now + ttlSeconds }))}`;
+    const body = `${HEADER}.${b64(JSON.stringify({ ...claims, iat: now, exp: now + ttlSeconds }))}`;
     return `${body}.${(await mac(body)).toString('base64url')}`;
+  };
+  const sign = (g: Grant, typ: 'link' | 'session', ttlSeconds: number) => signClaims({ sub: g.orgId, cmp: g.campaignId, role: g.role, v: g.version, typ }, ttlSeconds);
+  const signPerson = (g: PersonGrant, typ: 'plink' | 'psession', ttlSeconds: number) => signClaims({ sub: g.schoolId, per: g.person, v: g.version, typ }, ttlSeconds);
+  /** The verified payload of a token of type `typ` (signature, header, shape, type and expiry checked). */
+  const open = async <T extends { typ: string; exp: number }>(token: string, typ: string, schema: z.ZodMiniType<T>, linkLike: boolean): Promise<T> => {
+    const invalid = linkLike ? Errors.linkInvalid() : Errors.noSession();
+    const parts = typeof token === 'string' ? token.split('.') : [];
+    if (parts.length !== 3) throw invalid;
+    const [header, body, signature] = parts as [string, string, string];
+    if (header !== HEADER || !B64URL_PART.test(body) || !B64URL_PART.test(signature)) throw invalid;
+    // Compare the signature as the exact string we would have written (canonical base64url), not
+    // as decoded bytes: Node's decoder skips characters outside the alphabet, accepts '+', '/' and
+    // '=' and ignores the unused low bits of the last character, so many strings decode the same.
+    const expected = Buffer.from((await mac(`${header}.${body}`)).toString('base64url'), 'latin1');
+    const given = Buffer.from(signature, 'latin1');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid;
+    let payload: unknown;
+    try {
+      payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+    } catch {
+      throw invalid;
+    }
+    const c = schema.safeParse(payload);
+    if (!c.success || c.data.typ !== typ) throw invalid;
+    if (c.data.exp * 1000 <= Date.now()) throw linkLike ? Errors.linkExpired() : Errors.sessionExpired();
+    return c.data;
   };
   return {
     link: (g, ttlDays) => sign(g, 'link', ttlDays * 86400),
     session: (g) => sign(g, 'session', SESSION_TTL_SECONDS),
     async verify(token, typ) {
-      const invalid = typ === 'link' ? Errors.linkInvalid() : Errors.noSession();
-      const parts = typeof token === 'string' ? token.split('.') : [];
-      if (parts.length !== 3) throw invalid;
-      const [header, body, signature] = parts as [string, string, string];
-      if (header !== HEADER || !B64URL_PART.test(body) || !B64URL_PART.test(signature)) throw invalid;
-      // Compare the signature as the exact string we would have written (canonical base64url), not
-      // as decoded bytes: Node's decoder skips characters outside the alphabet, accepts '+', '/' and
-      // '=' and ignores the unused low bits of the last character, so many strings decode the same.
-      const expected = Buffer.from((await mac(`${header}.${body}`)).toString('base64url'), 'latin1');
-      const given = Buffer.from(signature, 'latin1');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid;
-      let payload: unknown;
-      try {
-        payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
-      } catch {
-        throw invalid;
-      }
-      const c = Claims.safeParse(payload);
-      if (!c.success || c.data.typ !== typ) throw invalid;
-      if (c.data.exp * 1000 <= Date.now()) throw typ === 'link' ? Errors.linkExpired() : Errors.sessionExpired();
-      return { orgId: c.data.sub, campaignId: c.data.cmp, role: c.data.role, version: c.data.v };
+      const c = await open(token, typ, Claims, typ === 'link');
+      return { orgId: c.sub, campaignId: c.cmp, role: c.role, version: c.v };
+    },
+    personLink: (g, ttlDays) => signPerson(g, 'plink', ttlDays * 86400),
+    personSession: (g) => signPerson(g, 'psession', SESSION_TTL_SECONDS),
+    async verifyPerson(token, typ) {
+      const c = await open(token, typ, PersonClaims, typ === 'plink');
+      return { schoolId: c.sub, person: c.per, version: c.v };
     },
   };
 }
