@@ -105,8 +105,8 @@ export async function authenticatePerson(deps: Pick<ContactReadDeps, 'rosters' |
 /** May this person read the content of this class's logs? */
 export const readsClass = (p: Person, classId: string) => (p.kind === 'head' ? p.classId === classId : true);
 
-/** A request for content this person may not read: 404 (no hint that it exists), and the attempt is recorded. */
-async function denied(deps: Pick<ContactReadDeps, 'audit' | 'clock'>, who: { actor: string; name: string; schoolId: string }, what: string): Promise<never> {
+/** Records a refused request for content (the requester, what was asked for; never the content). */
+export async function recordDenied(deps: Pick<ContactReadDeps, 'audit' | 'clock'>, who: { actor: string; name: string; schoolId: string }, what: string): Promise<void> {
   await deps.audit.append({
     campaignId: CONTACT_TRAIL,
     orgId: who.schoolId,
@@ -117,12 +117,12 @@ async function denied(deps: Pick<ContactReadDeps, 'audit' | 'clock'>, who: { act
     actorName: who.name.slice(0, 80),
     note: what.slice(0, 500),
   });
-  throw notFound('LOG_NOT_FOUND', '没有找到这条记录，或您无权查看。');
 }
 
-/** Records a refused request by someone who is not a person of this school (a District, the Bureau, the school's administrator). */
-export async function deniedOrg(deps: Pick<ContactReadDeps, 'audit' | 'clock'>, actor: string, name: string, schoolId: string, what: string): Promise<never> {
-  return denied(deps, { actor, name, schoolId }, what);
+/** A request for content this person may not read: 404 (no hint that it exists), and the attempt is recorded. */
+export async function denied(deps: Pick<ContactReadDeps, 'audit' | 'clock'>, who: { actor: string; name: string; schoolId: string }, what: string): Promise<never> {
+  await recordDenied(deps, who, what);
+  throw notFound('LOG_NOT_FOUND', '没有找到这条记录，或您无权查看。');
 }
 
 async function recordRead(deps: Pick<ContactReadDeps, 'audit' | 'clock'>, p: Person, action: 'contact.read' | 'contact.listed' | 'contact.exported', note: string, extra: { classId?: string; logId?: string; count?: number } = {}) {

@@ -15,3 +15,9 @@ export function requireAuditTable(env: Pick<Env, 'AUDIT_TABLE'>): string {
   if (!env.AUDIT_TABLE) throw new Error('Invalid configuration: AUDIT_TABLE is required by this function');
   return env.AUDIT_TABLE;
 }
+
+/** CONTACTS_TABLE, for the functions granted `contactLogs`: missing, the cold start fails naming it. */
+export function requireContactsTable(env: Pick<Env, 'CONTACTS_TABLE'>): string {
+  if (!env.CONTACTS_TABLE) throw new Error('Invalid configuration: CONTACTS_TABLE is required by this function');
+  return env.CONTACTS_TABLE;
+}
