@@ -73,7 +73,7 @@ export const RosterClass = /* @__PURE__ */ z.object({
   v: z.int().check(z.minimum(1)),
   /** The first day the class counts (periods that end before it are not expected of it). */
   since: Day,
-  /** Set when the class is removed: periods that start after it are not expected; its links stop. */
+  /** Set when the class is removed (that Beijing day): a period ending on or after it is not expected of the class; its links stop. */
   until: z.optional(Day),
 });
 export type RosterClass = z.infer<typeof RosterClass>;

@@ -11,7 +11,8 @@ import { PERSON_COOKIE, SESSION_COOKIE, SESSION_TTL_SECONDS } from '../shared/to
 import { contactReadDeps } from './deps.js';
 import { periodLabel } from './periods.js';
 import { actorOfPerson, authenticatePerson, classLabel, classLogs, current, denied, exportLogs, newId, openPersonLink, type Person, readLog, recordDenied } from './service.js';
-import { cadenceLine, labelOf, logLine, staffHome, stateOf, termSoFar } from './views.js';
+import { cellOf } from './completeness.js';
+import { cadenceLine, labelOf, logLine, staffHome, termSoFar } from './views.js';
 
 const env = readEnv();
 const deps = contactReadDeps(env);
@@ -65,7 +66,7 @@ async function home(event: HttpEvent): Promise<HttpResult> {
   const [r, summaries] = await Promise.all([classLogs(deps, p, p.classId), deps.summaries.getMany(periods.map((x) => ({ schoolId: p.school.id, period: x.id })))]);
   const byPeriod = new Map(summaries.map((s) => [s.period, s]));
   const rows = periods.map((x) => {
-    const state = stateOf(p.roster, p.classId, x, byPeriod.get(x.id), now);
+    const state = cellOf(p.roster, p.classId, x, byPeriod.get(x.id), now);
     return { id: x.id, label: periodLabel(x), state, canMarkNone: state === 'missing' || state === 'open' };
   });
   const curRow = cur && rows.find((x) => x.id === cur.id);

@@ -1,6 +1,7 @@
-import { CADENCE_LABEL, type ContactLog, type PeriodSummary, type Roster } from '../../schemas/contacts.js';
+import { CADENCE_LABEL, type ContactLog, type Roster } from '../../schemas/contacts.js';
 import type { CellState, LogLine } from '../../web/contacts/pages.js';
-import { beijingDay, isPeriodOver, periodLabel, periodOf, periodsBetween } from './periods.js';
+import { cellOf } from './completeness.js';
+import { beijingDay, periodLabel, periodOf, periodsBetween } from './periods.js';
 import { classLabel, current, type Person } from './service.js';
 import type { ConcernStore, SummaryStore } from './store.js';
 
@@ -16,17 +17,6 @@ export function cadenceLine(roster: Roster, today: string): string {
   const next = spans.find((s) => s.from > today);
   const what = (every: 'week' | 'month') => (every === 'week' ? `${CADENCE_LABEL.week}（周一至周日，北京时间）` : `${CADENCE_LABEL.month}（自然月）`);
   return `本校家校联系周期：${what(now?.every ?? 'week')}，每个周期至少与家长联系并记录一次。${next ? `自 ${next.from} 起改为${what(next.every)}。` : ''}本学期：${roster.term.start} 至 ${roster.term.end}。`;
-}
-
-/** A class's state in a period (from the summary): recorded, marked, missing (over), open (current), future or not expected. */
-export function stateOf(roster: Roster, classId: string, period: { id: string; start: string; end: string }, summary: PeriodSummary | undefined, now: Date): CellState {
-  const klass = roster.classes[classId];
-  if (!klass || klass.since > period.end || (klass.until !== undefined && klass.until <= period.end)) return 'na';
-  if (summary?.logged.includes(classId)) return 'logged';
-  if (summary?.none.includes(classId)) return 'none';
-  const today = beijingDay(now);
-  if (period.start > today) return 'future';
-  return isPeriodOver(period, now) ? 'missing' : 'open';
 }
 
 export const logLine = (log: ContactLog, roster: Roster): LogLine => {
@@ -64,7 +54,7 @@ export async function staffHome(deps: { concerns: Pick<ConcernStore, 'list'>; su
   const [concerns, summaries] = await Promise.all([deps.concerns.list(p.school.id), cur ? deps.summaries.getMany([{ schoolId: p.school.id, period: cur.id }]) : Promise.resolve([])]);
   const classes = Object.entries(p.roster.classes)
     .filter(([, c]) => !c.until || c.until > today)
-    .map(([classId, c]) => ({ classId, label: classLabel(c), teacher: c.teacher, state: cur ? stateOf(p.roster, classId, cur, summaries[0], now) : ('na' as CellState) }))
+    .map(([classId, c]) => ({ classId, label: classLabel(c), teacher: c.teacher, state: cur ? cellOf(p.roster, classId, cur, summaries[0], now) : ('na' as CellState) }))
     .sort((a, b) => a.label.localeCompare(b.label, 'zh-CN', { numeric: true }));
   return {
     school: p.school.name,

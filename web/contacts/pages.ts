@@ -22,7 +22,8 @@ import { esc, layout } from '../html.js';
  * native controls, no script needed. Every value is escaped (esc); content is shown as text, never as HTML.
  */
 
-export type CellState = 'logged' | 'none' | 'missing' | 'open' | 'future' | 'na';
+export type { Cell as CellState } from '../../functions/contacts/completeness.js';
+import type { Cell as CellState } from '../../functions/contacts/completeness.js';
 
 export interface PeriodRow {
   id: string;
