@@ -209,6 +209,13 @@ export const functions = {
     grants: { table: 'read', signingKey: true },
     description: 'Parent-contact completeness without content: a school’s class × period matrix (page and picture), per-school and per-District rates (page, JSON, CSV)',
   },
+  'contact-sweep': {
+    entry: 'functions/contacts/sweep.ts',
+    clients: ['dynamodb', 'sqs'],
+    grants: { table: 'readwrite', signingKey: true, outbox: 'send' },
+    description: 'Scheduled (functions/schedules.ts): head teachers’ reminders, missed periods to the school, District digests, the daily 关注 list, unacknowledged 紧急 re-sent and escalated — from rosters, summaries and concerns, never a log',
+    timeoutSeconds: 120,
+  },
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionName = keyof typeof functions;

@@ -223,3 +223,9 @@ export const ACK_WITHIN_MS = 3600_000;
 
 /** Days a log's content is kept (README "Parent-contact logs: data kept"): three school years. */
 export const DEFAULT_RETENTION_DAYS = 1095;
+
+/** What the contact logs' schedules deliver (functions/schedules.ts): `{ job, scheduledAt }`. */
+export const ContactScheduledEvent = /* @__PURE__ */ z.object({
+  job: z.enum(['contact-reminders', 'concern-alerts']),
+  scheduledAt: z.iso.datetime({ offset: true }),
+});

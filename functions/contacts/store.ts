@@ -15,6 +15,8 @@ export const logKey = (schoolId: string, classId: string, logId: string) => ({ p
 export const noneKey = (schoolId: string, classId: string, period: string) => ({ pk: schoolPk(schoolId), sk: `NONE#${classId}#${period}` });
 /** The sparse index entry of an open 紧急 concern (the alert sweep re-sends those not acknowledged in time). */
 export const OPEN_CONCERNS = 'CONCERN#OPEN';
+/** The sparse index partition of the 关注 concerns raised on one Beijing day (the daily list). */
+export const watchPartition = (raisedAt: string) => `CONCERN#WATCH#${new Date(Date.parse(raisedAt) + 8 * 3600_000).toISOString().slice(0, 10)}`;
 
 // ── Roster ───────────────────────────────────────────────────────────────────────────────────────
 
@@ -114,6 +116,8 @@ export interface ConcernStore {
   list(schoolId: string): Promise<ConcernItem[]>;
   /** Open 紧急 concerns raised at or before `before` (the sparse index). */
   openUrgent(before: string): Promise<ConcernItem[]>;
+  /** The 关注 concerns raised on a Beijing day (`YYYY-MM-DD`), every school's (the sparse index). */
+  watchOn(day: string): Promise<ConcernItem[]>;
   /** Marks an unacknowledged concern escalated (once). */
   escalated(schoolId: string, logId: string, at: string): Promise<boolean>;
 }
@@ -130,7 +134,8 @@ export function concernStore(ddb: Ddb, table: string): ConcernStore {
           Key: concernKey(c.schoolId, c.logId),
           // 关注 never lowers a 紧急. A log raised to 紧急 is a new emergency: it needs its own acknowledgement
           // (an earlier one of its 关注 is cleared) and enters the open index, keyed by when it was raised.
-          UpdateExpression: `SET schoolId = :s, classId = :c, logId = :l, #level = :lv, raisedAt = :at${urgent ? ', gsi2pk = :open, gsi2sk = :due REMOVE ackAt, ackBy, ackByName, escalatedAt' : ''}`,
+          // A 关注 is listed under its Beijing day instead (the crisis group's daily list).
+          UpdateExpression: `SET schoolId = :s, classId = :c, logId = :l, #level = :lv, raisedAt = :at, gsi2pk = :open, gsi2sk = :due${urgent ? ' REMOVE ackAt, ackBy, ackByName, escalatedAt' : ''}`,
           ConditionExpression: urgent ? 'attribute_not_exists(#level) OR #level <> :lv' : 'attribute_not_exists(#level)',
           ExpressionAttributeNames: { '#level': 'level' },
           ExpressionAttributeValues: {
@@ -139,7 +144,8 @@ export function concernStore(ddb: Ddb, table: string): ConcernStore {
             ':l': c.logId,
             ':lv': c.level,
             ':at': c.raisedAt,
-            ...(urgent ? { ':open': OPEN_CONCERNS, ':due': `${c.raisedAt}#${c.schoolId}#${c.logId}` } : {}),
+            ':open': urgent ? OPEN_CONCERNS : watchPartition(c.raisedAt),
+            ':due': `${c.raisedAt}#${c.schoolId}#${c.logId}`,
           },
           ReturnValues: 'ALL_NEW',
         });
@@ -152,11 +158,14 @@ export function concernStore(ddb: Ddb, table: string): ConcernStore {
       }
     },
     async ack(schoolId, logId, by, byName, at) {
+      const before = await getItem(ddb, { TableName: table, Key: concernKey(schoolId, logId), ConsistentRead: true });
+      if (!before) return { acked: false };
       try {
+        // An acknowledged 紧急 leaves the open index; a 关注 stays on its day's list.
         const item = await updateItem(ddb, {
           TableName: table,
           Key: concernKey(schoolId, logId),
-          UpdateExpression: 'SET ackAt = :at, ackBy = :by, ackByName = :n REMOVE gsi2pk, gsi2sk',
+          UpdateExpression: `SET ackAt = :at, ackBy = :by, ackByName = :n${before.level === '紧急' ? ' REMOVE gsi2pk, gsi2sk' : ''}`,
           ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(ackAt)',
           ExpressionAttributeValues: { ':at': at, ':by': by, ':n': byName },
           ReturnValues: 'ALL_NEW',
@@ -189,6 +198,15 @@ export function concernStore(ddb: Ddb, table: string): ConcernStore {
         ExpressionAttributeValues: { ':p': OPEN_CONCERNS, ':b': `${before}#~` },
       });
       return items.map(toConcern).filter((c) => !c.ackAt);
+    },
+    async watchOn(day) {
+      const items = await queryAll(ddb, {
+        TableName: table,
+        IndexName: 'gsi2',
+        KeyConditionExpression: 'gsi2pk = :p',
+        ExpressionAttributeValues: { ':p': `CONCERN#WATCH#${day}` },
+      });
+      return items.map(toConcern).filter((c) => c.level === '关注');
     },
     async escalated(schoolId, logId, at) {
       try {
