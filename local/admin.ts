@@ -27,6 +27,8 @@ import { sqsClient, sqsOutboxQueue } from '../functions/reminders/queue.js';
 import { type SweepReport, sweepReminders } from '../functions/reminders/service.js';
 import { schedules } from '../functions/schedules.js';
 import { sweepMarks } from '../functions/reminders/marks.js';
+import { type ContactSweepReport, contactSweep } from '../functions/contacts/sweep-service.js';
+import { concernStore, rosterStore, summaryStore as contactSummaryStore } from '../functions/contacts/store.js';
 import { lastFiring } from './scheduler.js';
 import { tokenSigner } from '../functions/shared/tokens.js';
 import { ROBOT_LABEL, robotInput, type RobotKind } from '../schemas/robots.js';
@@ -168,7 +170,7 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
      * waits (up to `waitMs`) until the outbox has nothing left to send; `campaignIds` limits the sweep.
      * Moving the domain clock is the caller's (the CLI writes the dev server's clock anchor).
      */
-    async tick(at: Date, opts: { campaignIds?: string[]; waitMs?: number } = {}): Promise<{ reports: SweepReport[]; outbox: OutboxCounts }> {
+    async tick(at: Date, opts: { campaignIds?: string[]; waitMs?: number } = {}): Promise<{ reports: SweepReport[]; contacts: ContactSweepReport[]; outbox: OutboxCounts }> {
       const deps = {
         campaigns: { list: async () => (await campaigns.list()).filter((c) => !opts.campaignIds || opts.campaignIds.includes(c.id)) },
         orgs,
@@ -180,12 +182,26 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
         linkTtlDays: env.LINK_TTL_DAYS,
         now: () => at,
       };
+      const contactDeps = {
+        orgs,
+        rosters: rosterStore(ddb, env.TABLE_NAME),
+        summaries: contactSummaryStore(ddb, env.TABLE_NAME),
+        concerns: concernStore(ddb, env.TABLE_NAME),
+        ...outbox(),
+        tokens,
+        siteOrigin: env.SITE_ORIGIN,
+        linkTtlDays: env.LINK_TTL_DAYS,
+        now: () => at,
+      };
       const reports: SweepReport[] = [];
+      const contacts: ContactSweepReport[] = [];
       for (const spec of schedules) {
         const f = lastFiring(spec, at);
-        if (f && spec.job === 'plan-reminders') reports.push(await sweepReminders(deps, f));
+        if (!f) continue;
+        if (spec.job === 'plan-reminders') reports.push(await sweepReminders(deps, f));
+        else contacts.push(await contactSweep(contactDeps, spec.job, f));
       }
-      return { reports, outbox: await drained(opts.waitMs) };
+      return { reports, contacts, outbox: await drained(opts.waitMs) };
     },
     /**
      * The outbox at a glance: what waits on the queue, and each job in the dead-letter queue (failed 5

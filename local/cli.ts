@@ -197,6 +197,10 @@ async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<n
       for (const rep of r.reports)
         for (const c of rep.campaigns)
           io.out(c.skipped ? `  ${c.id}：${SKIP[c.skipped] ?? c.skipped}` : `  ${c.id}：未报齐 ${c.owing} 个单位，本次提醒 ${c.planned} 项，新入队 ${c.queued} 封，已发过 ${c.already} 封`);
+      for (const c of r.contacts) {
+        const n = c.reminders + c.missed + c.digests + c.watchLists + c.escalations;
+        if (n) io.out(`  家校联系（${c.job}）：提醒 ${c.reminders} 封，连续缺记录 ${c.missed} 封，县区月报 ${c.digests} 封，每日关注名单 ${c.watchLists} 封，紧急未确认 ${c.escalations} 封（新入队 ${c.queued}，已发过 ${c.already}）`);
+      }
       io.out(r.outbox.waiting + r.outbox.inFlight ? `发件队列中还有 ${r.outbox.waiting + r.outbox.inFlight} 封待发送（失败的会自动重试）。` : '邮件已全部发出，可在本地收件箱查看。');
       return 0;
     }
