@@ -80,6 +80,7 @@ export const BENCH_ENV: Record<string, string> = {
   MAIL_FROM: 'noreply@example.org',
   OUTBOX_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/outbox',
   AUDIT_TABLE: 'a',
+  CONTACTS_TABLE: 'c',
 };
 
 // ── Floor ──────────────────────────────────────────────────────────────────────────────────────────

@@ -259,6 +259,46 @@ export function bindAudit(fn: LambdaFunction, table: dynamodb.ITable, access: No
   return fn;
 }
 
+/**
+ * The contact-log table (schemas/table.ts CONTACTS_TABLE_DESIGN): the actions each level of `grants.contactLogs`
+ * gets, on the table's ARN only (it has no index). Never DeleteItem, BatchWriteItem or Scan: a log is corrected by a
+ * new version, expires by TTL, and every read is a GetItem or a Query on one school (test/infra/contacts.test.ts
+ * checks every policy of the stack).
+ */
+export const CONTACT_LOGS_IAM_ACTIONS = {
+  read: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+  readwrite: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+} as const;
+
+/**
+ * What each level may do with the table's customer-managed key. DynamoDB calls KMS with the caller's own
+ * permissions (a caller without them gets "KMS key access denied"), for reads and for writes alike: every
+ * reader needs kms:Decrypt (the table key is decrypted per caller and cached for minutes), and a writer the
+ * actions DynamoDB lists for a customer-managed key — Encrypt, GenerateDataKey and ReEncrypt — here spelled out
+ * as the concrete actions DynamoDB uses instead of CDK's `GenerateDataKey*` / `ReEncrypt*` wildcards (which also
+ * cover the data-key-pair actions; no IAM5 finding to acknowledge either). Unlike table.grantReadData: no
+ * kms:DescribeKey (only creating or updating the table needs it, which the deployment does, not a function),
+ * and no kms:CreateGrant.
+ */
+export const CONTACT_LOGS_KEY_ACTIONS = {
+  read: ['kms:Decrypt'],
+  readwrite: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'],
+} as const;
+
+/**
+ * Grants the contact-log table per `grants.contactLogs` (CONTACT_LOGS_IAM_ACTIONS on the table, CONTACT_LOGS_KEY_ACTIONS
+ * on its key) and sets CONTACTS_TABLE. CONTACT_RETENTION_DAYS is not set: its default (schemas/env.ts) applies.
+ * The table must be encrypted with a customer-managed key (infra/contacts.ts): without one this fails synth.
+ */
+export function bindContactLogs(fn: LambdaFunction, table: dynamodb.ITable, access: NonNullable<FunctionSpec['grants']['contactLogs']>): LambdaFunction {
+  const key = table.encryptionKey;
+  if (!key) throw new Error(`${fn.node.path}: the contact-log table must be encrypted with a customer-managed KMS key`);
+  fn.addEnvironment('CONTACTS_TABLE', table.tableName);
+  fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...CONTACT_LOGS_IAM_ACTIONS[access]], resources: [table.tableArn] }));
+  key.grant(fn, ...CONTACT_LOGS_KEY_ACTIONS[access]); // the key's own ARN, in the function's role policy
+  return fn;
+}
+
 /** "create-upload" → "CreateUpload" (construct ids, hence stable logical ids). */
 export const constructIdOf = (name: string): string =>
   name.replace(/(^|-)([a-z0-9])/g, (_m, _dash: string, c: string) => c.toUpperCase());
@@ -279,6 +319,8 @@ export interface FunctionTargets {
   readonly mailRatePerSecond?: number;
   /** The audit trail's table (append-only: PutItem and Query only). */
   readonly auditTable?: dynamodb.ITable;
+  /** The contact-log table (its own customer-managed KMS key; GetItem/Query/BatchGetItem, PutItem/UpdateItem only). */
+  readonly contactLogsTable?: dynamodb.ITable;
 }
 
 /**
@@ -308,6 +350,7 @@ export function createFunctions(scope: Construct, entryPrefix: string, targets: 
     if (grants.mail && targets.mailFrom) fn.bindMail(targets.mailFrom, need(targets.mailConfigurationSet, 'the mail configuration set'));
     if (grants.outbox) fn.bindOutbox(need(targets.outbox, 'the outbox'), grants.outbox, { mailRatePerSecond: targets.mailRatePerSecond });
     if (grants.audit) bindAudit(fn, need(targets.auditTable, 'the audit table'), grants.audit);
+    if (grants.contactLogs) bindContactLogs(fn, need(targets.contactLogsTable, 'the contact-log table'), grants.contactLogs);
     created.set(name, fn);
   }
   return created;

@@ -21,6 +21,7 @@ import { Reviews } from './reviews.js';
 import { Terms } from './terms.js';
 import { Dashboard } from './dashboard.js';
 import { Bundles } from './bundles.js';
+import { Contacts } from './contacts.js';
 import { Precheck } from './precheck.js';
 import { mailerRate, OUTBOX_MAX_RECEIVES, Reminders } from './reminders.js';
 
@@ -118,6 +119,8 @@ export class ServiceStack extends Stack {
   readonly audit: Audit;
   /** The advisory pre-check of accepted plans (functions/precheck/). */
   readonly precheck: Precheck;
+  /** Parent-contact logs: their own table and KMS key, and the functions under functions/contacts/. */
+  readonly contacts: Contacts;
   /** Every function of the route table, by name. */
   readonly functions: ReadonlyMap<FunctionName, LambdaFunction>;
   readonly siteOrigin: string;
@@ -259,6 +262,13 @@ export class ServiceStack extends Stack {
       outbox: this.reminders.outbox,
       auditTable: this.audit.table,
     });
+    this.contacts = new Contacts(this, 'Contacts', {
+      table: this.table,
+      signingKey: this.signingKey,
+      siteOrigin: this.siteOrigin,
+      outbox: this.reminders.outbox,
+      auditTable: this.audit.table,
+    });
     this.dashboard = new Dashboard(this, 'Dashboard', { table: this.table, signingKey: this.signingKey, siteOrigin: this.siteOrigin });
     this.terms = new Terms(this, 'Terms', { table: this.table, signingKey: this.signingKey, siteOrigin: this.siteOrigin, auditTable: this.audit.table });
     this.bundles = new Bundles(this, 'Bundles', {
@@ -279,6 +289,7 @@ export class ServiceStack extends Stack {
       this.audit.functions,
       this.precheck.functions,
       this.bundles.functions,
+      this.contacts.functions,
     ]);
 
     // --- Routes, generated from the one route table: one integration per function.
@@ -328,6 +339,8 @@ export class ServiceStack extends Stack {
     output('UndeliveredEventsQueueUrl', this.reminders.undeliveredEvents.queueUrl, 'Schedule and SES events Scheduler/EventBridge could not deliver to their function');
     output('AlarmTopicArn', this.alarms.topic.topicArn, 'SNS topic of the stack’s alarms (subscribe more endpoints here)');
     output('AuditTableName', this.audit.table.tableName, 'AUDIT_TABLE: the append-only audit trail (the CLI records links issued and revoked there)');
+    output('ContactLogsTableName', this.contacts.table.tableName, 'CONTACTS_TABLE: parent-contact log content (its own customer-managed KMS key)');
+    output('ContactLogsKeyArn', this.contacts.key.keyArn, 'KMS key of the contact-log table (retained; only the functions granted contactLogs may use it)');
   }
 
   private fn(name: FunctionName): LambdaFunction {

@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
-import { AUDIT_TABLE_DESIGN, TABLE_DESIGN } from '../schemas/table.js';
+import { AUDIT_TABLE_DESIGN, CONTACTS_TABLE_DESIGN, TABLE_DESIGN } from '../schemas/table.js';
 import { type FunctionName, s3Triggers } from '../functions/routes.js';
 import { decodeS3Key } from '../schemas/s3-events.js';
 import { clockOf } from '../functions/shared/clock.js';
@@ -134,6 +134,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     MAIL_RATE_PER_SECOND: '100',
     TABLE_NAME: 'psy-local',
     AUDIT_TABLE: 'psy-local-audit',
+    // The contact logs' own table. Locally no KMS (encryption at rest is the cloud's) and no TTL (reads filter expired logs).
+    CONTACTS_TABLE: 'psy-local-contacts',
     BUCKET_NAME: bucket,
     SITE_ORIGIN: siteOrigin,
     SIGNING_KEY: persisted(resolve(dir, 'signing-key'), () => randomBytes(48).toString('base64url')),
@@ -149,6 +151,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const fresh = await ensureTable(env.TABLE_NAME as string, TABLE_DESIGN);
   // The audit trail's own table; also created in a state folder from before it existed.
   await ensureTable(env.AUDIT_TABLE as string, AUDIT_TABLE_DESIGN);
+  // The contact logs' own table (no index); likewise created in an older state folder.
+  await ensureTable(env.CONTACTS_TABLE as string, CONTACTS_TABLE_DESIGN);
 
   // Handlers are imported after the environment is set: they read it at module init, as in Lambda.
   await router.load();
@@ -204,7 +208,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 }
 
 /** A table's key design (schemas/table.ts): keys and indexes, all strings, every index projecting all attributes. */
-type TableDesign = Pick<typeof TABLE_DESIGN | typeof AUDIT_TABLE_DESIGN, 'partitionKey' | 'sortKey'> & {
+type TableDesign = Pick<typeof TABLE_DESIGN | typeof AUDIT_TABLE_DESIGN | typeof CONTACTS_TABLE_DESIGN, 'partitionKey' | 'sortKey'> & {
   indexes: readonly { name: string; partitionKey: string; sortKey: string }[];
 };
 
@@ -227,7 +231,8 @@ async function ensureTable(name: string, t: TableDesign): Promise<boolean> {
         { AttributeName: t.partitionKey, KeyType: 'HASH' },
         { AttributeName: t.sortKey, KeyType: 'RANGE' },
       ],
-      GlobalSecondaryIndexes: t.indexes.map((i) => ({
+      // A table without indexes sends none (DynamoDB refuses an empty list).
+      GlobalSecondaryIndexes: t.indexes.length === 0 ? undefined : t.indexes.map((i) => ({
         IndexName: i.name,
         KeySchema: [
           { AttributeName: i.partitionKey, KeyType: 'HASH' },

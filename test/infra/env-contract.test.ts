@@ -27,6 +27,7 @@ const SAMPLE: Record<string, string> = {
   MAIL_CONFIGURATION_SET: 'SesConfigurationSet-AbCdEf123456',
   OUTBOX_QUEUE_URL: 'https://sqs.ap-southeast-1.amazonaws.com/123456789012/NcPsyService-RemindersOutbox-AbCdEf',
   AUDIT_TABLE: 'NcPsyService-AuditTable',
+  CONTACTS_TABLE: 'NcPsyService-ContactsTable',
 };
 /** What the Lambda runtime sets (and the SDK needs at construction). */
 const LAMBDA_RUNTIME = { AWS_REGION: 'ap-southeast-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'x', AWS_SESSION_TOKEN: 'x' };

@@ -61,8 +61,8 @@ describe('service stack template', SLOW, () => {
   }, SLOW.timeout);
 
   it('has one table: pk/sk, gsi1 and the sparse gsi2 (ALL), on-demand, PITR, deletion protection, TTL, retained', () => {
-    // This one, and the audit trail's own (test/infra/audit.test.ts).
-    template.resourceCountIs('AWS::DynamoDB::Table', 2);
+    // This one, the audit trail's own (test/infra/audit.test.ts) and the contact logs' own (test/infra/contacts.test.ts).
+    template.resourceCountIs('AWS::DynamoDB::Table', 3);
     template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
@@ -339,9 +339,17 @@ describe('service stack template', SLOW, () => {
       const tableActions = onTable.flatMap((s) => asArray<string>(s.Action));
       const writes = tableActions.includes('dynamodb:PutItem') || tableActions.includes('dynamodb:UpdateItem');
       expect(writes, name).toBe(spec.grants.table === 'readwrite');
-      // Any other DynamoDB write is the audit trail's append, and only where it is granted.
+      // Any other DynamoDB write is the audit trail's append or a contact-log write, and only where it is granted.
+      const writesOn = (other: IConstruct) =>
+        statements.some(
+          (s) =>
+            JSON.stringify(asArray(s.Resource)[0]) === JSON.stringify(getAtt(other)) &&
+            asArray<string>(s.Action).some((a) => a === 'dynamodb:PutItem' || a === 'dynamodb:UpdateItem'),
+        );
       const elsewhere = statements.filter((s) => !onTable.includes(s) && asArray<string>(s.Action).some((a) => a === 'dynamodb:PutItem' || a === 'dynamodb:UpdateItem'));
-      expect(elsewhere.length > 0, name).toBe(String((spec.grants as { audit?: string }).audit ?? '').includes('append'));
+      expect(writesOn(stack.audit.table), name).toBe(String((spec.grants as { audit?: string }).audit ?? '').includes('append'));
+      expect(writesOn(stack.contacts.table), name).toBe(spec.grants.contactLogs === 'readwrite');
+      expect(elsewhere.length, name).toBe(Number(writesOn(stack.audit.table)) + Number(writesOn(stack.contacts.table)));
       expect(actions.includes('dynamodb:Query'), name).toBe(Boolean(spec.grants.table));
       const secretStatements = statements.filter((s) => asArray<string>(s.Action).includes('secretsmanager:GetSecretValue'));
       expect(secretStatements.map((s) => s.Resource), name).toEqual(spec.grants.signingKey ? [{ Ref: logicalId(stack.signingKey) }] : []);

@@ -29,6 +29,7 @@ const ENV: Record<string, string | undefined> = {
   MAIL_FROM: 'noreply@psy.example.org',
   OUTBOX_QUEUE_URL: 'http://127.0.0.1:9/000000000000/outbox',
   AUDIT_TABLE: 'psy-audit',
+  CONTACTS_TABLE: 'psy-contacts',
 };
 const saved: Record<string, string | undefined> = {};
 const ddb = mockClient(DynamoDBClient);
