@@ -138,34 +138,14 @@ export class Reminders extends Construct {
       mailRatePerSecond: props.mailRatePerSecond,
       auditTable: props.auditTable,
     });
-    // Scheduler and EventBridge invoke asynchronously: their retries cover delivery only; a function
-    // error is retried by Lambda, then recorded in the failed-events queue (handlers are idempotent).
-    const invokedAsync = new Set<LambdaFunction>();
-    const asyncTarget = (name: FunctionName) => {
-      const fn = this.fn(name);
-      if (!invokedAsync.has(fn)) {
-        fn.configureAsyncInvoke({ onFailure: new SqsDestination(props.failedEvents), retryAttempts: ASYNC_RETRY_ATTEMPTS });
-        invokedAsync.add(fn);
-      }
-      return fn;
-    };
-
-    // --- Schedules, one per entry of functions/schedules.ts, in one group.
+    this.failedEvents = props.failedEvents;
+    // --- The schedule group; the schedules are added by `addSchedules` once every capability's functions exist
+    // (the contact logs' jobs run a function of their own capability).
     this.scheduleGroup = new scheduler.ScheduleGroup(this, 'Schedules', {
       // Schedules are configuration, not data: they go with the stack.
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    for (const spec of schedules) {
-      const schedule = new scheduler.Schedule(this, `${constructIdOf(spec.name)}Schedule`, {
-        scheduleName: spec.name,
-        description: spec.description,
-        scheduleGroup: this.scheduleGroup,
-        schedule: scheduler.ScheduleExpression.expression(cronExpression(spec), TimeZone.of(SCHEDULE_TIMEZONE)),
-        timeWindow: scheduler.TimeWindow.off(),
-        target: this.scheduleTarget(spec, asyncTarget(spec.fn)),
-      });
-      this.schedules.set(spec.name, schedule);
-    }
+    this.addSchedules(this.functions, (s) => this.functions.has(s.fn));
 
     // --- SES bounces and complaints of this configuration set → EventBridge (default bus) → ses-events.
     props.mailConfigurationSet.addEventDestination('BounceAndComplaintEvents', {
@@ -181,7 +161,7 @@ export class Reminders extends Construct {
       },
     });
     this.sesEventsRule.addTarget(
-      new targets.LambdaFunction(asyncTarget('ses-events'), {
+      new targets.LambdaFunction(this.asyncTarget(this.fn('ses-events')), {
         // EventBridge's maximum: a bounce that is never processed leaves an address mailed again.
         retryAttempts: 185,
         maxEventAge: Duration.hours(24),
@@ -222,5 +202,41 @@ export class Reminders extends Construct {
     const fn = this.functions.get(name);
     if (!fn) throw new Error(`${name} is not a reminders function (functions/reminders/)`);
     return fn;
+  }
+
+  private readonly failedEvents: sqs.IQueue;
+  private readonly invokedAsync = new Set<LambdaFunction>();
+
+  /**
+   * Scheduler and EventBridge invoke asynchronously: their retries cover delivery only; a function error is
+   * retried by Lambda, then recorded in the failed-events queue (handlers are idempotent).
+   */
+  private asyncTarget(fn: LambdaFunction): LambdaFunction {
+    if (!this.invokedAsync.has(fn)) {
+      fn.configureAsyncInvoke({ onFailure: new SqsDestination(this.failedEvents), retryAttempts: ASYNC_RETRY_ATTEMPTS });
+      this.invokedAsync.add(fn);
+    }
+    return fn;
+  }
+
+  /**
+   * One EventBridge Scheduler schedule per entry of functions/schedules.ts (those `which` picks), in the group,
+   * targeting its function in `fns` (every capability's functions: the stack calls this for the others).
+   */
+  addSchedules(fns: ReadonlyMap<FunctionName, LambdaFunction>, which: (spec: ScheduleSpec) => boolean): void {
+    for (const spec of schedules.filter(which)) {
+      if (this.schedules.has(spec.name)) throw new Error(`schedule ${spec.name} added twice`);
+      const fn = fns.get(spec.fn);
+      if (!fn) throw new Error(`schedule ${spec.name}: no function ${spec.fn}`);
+      const schedule = new scheduler.Schedule(this, `${constructIdOf(spec.name)}Schedule`, {
+        scheduleName: spec.name,
+        description: spec.description,
+        scheduleGroup: this.scheduleGroup,
+        schedule: scheduler.ScheduleExpression.expression(cronExpression(spec), TimeZone.of(SCHEDULE_TIMEZONE)),
+        timeWindow: scheduler.TimeWindow.off(),
+        target: this.scheduleTarget(spec, this.asyncTarget(fn)),
+      });
+      this.schedules.set(spec.name, schedule);
+    }
   }
 }

@@ -269,6 +269,8 @@ export class ServiceStack extends Stack {
       outbox: this.reminders.outbox,
       auditTable: this.audit.table,
     });
+    // The contact logs' jobs (functions/schedules.ts) run its own sweep, scheduled in the reminders' group.
+    this.reminders.addSchedules(this.contacts.functions, (spec) => this.contacts.functions.has(spec.fn));
     this.dashboard = new Dashboard(this, 'Dashboard', { table: this.table, signingKey: this.signingKey, siteOrigin: this.siteOrigin });
     this.terms = new Terms(this, 'Terms', { table: this.table, signingKey: this.signingKey, siteOrigin: this.siteOrigin, auditTable: this.audit.table });
     this.bundles = new Bundles(this, 'Bundles', {
