@@ -180,7 +180,8 @@ describe('the schema and the fake', () => {
     for (const a of AUDIT_ACTIONS) expect(AUDIT_ACTION_LABEL[a]).toMatch(/^[\u4e00-\u9fff（）]+$/);
     expect(AUDIT_ACTION_LABEL['review.returned']).toBe('退回修改');
     expect(AUDIT_ACTION_LABEL['file.downloaded']).toBe('下载文件');
-    expect(AUDIT_ACTIONS).toHaveLength(16);
+    expect(AUDIT_ACTIONS).toHaveLength(26); // 16 of the plans, 10 of the parent-contact logs
+    expect(AUDIT_ACTION_LABEL['contact.denied']).toBe('越权访问被拒绝');
   });
 
   it('FakeAuditLog keeps the adapter’s rules: same key twice is "exists" and changes nothing; time order; limit takes the latest', async () => {
