@@ -1,6 +1,5 @@
 import type { Env } from '../../schemas/env.js';
 import { auditWriter } from '../audit/store.js';
-import { campaignStore } from '../campaigns/store.js';
 import { orgReader } from '../orgs/store.js';
 import { outboxClaims } from '../reminders/outbox.js';
 import { sqsClient, sqsOutboxQueue } from '../reminders/queue.js';
@@ -17,7 +16,6 @@ export function contactReadDeps(env: Env, ddb = ddbClient()) {
   return {
     rosters: rosterStore(ddb, env.TABLE_NAME),
     orgs: orgReader(ddb, env.TABLE_NAME),
-    campaigns: campaignStore(ddb, env.TABLE_NAME),
     tokens: tokenSigner(signingKeySource(env)),
     clock,
     audit: auditWriter(ddb, requireAuditTable(env)),

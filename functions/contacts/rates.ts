@@ -2,9 +2,9 @@ import * as z from 'zod/mini';
 import { OrgId } from '../../schemas/orgs.js';
 import { matrixSvg, ratesBarsSvg } from '../../web/contacts/matrix.js';
 import { cityRatesPage, groupRatesPage, schoolRatesPage } from '../../web/contacts/rates-page.js';
-import { campaignStore } from '../campaigns/store.js';
+import { contactErrorPage } from '../../web/contacts/pages.js';
 import { orgReader } from '../orgs/store.js';
-import { errorPage, htmlPage } from '../plans/page-response.js';
+import { htmlPage } from '../plans/page-response.js';
 import { ddbClient } from '../shared/clients/dynamodb.js';
 import { clockOf } from '../shared/clock.js';
 import { csvFile } from '../shared/csv.js';
@@ -28,7 +28,6 @@ const deps: RatesDeps & { tokens: ReturnType<typeof tokenSigner>; clock: typeof 
   tokens: tokenSigner(signingKeySource(env)),
   clock,
 };
-const campaigns = campaignStore(ddb, env.TABLE_NAME);
 
 const Month = z.string().check(z.regex(/^(19|20)\d{2}-(0[1-9]|1[0-2])$/, '月份格式应为 YYYY-MM'));
 const RatesQuery = z.strictObject({
@@ -114,6 +113,6 @@ export const handler = httpRoute(
     }
     return htmlPage(200, groupRatesPage({ group: group.name, month, months: recentMonths(today), rates: r.rates, names, district: q.district, back: viewer.kind === 'city' }));
   },
-  { errors: (event) => (event.routeKey === 'GET /api/contact-rates' ? 'json' : 'page'), page: errorPage(campaigns) },
+  { errors: (event) => (event.routeKey === 'GET /api/contact-rates' ? 'json' : 'page'), page: (status, body) => htmlPage(status, contactErrorPage(status, body.error.message)) },
 );
 

@@ -1,6 +1,6 @@
 import { ContactWriteBody, TOPICS } from '../../schemas/contacts.js';
-import { logFormPage } from '../../web/contacts/pages.js';
-import { errorPage, htmlPage } from '../plans/page-response.js';
+import { contactErrorPage, logFormPage } from '../../web/contacts/pages.js';
+import { htmlPage } from '../plans/page-response.js';
 import { readEnv } from '../shared/env.js';
 import { cookie, type ErrorBody, formOrJsonBody, type HttpEvent, type HttpResult, httpRoute, json, type RouteEvent, sameOrigin } from '../shared/http.js';
 import { PERSON_COOKIE } from '../shared/tokens.js';
@@ -54,7 +54,7 @@ async function write(event: RouteEvent<ContactWriteBody>): Promise<HttpResult> {
   }
 }
 
-const showError = errorPage(deps.campaigns);
+const showError = (status: number, body: ErrorBody) => htmlPage(status, contactErrorPage(status, body.error.message));
 
 /**
  * A refused log form comes back filled in with what was typed and the reason on top (nothing typed on a phone
@@ -62,9 +62,9 @@ const showError = errorPage(deps.campaigns);
  */
 async function refused(status: number, body: ErrorBody, event: HttpEvent): Promise<HttpResult> {
   const sent = (typeof event.body === 'object' && event.body ? event.body : {}) as { action?: unknown; logId?: unknown; newId?: unknown; content?: Record<string, unknown> };
-  if (sent.action !== 'log' || status >= 500) return showError(status, body, event);
+  if (sent.action !== 'log' || status >= 500) return showError(status, body);
   const p = await authenticatePerson(deps, cookie(event, PERSON_COOKIE)).catch(() => undefined);
-  if (!p) return showError(status, body, event);
+  if (!p) return showError(status, body);
   const { today } = termSoFar(p.roster, deps.clock.now());
   const c = sent.content ?? {};
   const str = (v: unknown) => (typeof v === 'string' ? v.slice(0, 4000) : undefined);

@@ -241,3 +241,15 @@ export function classLogsPage(v: ClassLogsView): string {
 ${v.none.length ? `<h3>无需联系的周期</h3><ul>${v.none.map((n) => `<li>${esc(n.periodLabel)}：${esc(n.reason)}（${esc(n.byName)}）</li>`).join('')}</ul>` : ''}</section><p><a href="/contacts">返回</a></p>`;
   return page(`${v.classLabel} 家校联系记录`, `${v.school} · 家校联系记录`, body);
 }
+
+const ERROR_TITLES: Record<number, string> = { 401: '请用您本人的专属链接进入', 403: '没有权限', 404: '没有找到', 409: '请刷新后重试' };
+
+/**
+ * An error on a contact-log page: the reason, and whom to ask — for a head teacher or a staff member that is
+ * their school's administrator (who keeps the roster and sends the links), not the Centre.
+ */
+export function contactErrorPage(status: number, message: string) {
+  const title = ERROR_TITLES[status] ?? (status >= 500 ? '服务暂时不可用' : '请求有误');
+  return page(title, '家校联系记录', `<section class="card"><h2>${esc(title)}</h2><p>${esc(message)}</p>
+<p class="muted">如链接失效或需要更换，请联系本校管理员重新发送您的专属链接。</p><p><a href="/contacts">返回家校联系记录</a></p></section>`);
+}
