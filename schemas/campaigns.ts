@@ -2,8 +2,9 @@ import * as z from 'zod/mini';
 import { OrgId } from './orgs.js';
 import { ReminderPolicyInput } from './reminders.js';
 
-export const CampaignId = z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{1,47}$/, '活动编号只能包含小写字母、数字和连字符'));
-export const DocumentKind = z.string().check(z.regex(/^[a-z][a-z0-9-]{1,31}$/, '材料编号只能包含小写字母、数字和连字符'));
+import { CampaignId, DocumentKind } from './ids.js';
+
+export { CampaignId, DocumentKind };
 
 const text = (min: number, max: number) => z.string().check(z.trim(), z.minLength(min), z.maxLength(max));
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
-import { CampaignId } from './campaigns.js';
+import { CampaignId } from './ids.js';
 import { Env } from './env.js';
 import { MAX_UPLOAD_BYTES } from './plans.js';
 

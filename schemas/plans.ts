@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { CampaignId, DocumentKind } from './campaigns.js';
+import { CampaignId, DocumentKind } from './ids.js';
 import { Org, OrgId } from './orgs.js';
 
 /** Upload allow-list: extension → the content type the POST policy pins and the magic bytes must show. */

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { CampaignId, DocumentKind } from './campaigns.js';
+import { CampaignId, DocumentKind } from './ids.js';
 import { OrgId } from './orgs.js';
 import { UploadId } from './plans.js';
 

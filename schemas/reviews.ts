@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { DocumentKind } from './campaigns.js';
+import { DocumentKind } from './ids.js';
 import { OrgId } from './orgs.js';
 
 /** The longest comment a reviewer may write (what to fix, or a note with an acceptance). */

@@ -8,13 +8,13 @@ import { clockOf } from '../shared/clock.js';
 import { requireAuditTable, requireContactsTable } from '../shared/env.js';
 import { signingKeySource, tokenSigner } from '../shared/tokens.js';
 import type { ContactReadDeps, ContactWriteDeps } from './service.js';
-import { concernStore, logStore, rosterStore, summaryStore } from './store.js';
+import { concernStore, logStore, rosterReader, summaryStore } from './store.js';
 
 /** What the content pages read with (built once per container from the parsed environment). */
 export function contactReadDeps(env: Env, ddb = ddbClient()) {
   const clock = clockOf(env);
   return {
-    rosters: rosterStore(ddb, env.TABLE_NAME),
+    rosters: rosterReader(ddb, env.TABLE_NAME),
     orgs: orgReader(ddb, env.TABLE_NAME),
     tokens: tokenSigner(signingKeySource(env)),
     clock,

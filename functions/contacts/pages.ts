@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { ClassId, LogId } from '../../schemas/contacts.js';
-import { classLogsPage, contactErrorPage, headHomePage, logFormPage, logPage, staffHomePage } from '../../web/contacts/pages.js';
-import { htmlPage } from '../plans/page-response.js';
+import { classLogsPage, headHomePage, logFormPage, logPage, staffHomePage } from '../../web/contacts/pages.js';
+import { contactError, contactPage as htmlPage } from './respond.js';
 import { readEnv } from '../shared/env.js';
 import { csvFile } from '../shared/csv.js';
 import { formatBeijingExcel } from '../shared/clock.js';
@@ -160,5 +160,5 @@ export const handler = httpRoute(
         return home(event as HttpEvent);
     }
   },
-  { errors: 'page', page: (status, body) => htmlPage(status, contactErrorPage(status, body.error.message)) },
+  { errors: 'page', page: contactError },
 );

@@ -2,9 +2,8 @@ import * as z from 'zod/mini';
 import { OrgId } from '../../schemas/orgs.js';
 import { matrixSvg, ratesBarsSvg } from '../../web/contacts/matrix.js';
 import { cityRatesPage, groupRatesPage, schoolRatesPage } from '../../web/contacts/rates-page.js';
-import { contactErrorPage } from '../../web/contacts/pages.js';
 import { orgReader } from '../orgs/store.js';
-import { htmlPage } from '../plans/page-response.js';
+import { contactError, contactPage as htmlPage } from './respond.js';
 import { ddbClient } from '../shared/clients/dynamodb.js';
 import { clockOf } from '../shared/clock.js';
 import { csvFile } from '../shared/csv.js';
@@ -15,14 +14,14 @@ import { PERSON_COOKIE, roleOf, SESSION_COOKIE, signingKeySource, tokenSigner } 
 import { beijingDay } from './periods.js';
 import { groupFor, groupRates, type RatesDeps, schoolCompleteness, type Viewer } from './rates-service.js';
 import { authenticatePerson } from './service.js';
-import { rosterStore, summaryStore } from './store.js';
+import { rosterReader, summaryStore } from './store.js';
 
 const env = readEnv();
 const ddb = ddbClient();
 const clock = clockOf(env);
 const deps: RatesDeps & { tokens: ReturnType<typeof tokenSigner>; clock: typeof clock } = {
   orgs: orgReader(ddb, env.TABLE_NAME),
-  rosters: rosterStore(ddb, env.TABLE_NAME),
+  rosters: rosterReader(ddb, env.TABLE_NAME),
   summaries: summaryStore(ddb, env.TABLE_NAME),
   now: () => clock.now(),
   tokens: tokenSigner(signingKeySource(env)),
@@ -113,6 +112,6 @@ export const handler = httpRoute(
     }
     return htmlPage(200, groupRatesPage({ group: group.name, month, months: recentMonths(today), rates: r.rates, names, district: q.district, back: viewer.kind === 'city' }));
   },
-  { errors: (event) => (event.routeKey === 'GET /api/contact-rates' ? 'json' : 'page'), page: (status, body) => htmlPage(status, contactErrorPage(status, body.error.message)) },
+  { errors: (event) => (event.routeKey === 'GET /api/contact-rates' ? 'json' : 'page'), page: contactError },
 );
 

@@ -20,24 +20,34 @@ export const watchPartition = (raisedAt: string) => `CONCERN#WATCH#${new Date(Da
 
 // ── Roster ───────────────────────────────────────────────────────────────────────────────────────
 
-export interface RosterStore {
+/** Reading rosters (no parsing: only the roster writer stores them, through the schema). */
+export interface RosterReader {
   get(schoolId: string): Promise<Roster | undefined>;
   /** Many schools' rosters (BatchGetItem, 100 a request); missing ones are absent. */
   getMany(schoolIds: string[]): Promise<Roster[]>;
+}
+
+export interface RosterStore extends RosterReader {
   /** Writes the roster if the stored one still has `prevRev` (undefined: none yet); false when another write came first. */
   put(roster: Roster, prevRev: number | undefined): Promise<boolean>;
 }
 
-export function rosterStore(ddb: Ddb, table: string): RosterStore {
+export function rosterReader(ddb: Ddb, table: string): RosterReader {
   return {
     async get(schoolId) {
       const item = await getItem(ddb, { TableName: table, Key: rosterKey(schoolId), ConsistentRead: true });
-      return item ? Roster.parse(stripKeys(item)) : undefined;
+      return item ? stripKeys<Roster>(item) : undefined;
     },
     async getMany(schoolIds) {
       const items = await batchGet(ddb, table, [...new Set(schoolIds)].map(rosterKey));
-      return items.map((i) => Roster.parse(stripKeys(i)));
+      return items.map((i) => stripKeys<Roster>(i));
     },
+  };
+}
+
+export function rosterStore(ddb: Ddb, table: string): RosterStore {
+  return {
+    ...rosterReader(ddb, table),
     async put(roster, prevRev) {
       try {
         await putItem(ddb, {

@@ -1,6 +1,6 @@
 import { ContactWriteBody, TOPICS } from '../../schemas/contacts.js';
-import { contactErrorPage, logFormPage } from '../../web/contacts/pages.js';
-import { htmlPage } from '../plans/page-response.js';
+import { logFormPage } from '../../web/contacts/pages.js';
+import { contactError, contactPage as htmlPage } from './respond.js';
 import { readEnv } from '../shared/env.js';
 import { cookie, type ErrorBody, formOrJsonBody, type HttpEvent, type HttpResult, httpRoute, json, type RouteEvent, sameOrigin } from '../shared/http.js';
 import { PERSON_COOKIE } from '../shared/tokens.js';
@@ -54,7 +54,7 @@ async function write(event: RouteEvent<ContactWriteBody>): Promise<HttpResult> {
   }
 }
 
-const showError = (status: number, body: ErrorBody) => htmlPage(status, contactErrorPage(status, body.error.message));
+const showError = (status: number, body: ErrorBody) => contactError(status, body, {} as HttpEvent);
 
 /**
  * A refused log form comes back filled in with what was typed and the reason on top (nothing typed on a phone
