@@ -30,7 +30,7 @@ import { sweepMarks } from '../functions/reminders/marks.js';
 import { type ContactSweepReport, contactSweep } from '../functions/contacts/sweep-service.js';
 import { concernStore, rosterStore, summaryStore as contactSummaryStore } from '../functions/contacts/store.js';
 import { lastFiring } from './scheduler.js';
-import { tokenSigner } from '../functions/shared/tokens.js';
+import { personTokens, tokenSigner } from '../functions/shared/tokens.js';
 import { ROBOT_LABEL, robotInput, type RobotKind } from '../schemas/robots.js';
 import { hintOf, sealWebhook } from '../functions/reminders/robots.js';
 import { randomUUID } from 'node:crypto';
@@ -188,7 +188,7 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
         summaries: contactSummaryStore(ddb, env.TABLE_NAME),
         concerns: concernStore(ddb, env.TABLE_NAME),
         ...outbox(),
-        tokens,
+        tokens: personTokens(signingKey),
         siteOrigin: env.SITE_ORIGIN,
         linkTtlDays: env.LINK_TTL_DAYS,
         now: () => at,

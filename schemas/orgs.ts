@@ -3,6 +3,9 @@ import { Robots } from './robots.js';
 
 // Schemas use zod/mini (same package, tree-shakable API): full zod costs ~18 KB gzip more per Lambda.
 
+// Schemas whose definition chains checks (`.check(…)`) are wrapped in a pure IIFE: a bundler cannot prove a method
+// call free of side effects, and would otherwise keep them in every bundle that imports this module for OrgId alone.
+
 /**
  * Words that can never be an org id: route keys of old, URL path segments, audience keywords. Ids
  * name keys, S3 prefixes and links, so an id equal to one of these would be read as something else
@@ -48,16 +51,18 @@ export type DirectKind = z.infer<typeof DirectKind>;
 
 const text = (min: number, max: number) => z.string().check(z.trim(), z.minLength(min), z.maxLength(max));
 
-export const Contact = z.object({
+export const Contact = /* @__PURE__ */ (() =>
+  z.object({
   name: text(1, 40),
   email: z.email(),
   phone: z.optional(z.string().check(z.trim(), z.regex(/^[0-9+\-() ]{5,20}$/, '电话格式不正确'))),
   /** Set when mail to this address bounced or drew a complaint (SES events): it is no longer mailed. */
   invalid: z.optional(z.object({ reason: z.enum(['bounce', 'complaint']), at: z.string() })),
-});
+}))();
 export type Contact = z.infer<typeof Contact>;
 
-export const Org = z
+export const Org = /* @__PURE__ */ (() =>
+  z
   .object({
     id: OrgId,
     name: text(2, 80),
@@ -81,7 +86,7 @@ export const Org = z
         ctx.addIssue({ code: 'custom', message: '只有学校可以填写所属县区或直属类别' });
       }
     }),
-  );
+  ))();
 export type Org = z.infer<typeof Org>;
 
 /** Route key of the Direct schools (they submit straight to the Centre). */

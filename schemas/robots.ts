@@ -36,11 +36,12 @@ const EXAMPLE: Record<RobotKind, string> = {
 const SECRET_EXAMPLE = `SEC${'a1'.repeat(32)}`;
 
 /** A usable webhook: the canonical URL and, for a DingTalk robot in signed mode, its secret. */
-export const RobotHook = z.object({
+export const RobotHook = /* @__PURE__ */ (() =>
+  z.object({
   kind: RobotKind,
   url: z.string().check(z.minLength(10), z.maxLength(400)),
   secret: z.optional(z.string().check(z.regex(DINGTALK_SECRET))),
-});
+}))();
 export type RobotHook = z.infer<typeof RobotHook>;
 
 /**
@@ -113,18 +114,20 @@ export const RobotInput = /* @__PURE__ */ robotInput();
 export type RobotInput = z.input<typeof RobotInput>;
 
 /** A registered robot as stored on the org (schemas/orgs.ts `robots`). */
-export const RobotEntry = z.object({
+export const RobotEntry = /* @__PURE__ */ (() =>
+  z.object({
   kind: RobotKind,
   /** The RobotHook, encrypted (functions/reminders/robots.ts sealWebhook): "v1.<iv>.<ciphertext+tag>". */
   sealed: z.string().check(z.regex(/^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/)),
   /** For display only, never enough to post: "企业微信 …key=1a2b…". */
   hint: z.string().check(z.maxLength(80)),
   addedAt: z.iso.datetime({ offset: true }),
-});
+}))();
 export type RobotEntry = z.infer<typeof RobotEntry>;
 
 /** At most one robot per kind. */
-export const Robots = z.array(RobotEntry).check(
+export const Robots = /* @__PURE__ */ (() =>
+  z.array(RobotEntry).check(
   z.maxLength(RobotKind.options.length),
   z.refine((rs) => new Set(rs.map((r) => r.kind)).size === rs.length, { message: '每种群机器人最多登记一个' }),
-);
+))();

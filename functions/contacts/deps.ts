@@ -1,12 +1,12 @@
 import type { Env } from '../../schemas/env.js';
 import { auditWriter } from '../audit/store.js';
-import { orgReader } from '../orgs/store.js';
+import { orgPeek } from '../orgs/store.js';
 import { outboxClaims } from '../reminders/outbox.js';
 import { sqsClient, sqsOutboxQueue } from '../reminders/queue.js';
 import { ddbClient } from '../shared/clients/dynamodb.js';
 import { clockOf } from '../shared/clock.js';
 import { requireAuditTable, requireContactsTable } from '../shared/env.js';
-import { signingKeySource, tokenSigner } from '../shared/tokens.js';
+import { personTokens, signingKeySource } from '../shared/tokens.js';
 import type { ContactReadDeps, ContactWriteDeps } from './service.js';
 import { concernStore, logStore, rosterReader, summaryStore } from './store.js';
 
@@ -15,8 +15,8 @@ export function contactReadDeps(env: Env, ddb = ddbClient()) {
   const clock = clockOf(env);
   return {
     rosters: rosterReader(ddb, env.TABLE_NAME),
-    orgs: orgReader(ddb, env.TABLE_NAME),
-    tokens: tokenSigner(signingKeySource(env)),
+    orgs: orgPeek(ddb, env.TABLE_NAME),
+    tokens: personTokens(signingKeySource(env)),
     clock,
     audit: auditWriter(ddb, requireAuditTable(env)),
     logs: logStore(ddb, requireContactsTable(env), () => clock.now()),

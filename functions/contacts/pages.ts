@@ -7,7 +7,7 @@ import { csvFile } from '../shared/csv.js';
 import { formatBeijingExcel } from '../shared/clock.js';
 import { Errors, forbidden } from '../shared/errors.js';
 import { cookie, type HttpEvent, type HttpResult, httpRoute, query, redirect, text } from '../shared/http.js';
-import { PERSON_COOKIE, SESSION_COOKIE, SESSION_TTL_SECONDS } from '../shared/tokens.js';
+import { PERSON_COOKIE, SESSION_COOKIE, SESSION_TTL_SECONDS, signingKeySource, tokenSigner } from '../shared/tokens.js';
 import { contactReadDeps } from './deps.js';
 import { periodLabel } from './periods.js';
 import { actorOfPerson, authenticatePerson, classLabel, classLogs, current, denied, exportLogs, newId, openPersonLink, type Person, readLog, recordDenied } from './service.js';
@@ -16,6 +16,8 @@ import { cadenceLine, labelOf, logLine, staffHome, termSoFar } from './views.js'
 
 const env = readEnv();
 const deps = contactReadDeps(env);
+/** Only to name an org whose session asks for content (the attempt is recorded). */
+const orgTokens = tokenSigner(signingKeySource(env));
 const secure = new URL(env.SITE_ORIGIN).protocol === 'https:';
 const personCookie = (token: string) => `${PERSON_COOKIE}=${token}; Path=/; Max-Age=${SESSION_TTL_SECONDS}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
 
@@ -32,7 +34,7 @@ async function person(event: HttpEvent, what: string): Promise<Person> {
   const token = cookie(event, PERSON_COOKIE);
   if (token) return authenticatePerson(deps, token);
   const orgSession = cookie(event, SESSION_COOKIE);
-  const grant = orgSession ? await deps.tokens.verify(orgSession, 'session').catch(() => undefined) : undefined;
+  const grant = orgSession ? await orgTokens.verify(orgSession, 'session').catch(() => undefined) : undefined;
   if (grant) {
     await recordDenied(deps, { actor: `${grant.role}:${grant.orgId}`, name: grant.orgId, schoolId: grant.orgId }, what);
     throw forbidden('NO_CONTENT_ACCESS', '家校联系记录的内容仅本班班主任、学校心理教师和校长（危机管理工作小组）可以查看；县区、市教育局和学校管理员可查看完成情况统计。');

@@ -10,7 +10,7 @@ import { csvFile } from '../shared/csv.js';
 import { readEnv } from '../shared/env.js';
 import { Errors } from '../shared/errors.js';
 import { cookie, type HttpEvent, httpRoute, json, query, text } from '../shared/http.js';
-import { PERSON_COOKIE, roleOf, SESSION_COOKIE, signingKeySource, tokenSigner } from '../shared/tokens.js';
+import { PERSON_COOKIE, personTokens, roleOf, SESSION_COOKIE, signingKeySource, tokenSigner } from '../shared/tokens.js';
 import { beijingDay } from './periods.js';
 import { groupFor, groupRates, type RatesDeps, schoolCompleteness, type Viewer } from './rates-service.js';
 import { authenticatePerson } from './service.js';
@@ -19,12 +19,14 @@ import { rosterReader, summaryStore } from './store.js';
 const env = readEnv();
 const ddb = ddbClient();
 const clock = clockOf(env);
-const deps: RatesDeps & { tokens: ReturnType<typeof tokenSigner>; clock: typeof clock } = {
+const key = signingKeySource(env);
+const orgTokens = tokenSigner(key);
+const deps: RatesDeps & { tokens: ReturnType<typeof personTokens>; clock: typeof clock } = {
   orgs: orgReader(ddb, env.TABLE_NAME),
   rosters: rosterReader(ddb, env.TABLE_NAME),
   summaries: summaryStore(ddb, env.TABLE_NAME),
   now: () => clock.now(),
-  tokens: tokenSigner(signingKeySource(env)),
+  tokens: personTokens(key),
   clock,
 };
 
@@ -45,7 +47,7 @@ async function viewerOf(event: HttpEvent): Promise<{ viewer: Viewer; staff: bool
   }
   const token = cookie(event, SESSION_COOKIE);
   if (!token) throw Errors.noSession();
-  const grant = await deps.tokens.verify(token, 'session');
+  const grant = await orgTokens.verify(token, 'session');
   const org = await deps.orgs.get(grant.orgId);
   if (!org || roleOf(org.kind) !== grant.role) throw Errors.noSession();
   if (org.tokenVersion !== grant.version) throw Errors.linkRevoked();

@@ -19,7 +19,7 @@ import type { OrgReader } from '../orgs/store.js';
 import { enqueue, mailPayload, type OutboxClaims, type OutboxQueue } from '../reminders/outbox.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError, badRequest, Errors, forbidden, notFound } from '../shared/errors.js';
-import type { PersonGrant, TokenSigner } from '../shared/tokens.js';
+import type { PersonGrant, PersonTokens } from '../shared/tokens.js';
 import { concernAlertMail } from './mails.js';
 import { beijingDay, periodById, periodOf } from './periods.js';
 import type { ConcernStore, LogReader, LogStore, RosterStore, SummaryStore } from './store.js';
@@ -37,7 +37,7 @@ import type { ConcernStore, LogReader, LogStore, RosterStore, SummaryStore } fro
 export interface ContactReadDeps {
   rosters: Pick<RosterStore, 'get'>;
   orgs: Pick<OrgReader, 'get'>;
-  tokens: TokenSigner;
+  tokens: PersonTokens;
   clock: Clock;
   audit: AuditWriter;
   logs: LogReader;

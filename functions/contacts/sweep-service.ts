@@ -4,7 +4,7 @@ import { ACK_WITHIN_MS } from '../../schemas/contacts.js';
 import { districtRouteKey } from '../../schemas/orgs.js';
 import type { OrgReader } from '../orgs/store.js';
 import { type About, enqueue, mailPayload, type OutboxClaims, type OutboxPayload, type OutboxQueue } from '../reminders/outbox.js';
-import type { TokenSigner } from '../shared/tokens.js';
+import type { PersonTokens } from '../shared/tokens.js';
 import { cellOf, missedInARow } from './completeness.js';
 import { concernAlertMail, contactReminderMail, districtDigestMail, missedMail, watchListMail } from './mails.js';
 import { addDays, beijingDay, periodLabel, periodOf, periodsBetween, reminderDayOf, REMINDER_HOUR } from './periods.js';
@@ -36,7 +36,7 @@ export interface ContactSweepDeps {
   concerns: Pick<ConcernStore, 'openUrgent' | 'escalated' | 'watchOn'>;
   ledger: OutboxClaims;
   queue: OutboxQueue;
-  tokens: TokenSigner;
+  tokens: PersonTokens;
   siteOrigin: string;
   linkTtlDays: number;
   now: () => Date;

@@ -6,7 +6,7 @@ import { sqsClient, sqsOutboxQueue } from '../reminders/queue.js';
 import { ddbClient } from '../shared/clients/dynamodb.js';
 import { clockOf } from '../shared/clock.js';
 import { readEnv } from '../shared/env.js';
-import { signingKeySource, tokenSigner } from '../shared/tokens.js';
+import { personTokens, signingKeySource } from '../shared/tokens.js';
 import { type ContactSweepDeps, contactSweep } from './sweep-service.js';
 import { concernStore, rosterReader, summaryStore } from './store.js';
 
@@ -21,7 +21,7 @@ export const deps: ContactSweepDeps = {
   concerns: concernStore(ddb, env.TABLE_NAME),
   ledger: outboxClaims(ddb, env.TABLE_NAME),
   queue: sqsOutboxQueue(sqsClient(), env.OUTBOX_QUEUE_URL),
-  tokens: tokenSigner(signingKeySource(env)),
+  tokens: personTokens(signingKeySource(env)),
   siteOrigin: env.SITE_ORIGIN,
   linkTtlDays: env.LINK_TTL_DAYS,
   now: () => clock.now(),

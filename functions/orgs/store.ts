@@ -57,6 +57,19 @@ export function orgReader(ddb: Ddb, table: string): OrgReader {
   };
 }
 
+/**
+ * One org as stored, without validating it again (the import validated it when it wrote it): for functions that
+ * only show an org's name or check its kind and district — it keeps the registry's schema out of their bundles.
+ */
+export function orgPeek(ddb: Ddb, table: string): Pick<OrgStore, 'get'> {
+  return {
+    async get(id) {
+      const item = await getItem(ddb, { TableName: table, Key: orgKey(id) });
+      return item ? stripKeys<Org>(item) : undefined;
+    },
+  };
+}
+
 export function orgStore(ddb: Ddb, table: string): OrgStore & OrgRobotWriter & OrgContactWriter {
   return {
     ...orgReader(ddb, table),

@@ -22,7 +22,7 @@ import { type Mail, mailKey } from '../shared/mail.js';
  */
 
 /** What a ledger entry is about (kept for the CLI and for the org's reminder ledger). */
-export const About = /* @__PURE__ */ z.object({
+export const About = /* @__PURE__ */ (() => z.object({
   kind: z.enum(['reminder', 'district-digest', 'city-digest', 'invite', 'bounce-alert', 'review-return', 'bundle', 'person-link', 'concern-alert', 'contact-reminder', 'contact-escalation', 'contact-digest']),
   campaignId: z.optional(z.string()),
   /** The org the message is about (a reminder's org, a digest's recipient). */
@@ -31,27 +31,27 @@ export const About = /* @__PURE__ */ z.object({
   rule: z.optional(z.string()),
   /** Beijing day, yyyymmdd. */
   day: z.optional(z.string()),
-});
+}))();
 export type About = z.infer<typeof About>;
 
-const MailPayload = /* @__PURE__ */ z.object({
+const MailPayload = /* @__PURE__ */ (() => z.object({
   channel: z.literal('mail'),
   mail: z.object({ to: z.array(z.string()), subject: z.string(), text: z.string(), html: z.string() }),
-});
-const RobotPayload = /* @__PURE__ */ z.object({
+}))();
+const RobotPayload = /* @__PURE__ */ (() => z.object({
   channel: z.enum(['wecom', 'dingtalk']),
   /** The org whose registered robot gets it (its webhook is read, and opened, only when sending). */
   orgId: z.string(),
   /** The reminder job (functions/reminders/jobs.ts); the mailer renders the platform's message from it. */
   job: z.unknown(),
-});
-export const OutboxPayload = /* @__PURE__ */ z.discriminatedUnion('channel', [MailPayload, RobotPayload]);
+}))();
+export const OutboxPayload = /* @__PURE__ */ (() => z.discriminatedUnion('channel', [MailPayload, RobotPayload]))();
 export type OutboxPayload = z.infer<typeof OutboxPayload>;
 
-export const OutboxState = /* @__PURE__ */ z.enum(['claimed', 'queued', 'sending', 'sent', 'suppressed', 'failed']);
+export const OutboxState = /* @__PURE__ */ (() => z.enum(['claimed', 'queued', 'sending', 'sent', 'suppressed', 'failed']))();
 export type OutboxState = z.infer<typeof OutboxState>;
 
-export const OutboxEntry = /* @__PURE__ */ z.object({
+export const OutboxEntry = /* @__PURE__ */ (() => z.object({
   key: z.string(),
   about: z.optional(About),
   state: OutboxState,
@@ -66,7 +66,7 @@ export const OutboxEntry = /* @__PURE__ */ z.object({
   attempts: z.optional(z.int()),
   /** Why the last attempt failed (no address, no webhook URL: plain words). */
   error: z.optional(z.string()),
-});
+}))();
 export type OutboxEntry = z.infer<typeof OutboxEntry>;
 
 /** The outbox's queue message: the ledger key only. */

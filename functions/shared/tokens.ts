@@ -17,7 +17,7 @@ export interface Grant {
   version: number;
 }
 
-const Claims = z.object({
+const Claims = /* @__PURE__ */ z.object({
   sub: z.string(),
   cmp: z.string(),
   role: Role,
@@ -34,7 +34,10 @@ export interface TokenSigner {
   link(grant: Grant, ttlDays: number): Promise<string>;
   session(grant: Grant): Promise<string>;
   verify(token: string, typ: 'link' | 'session'): Promise<Grant>;
-  /** A person's own link for the parent-contact logs (a head teacher's class, a staff member): no campaign. */
+}
+
+/** A person's own link and session for the parent-contact logs (a head teacher's class, a staff member): no campaign. */
+export interface PersonTokens {
   personLink(grant: PersonGrant, ttlDays: number): Promise<string>;
   personSession(grant: PersonGrant): Promise<string>;
   verifyPerson(token: string, typ: 'plink' | 'psession'): Promise<PersonGrant>;
@@ -52,7 +55,7 @@ export interface PersonGrant {
   version: number;
 }
 export const PERSON_COOKIE = 'psy_person';
-const PersonClaims = z.object({ sub: z.string(), per: z.string().check(z.regex(/^[hs]\.[cs][a-z2-7]{8}$/)), v: z.int(), typ: z.enum(['plink', 'psession']), exp: z.int() });
+const PersonClaims = /* @__PURE__ */ z.object({ sub: z.string(), per: z.string().check(z.regex(/^[hs]\.[cs][a-z2-7]{8}$/)), v: z.int(), typ: z.enum(['plink', 'psession']), exp: z.int() });
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64url');
 /** One part of a compact JWT: unpadded base64url, nothing else (no '=', '+', '/', whitespace or other characters). */
@@ -64,51 +67,66 @@ const HEADER = b64(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
  * Compact HS256 JWTs over a secret key (RFC 7519), on node:crypto: the whole format is a header we
  * fix, a JSON payload and an HMAC compared in constant time — a library (jose) costs 6 KB gzip in
  * every Lambda for algorithms we must refuse anyway. Expiry is security time: the real clock.
+ * The two signers below (an org's, a person's) share it; each bundle takes only the one it uses.
  */
-export function tokenSigner(getKey: () => Promise<Uint8Array>): TokenSigner {
+function jwt(getKey: () => Promise<Uint8Array>) {
   const mac = async (data: string) => createHmac('sha256', await getKey()).update(data).digest();
-  const signClaims = async (claims: Record<string, unknown>, ttlSeconds: number) => {
-    const now = Math.floor(Date.now() / 1000);
-    const body = `${HEADER}.${b64(JSON.stringify({ ...claims, iat: now, exp: now + ttlSeconds }))}`;
-    return `${body}.${(await mac(body)).toString('base64url')}`;
+  return {
+    async sign(claims: Record<string, unknown>, ttlSeconds: number) {
+      const now = Math.floor(Date.now() / 1000);
+      const body = `${HEADER}.${b64(JSON.stringify({ ...claims, iat: now, exp: now + ttlSeconds }))}`;
+      return `${body}.${(await mac(body)).toString('base64url')}`;
+    },
+    /** The verified payload of a token of type `typ` (signature, header, shape, type and expiry checked). */
+    async open<T extends { typ: string; exp: number }>(token: string, typ: string, schema: z.ZodMiniType<T>, linkLike: boolean): Promise<T> {
+      const invalid = linkLike ? Errors.linkInvalid() : Errors.noSession();
+      const parts = typeof token === 'string' ? token.split('.') : [];
+      if (parts.length !== 3) throw invalid;
+      const [header, body, signature] = parts as [string, string, string];
+      if (header !== HEADER || !B64URL_PART.test(body) || !B64URL_PART.test(signature)) throw invalid;
+      // Compare the signature as the exact string we would have written (canonical base64url), not
+      // as decoded bytes: Node's decoder skips characters outside the alphabet, accepts '+', '/' and
+      // '=' and ignores the unused low bits of the last character, so many strings decode the same.
+      const expected = Buffer.from((await mac(`${header}.${body}`)).toString('base64url'), 'latin1');
+      const given = Buffer.from(signature, 'latin1');
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid;
+      let payload: unknown;
+      try {
+        payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+      } catch {
+        throw invalid;
+      }
+      const c = schema.safeParse(payload);
+      if (!c.success || c.data.typ !== typ) throw invalid;
+      if (c.data.exp * 1000 <= Date.now()) throw linkLike ? Errors.linkExpired() : Errors.sessionExpired();
+      return c.data;
+    },
   };
-  const sign = (g: Grant, typ: 'link' | 'session', ttlSeconds: number) => signClaims({ sub: g.orgId, cmp: g.campaignId, role: g.role, v: g.version, typ }, ttlSeconds);
-  const signPerson = (g: PersonGrant, typ: 'plink' | 'psession', ttlSeconds: number) => signClaims({ sub: g.schoolId, per: g.person, v: g.version, typ }, ttlSeconds);
-  /** The verified payload of a token of type `typ` (signature, header, shape, type and expiry checked). */
-  const open = async <T extends { typ: string; exp: number }>(token: string, typ: string, schema: z.ZodMiniType<T>, linkLike: boolean): Promise<T> => {
-    const invalid = linkLike ? Errors.linkInvalid() : Errors.noSession();
-    const parts = typeof token === 'string' ? token.split('.') : [];
-    if (parts.length !== 3) throw invalid;
-    const [header, body, signature] = parts as [string, string, string];
-    if (header !== HEADER || !B64URL_PART.test(body) || !B64URL_PART.test(signature)) throw invalid;
-    // Compare the signature as the exact string we would have written (canonical base64url), not
-    // as decoded bytes: Node's decoder skips characters outside the alphabet, accepts '+', '/' and
-    // '=' and ignores the unused low bits of the last character, so many strings decode the same.
-    const expected = Buffer.from((await mac(`${header}.${body}`)).toString('base64url'), 'latin1');
-    const given = Buffer.from(signature, 'latin1');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid;
-    let payload: unknown;
-    try {
-      payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
-    } catch {
-      throw invalid;
-    }
-    const c = schema.safeParse(payload);
-    if (!c.success || c.data.typ !== typ) throw invalid;
-    if (c.data.exp * 1000 <= Date.now()) throw linkLike ? Errors.linkExpired() : Errors.sessionExpired();
-    return c.data;
-  };
+}
+
+/** An org's links and sessions (plans, reviews, the dashboard …). */
+export function tokenSigner(getKey: () => Promise<Uint8Array>): TokenSigner {
+  const t = jwt(getKey);
+  const sign = (g: Grant, typ: 'link' | 'session', ttlSeconds: number) => t.sign({ sub: g.orgId, cmp: g.campaignId, role: g.role, v: g.version, typ }, ttlSeconds);
   return {
     link: (g, ttlDays) => sign(g, 'link', ttlDays * 86400),
     session: (g) => sign(g, 'session', SESSION_TTL_SECONDS),
     async verify(token, typ) {
-      const c = await open(token, typ, Claims, typ === 'link');
+      const c = await t.open(token, typ, Claims, typ === 'link');
       return { orgId: c.sub, campaignId: c.cmp, role: c.role, version: c.v };
     },
-    personLink: (g, ttlDays) => signPerson(g, 'plink', ttlDays * 86400),
-    personSession: (g) => signPerson(g, 'psession', SESSION_TTL_SECONDS),
+  };
+}
+
+/** A person's links and sessions (the parent-contact logs). */
+export function personTokens(getKey: () => Promise<Uint8Array>): PersonTokens {
+  const t = jwt(getKey);
+  const sign = (g: PersonGrant, typ: 'plink' | 'psession', ttlSeconds: number) => t.sign({ sub: g.schoolId, per: g.person, v: g.version, typ }, ttlSeconds);
+  return {
+    personLink: (g, ttlDays) => sign(g, 'plink', ttlDays * 86400),
+    personSession: (g) => sign(g, 'psession', SESSION_TTL_SECONDS),
     async verifyPerson(token, typ) {
-      const c = await open(token, typ, PersonClaims, typ === 'plink');
+      const c = await t.open(token, typ, PersonClaims, typ === 'plink');
       return { schoolId: c.sub, person: c.per, version: c.v };
     },
   };

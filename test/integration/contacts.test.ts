@@ -17,12 +17,12 @@ import { rosterStore, summaryKey } from '../../functions/contacts/store.js';
 import { queryAll } from '../../functions/shared/clients/dynamodb.js';
 import { clockOf } from '../../functions/shared/clock.js';
 import { readEnv } from '../../functions/shared/env.js';
-import { PERSON_COOKIE, signingKeySource, tokenSigner } from '../../functions/shared/tokens.js';
+import { PERSON_COOKIE, personTokens, signingKeySource } from '../../functions/shared/tokens.js';
 import { call, CAMPAIGN, expectHtmlError, expectJsonError, HAN, importOrgs, sessionFor, useRuntime } from './helpers.js';
 
 const rt = useRuntime();
 const env = readEnv(process.env);
-const tokens = tokenSigner(signingKeySource(env));
+const tokens = personTokens(signingKeySource(env));
 const today = () => new Date(clockOf(env).now().getTime() + 8 * 3600_000).toISOString().slice(0, 10);
 const dayAfter = (n: number) => new Date(clockOf(env).now().getTime() + 8 * 3600_000 + n * 86_400_000).toISOString().slice(0, 10);
 
