@@ -197,11 +197,17 @@ export const functions = {
     grants: { table: 'readwrite', contactLogs: 'readwrite', signingKey: true, outbox: 'send', audit: 'append' },
     description: 'Writes a parent-contact log or its correction, a period’s “no contact needed”, a concern’s acknowledgement; a 紧急 concern is mailed to the crisis group at once',
   },
+  'roster-page': {
+    entry: 'functions/contacts/roster-page.ts',
+    clients: ['dynamodb'],
+    grants: { table: 'read', signingKey: true },
+    description: 'A school’s roster page (classes and head teachers, staff, cadence and term) for its administrator: names and link versions, never a log',
+  },
   roster: {
     entry: 'functions/contacts/roster.ts',
     clients: ['dynamodb', 'sqs'],
     grants: { table: 'readwrite', signingKey: true, outbox: 'send', audit: 'append' },
-    description: 'A school’s roster (classes and head teachers, psychology teachers, crisis group), cadence and term: page, CSV import, edits; new personal links mailed',
+    description: 'Changes a school’s roster (classes and head teachers, psychology teachers, crisis group), cadence and term: CSV import, edits; new personal links mailed',
   },
   'contact-rates': {
     entry: 'functions/contacts/rates.ts',
@@ -262,7 +268,7 @@ export const routes: Route[] = [
   { method: 'GET', path: '/contacts/export.csv', fn: 'contact-pages' },
   { method: 'POST', path: '/contacts', fn: 'contact-logs' },
   { method: 'POST', path: '/api/contact-logs', fn: 'contact-logs' },
-  { method: 'GET', path: '/roster', fn: 'roster' },
+  { method: 'GET', path: '/roster', fn: 'roster-page' },
   { method: 'POST', path: '/roster', fn: 'roster' },
   { method: 'POST', path: '/api/roster', fn: 'roster' },
   { method: 'GET', path: '/contact-rates', fn: 'contact-rates' },

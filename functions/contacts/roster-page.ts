@@ -1,0 +1,37 @@
+import { RosterPageQuery } from '../../schemas/roster.js';
+import { rosterPage } from '../../web/contacts/roster-page.js';
+import { campaignStore } from '../campaigns/store.js';
+import { orgReader } from '../orgs/store.js';
+import { errorPage, htmlPage } from '../plans/page-response.js';
+import { authenticate } from '../plans/service.js';
+import { ddbClient } from '../shared/clients/dynamodb.js';
+import { clockOf } from '../shared/clock.js';
+import { readEnv } from '../shared/env.js';
+import { cookie, httpRoute, query } from '../shared/http.js';
+import { SESSION_COOKIE, signingKeySource, tokenSigner } from '../shared/tokens.js';
+import { rosterView } from './roster-service.js';
+import { rosterStore } from './store.js';
+
+const env = readEnv();
+const ddb = ddbClient();
+const deps = {
+  orgs: orgReader(ddb, env.TABLE_NAME),
+  campaigns: campaignStore(ddb, env.TABLE_NAME),
+  tokens: tokenSigner(signingKeySource(env)),
+  clock: clockOf(env),
+  rosters: rosterStore(ddb, env.TABLE_NAME),
+};
+
+/**
+ * GET /roster — the school's roster page for its administrator (the school's own session, any campaign's):
+ * classes and head teachers, staff, term and cadence, with the forms that post to POST /roster
+ * (functions/contacts/roster.ts). Read-only: the org, the campaign and the roster item (one GetItem).
+ * A District or the city: 403; no or an expired session: 401 — both as a Chinese page.
+ */
+export const handler = httpRoute(
+  async (event) => {
+    const s = await authenticate(deps, cookie(event, SESSION_COOKIE));
+    return htmlPage(200, rosterPage(await rosterView(deps, s), query(event, RosterPageQuery)));
+  },
+  { errors: 'page', page: errorPage(deps.campaigns) },
+);
