@@ -28,7 +28,7 @@ import { type SweepReport, sweepReminders } from '../functions/reminders/service
 import { schedules } from '../functions/schedules.js';
 import { sweepMarks } from '../functions/reminders/marks.js';
 import { type ContactSweepReport, contactSweep } from '../functions/contacts/sweep-service.js';
-import { concernStore, rosterStore, summaryStore as contactSummaryStore } from '../functions/contacts/store.js';
+import { concernStore, rosterReader, summaryStore as contactSummaryStore } from '../functions/contacts/store.js';
 import { lastFiring } from './scheduler.js';
 import { personTokens, tokenSigner } from '../functions/shared/tokens.js';
 import { ROBOT_LABEL, robotInput, type RobotKind } from '../schemas/robots.js';
@@ -184,7 +184,7 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
       };
       const contactDeps = {
         orgs,
-        rosters: rosterStore(ddb, env.TABLE_NAME),
+        rosters: rosterReader(ddb, env.TABLE_NAME),
         summaries: contactSummaryStore(ddb, env.TABLE_NAME),
         concerns: concernStore(ddb, env.TABLE_NAME),
         ...outbox(),

@@ -199,8 +199,11 @@ export const AckBody = /* @__PURE__ */ (() => z.strictObject({
 }))();
 export type AckBody = z.infer<typeof AckBody>;
 
-export const ContactWriteBody = /* @__PURE__ */ (() => z.discriminatedUnion('action', [LogBody, NoneBody, AckBody]))();
-export type ContactWriteBody = z.infer<typeof ContactWriteBody>;
+/** The writer's bodies by `action` (each strict; functions/shared/http.ts byAction picks one). */
+export const CONTACT_WRITE_BODIES = { log: LogBody, none: NoneBody, ack: AckBody } as const;
+/** An unknown action fails on the `action` field alone. */
+export const UnknownContactAction = /* @__PURE__ */ (() => z.object({ action: z.enum(['log', 'none', 'ack']) }))();
+export type ContactWriteBody = LogBody | NoneBody | AckBody;
 
 // ── Concerns ─────────────────────────────────────────────────────────────────────────────────────
 

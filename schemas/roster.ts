@@ -58,10 +58,22 @@ export type CadenceBody = z.infer<typeof CadenceBody>;
 export const TermBody = /* @__PURE__ */ z.strictObject({ action: z.literal('term'), start: Day, end: Day });
 export type TermBody = z.infer<typeof TermBody>;
 
-export const RosterBody = /* @__PURE__ */ z.discriminatedUnion('action', [ImportBody, ClassBody, RemoveClassBody, StaffBody, RemoveStaffBody, ResendBody, CadenceBody, TermBody]);
-export type RosterBody = z.infer<typeof RosterBody>;
+/** The roster writer's bodies by `action` (each strict; functions/shared/http.ts byAction picks one). */
+export const ROSTER_BODIES = {
+  import: ImportBody,
+  class: ClassBody,
+  'remove-class': RemoveClassBody,
+  staff: StaffBody,
+  'remove-staff': RemoveStaffBody,
+  resend: ResendBody,
+  cadence: CadenceBody,
+  term: TermBody,
+} as const;
+export type RosterBody = z.infer<(typeof ROSTER_BODIES)[keyof typeof ROSTER_BODIES]>;
 export type RosterAction = RosterBody['action'];
+/** An unknown action fails on the `action` field alone. */
 export const ROSTER_ACTIONS = ['import', 'class', 'remove-class', 'staff', 'remove-staff', 'resend', 'cadence', 'term'] as const satisfies readonly RosterAction[];
+export const UnknownRosterAction = /* @__PURE__ */ (() => z.object({ action: z.enum(ROSTER_ACTIONS) }))();
 
 /** The page's checkbox of each role (a field given twice is refused: one name each). */
 export const ROLE_FIELD: Readonly<Record<StaffRole, string>> = { principal: 'role-principal', psych: 'role-psych', crisis: 'role-crisis' };
@@ -113,12 +125,13 @@ export type CsvIssue = (typeof CSV_ISSUES)[number];
 export const ROSTER_DONE = [...ROSTER_ACTIONS, 'resend-already', 'unchanged'] as const;
 export type RosterDone = (typeof ROSTER_DONE)[number];
 
-export const RosterPageQuery = /* @__PURE__ */ z.strictObject({
+export const RosterPageQuery = /* @__PURE__ */ (() =>
+  z.strictObject({
   done: z.optional(z.enum(ROSTER_DONE)),
   error: z.optional(z.enum(ROSTER_FORM_ERRORS)),
   /** `3:email,5:duplicate`: at most 20 rows. */
   rows: z.optional(z.string().check(z.maxLength(400), z.regex(/^\d{1,4}:[a-z-]{1,12}(,\d{1,4}:[a-z-]{1,12}){0,19}$/))),
   /** Lines imported (done=import). */
   n: z.optional(z.string().check(z.regex(/^\d{1,4}$/))),
-});
+}))();
 export type RosterPageQuery = z.infer<typeof RosterPageQuery>;

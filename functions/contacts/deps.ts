@@ -8,10 +8,10 @@ import { clockOf } from '../shared/clock.js';
 import { requireAuditTable, requireContactsTable } from '../shared/env.js';
 import { personTokens, signingKeySource } from '../shared/tokens.js';
 import type { ContactReadDeps, ContactWriteDeps } from './service.js';
-import { concernStore, logStore, rosterReader, summaryStore } from './store.js';
+import { concernReader, concernWriter, logStore, rosterReader, summaryStore } from './store.js';
 
-/** What the content pages read with (built once per container from the parsed environment). */
-export function contactReadDeps(env: Env, ddb = ddbClient()) {
+/** What both the pages and the writer use: who a person is, the clock, the trail, the logs and the summaries. */
+function common(env: Env, ddb: ReturnType<typeof ddbClient>) {
   const clock = clockOf(env);
   return {
     rosters: rosterReader(ddb, env.TABLE_NAME),
@@ -20,16 +20,21 @@ export function contactReadDeps(env: Env, ddb = ddbClient()) {
     clock,
     audit: auditWriter(ddb, requireAuditTable(env)),
     logs: logStore(ddb, requireContactsTable(env), () => clock.now()),
-    concerns: concernStore(ddb, env.TABLE_NAME),
     summaries: summaryStore(ddb, env.TABLE_NAME),
-  } satisfies ContactReadDeps & Record<string, unknown>;
+  };
 }
 
-/** The writer's: the same stores, the outbox (a 紧急 concern's alert) and the retention period. */
-export function contactWriteDeps(env: Env, ddb = ddbClient()): ContactWriteDeps & ReturnType<typeof contactReadDeps> {
+/** What the content pages read with (built once per container from the parsed environment). */
+export function contactReadDeps(env: Env, ddb = ddbClient()) {
+  return { ...common(env, ddb), concerns: concernReader(ddb, env.TABLE_NAME) } satisfies ContactReadDeps & Record<string, unknown>;
+}
+
+/** The writer's: the same stores, the concerns it raises and acknowledges, the outbox (a 紧急 concern's alert), the retention. */
+export function contactWriteDeps(env: Env, ddb = ddbClient()): ContactWriteDeps {
   if (!env.OUTBOX_QUEUE_URL) throw new Error('Invalid configuration: OUTBOX_QUEUE_URL is required by contact-logs');
   return {
-    ...contactReadDeps(env, ddb),
+    ...common(env, ddb),
+    concerns: concernWriter(ddb, env.TABLE_NAME),
     ledger: outboxClaims(ddb, env.TABLE_NAME),
     queue: sqsOutboxQueue(sqsClient(), env.OUTBOX_QUEUE_URL),
     siteOrigin: env.SITE_ORIGIN,

@@ -1,46 +1,28 @@
 import * as z from 'zod/mini';
 import { ClassId, LogId } from '../../schemas/contacts.js';
-import { classLogsPage, headHomePage, logFormPage, logPage, staffHomePage } from '../../web/contacts/pages.js';
+import { classLogsPage, headHomePage, logFormPage, staffHomePage } from '../../web/contacts/pages.js';
 import { contactError, contactPage as htmlPage } from './respond.js';
 import { readEnv } from '../shared/env.js';
-import { csvFile } from '../shared/csv.js';
-import { formatBeijingExcel } from '../shared/clock.js';
-import { Errors, forbidden } from '../shared/errors.js';
-import { cookie, type HttpEvent, type HttpResult, httpRoute, query, redirect, text } from '../shared/http.js';
-import { PERSON_COOKIE, SESSION_COOKIE, SESSION_TTL_SECONDS, signingKeySource, tokenSigner } from '../shared/tokens.js';
+import { cookie, type HttpEvent, type HttpResult, httpRoute, MAX_BODY_BYTES, query, redirect, sameOrigin } from '../shared/http.js';
+import { PERSON_COOKIE, SESSION_COOKIE, SESSION_TTL_SECONDS } from '../shared/tokens.js';
 import { contactReadDeps } from './deps.js';
-import { periodLabel } from './periods.js';
-import { actorOfPerson, authenticatePerson, classLabel, classLogs, current, denied, exportLogs, newId, openPersonLink, type Person, readLog, recordDenied } from './service.js';
+import { DONE, personOf } from './person.js';
+import { beijingDay, periodLabel } from './periods.js';
+import { MAX_REFUSED_MESSAGE, typedValues } from './form.js';
+import { authenticatePerson, classLabel, classLogs, current, newId, openPersonLink, readLog } from './service.js';
 import { cellOf } from './completeness.js';
 import { cadenceLine, labelOf, logLine, staffHome, termSoFar } from './views.js';
 
 const env = readEnv();
 const deps = contactReadDeps(env);
-/** Only to name an org whose session asks for content (the attempt is recorded). */
-const orgTokens = tokenSigner(signingKeySource(env));
 const secure = new URL(env.SITE_ORIGIN).protocol === 'https:';
+const siteOrigin = new URL(env.SITE_ORIGIN).origin;
 const personCookie = (token: string) => `${PERSON_COOKIE}=${token}; Path=/; Max-Age=${SESSION_TTL_SECONDS}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
 
-/** What the pages say after a form was accepted (POST /contacts → 303 /contacts?done=…). */
-const DONE: Record<string, string> = { log: '记录已保存。', corrected: '更正已保存，原记录已保留。', none: '已标记本期无需联系。', ack: '已确认收到，确认人和时间已记录。', urgent: '记录已保存，学校危机小组已收到紧急通知。' };
 const HomeQuery = z.strictObject({ class: z.optional(ClassId), done: z.optional(z.enum(Object.keys(DONE) as [string, ...string[]])) });
 const FormQuery = z.strictObject({ log: z.optional(LogId) });
 
-/**
- * Who is asking without a person's session: a District, the Bureau or a school's administrator (their org
- * session) is refused content and the attempt is recorded; anyone else is asked for their own link.
- */
-async function person(event: HttpEvent, what: string): Promise<Person> {
-  const token = cookie(event, PERSON_COOKIE);
-  if (token) return authenticatePerson(deps, token);
-  const orgSession = cookie(event, SESSION_COOKIE);
-  const grant = orgSession ? await orgTokens.verify(orgSession, 'session').catch(() => undefined) : undefined;
-  if (grant) {
-    await recordDenied(deps, { actor: `${grant.role}:${grant.orgId}`, name: grant.orgId, schoolId: grant.orgId }, what);
-    throw forbidden('NO_CONTENT_ACCESS', '家校联系记录的内容仅本班班主任、学校心理教师和校长（危机管理工作小组）可以查看；县区、市教育局和学校管理员可查看完成情况统计。');
-  }
-  throw Errors.noSession();
-}
+const person = personOf(env, deps);
 
 async function home(event: HttpEvent): Promise<HttpResult> {
   // The school's administrator, a District or the Bureau has no content here: their page is the counts.
@@ -101,50 +83,43 @@ async function form(event: HttpEvent): Promise<HttpResult> {
   return htmlPage(200, logFormPage({ ...base, values: { ...content, logId: q.log } }));
 }
 
-async function one(event: HttpEvent): Promise<HttpResult> {
-  const classId = event.pathParameters?.class ?? '';
-  const logId = event.pathParameters?.log ?? '';
-  const p = await person(event, `log ${classId.slice(0, 20)}/${logId.slice(0, 20)}`);
-  if (!ClassId.safeParse(classId).success || !LogId.safeParse(logId).success) return denied(deps, { actor: actorOfPerson(p), name: p.name, schoolId: p.school.id }, 'malformed log address');
-  const r = await readLog(deps, p, classId, logId);
-  const done = event.queryStringParameters?.done;
+/**
+ * A refused form, sent here again by the writer (307, the same body): shown again with what was typed and the reason
+ * (the writer's code and message, in the address). Writes nothing. A log form comes back filled in — also when the
+ * session has expired (then without the class: the text can still be copied); any other form gets the error page.
+ */
+async function refusedForm(event: HttpEvent): Promise<HttpResult> {
+  sameOrigin(event, siteOrigin);
+  const q = event.queryStringParameters ?? {};
+  const status = /^4\d\d$/.test(q.status ?? '') ? Number(q.status) : 400;
+  const code = /^[A-Z_]{2,40}$/.test(q.code ?? '') ? (q.code as string) : 'OTHER';
+  const message = (q.msg ?? '').slice(0, MAX_REFUSED_MESSAGE) || '提交未成功，请检查后重试。';
+  const raw = event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  const fields: Record<string, string> = {};
+  if (raw.length <= MAX_BODY_BYTES) for (const [k, v] of new URLSearchParams(raw)) fields[k] ??= v;
+  if (fields.action !== 'log') return contactError(status, { error: { code, message } }, event);
+  const p = await authenticatePerson(deps, cookie(event, PERSON_COOKIE)).catch(() => undefined);
+  const today = beijingDay(deps.clock.now());
   return htmlPage(
-    200,
-    logPage({
-      school: p.school.name,
-      classLabel: classLabel(r.klass),
-      classId,
-      log: r.log,
-      periodLabel: labelOf(p.roster, r.log.period),
-      concern: r.concern,
-      mayCorrect: r.mayCorrect,
-      mayAck: r.mayAck,
-      staff: p.kind === 'staff',
-      done: done && DONE[done] ? DONE[done] : undefined,
+    status,
+    logFormPage({
+      school: p?.school.name,
+      classLabel: p?.kind === 'head' ? classLabel(p.entry) : undefined,
+      today,
+      termStart: p?.roster.term.start,
+      cadenceLine: p ? cadenceLine(p.roster, today) : undefined,
+      values: typedValues(fields),
+      error: { code, message },
     }),
   );
-}
-
-/** The school's logs (staff) or the class's (head teacher) as an Excel-friendly CSV, for the growth handbooks. */
-async function exportCsv(event: HttpEvent): Promise<HttpResult> {
-  const p = await person(event, 'contacts export');
-  const logs = await exportLogs(deps, p);
-  const rows: (string | number)[][] = [['班级', '班主任', '联系日期', '周期', '联系方式', '联系对象', '涉及学生', '话题', '沟通内容', '后续跟进', '关注程度', '填写人', '填写时间', '版本']];
-  for (const log of logs) {
-    const c = current(log);
-    const k = p.roster.classes[log.classId];
-    rows.push([k ? classLabel(k) : log.classId, k?.teacher ?? '', c.date, labelOf(p.roster, log.period), c.method, c.contacted, c.students, c.topics.join('、'), c.summary, c.followUp ?? '', c.concern, c.byName, formatBeijingExcel(c.at), log.versions.length]);
-  }
-  const name = `家校联系记录-${p.school.name}${p.kind === 'head' ? `-${classLabel(p.entry)}` : ''}.csv`;
-  return text(200, csvFile(rows), 'text/csv; charset=utf-8', { 'content-disposition': `attachment; filename="contacts.csv"; filename*=UTF-8''${encodeURIComponent(name)}` });
 }
 
 /**
  * GET /c/{token} — a head teacher's or staff member's own link: exchanged for a session cookie, then /contacts.
  * GET /contacts — their page (a class for a head teacher; concerns and classes for staff; ?class= a class's logs).
- * GET /contacts/new — the form (?log= a correction). GET /contacts/logs/{class}/{log} — one log.
- * GET /contacts/export.csv — the CSV. Every read of content is recorded in the audit trail; a refused one too.
- * The forms post to POST /contacts (functions/contacts/write.ts).
+ * GET /contacts/new — the form (?log= a correction). One log and the CSV are functions/contacts/log.ts.
+ * Every read of content is recorded in the audit trail; a refused one too.
+ * The forms post to POST /contacts (functions/contacts/write.ts); POST /contacts/refused shows a refused one again.
  */
 export const handler = httpRoute(
   async (event) => {
@@ -154,10 +129,8 @@ export const handler = httpRoute(
         return redirect('/contacts', [personCookie(await openPersonLink(deps, event.pathParameters?.token ?? ''))]);
       case 'GET /contacts/new':
         return form(event as HttpEvent);
-      case 'GET /contacts/logs/{class}/{log}':
-        return one(event as HttpEvent);
-      case 'GET /contacts/export.csv':
-        return exportCsv(event as HttpEvent);
+      case 'POST /contacts/refused':
+        return refusedForm(event as HttpEvent);
       default:
         return home(event as HttpEvent);
     }

@@ -3,7 +3,7 @@ import type { OrgReader } from '../orgs/store.js';
 import { forbidden, notFound } from '../shared/errors.js';
 import { monthRates, periodsOfMonth, schoolMatrix, type MonthRates, type SchoolMatrix } from './completeness.js';
 import { beijingDay, periodsBetween } from './periods.js';
-import type { RosterStore, SummaryStore } from './store.js';
+import type { RosterReader, SummaryStore } from './store.js';
 
 /**
  * Completeness without content: a school's class × period matrix, and a month's per-school rates for a District
@@ -13,7 +13,7 @@ import type { RosterStore, SummaryStore } from './store.js';
 
 export interface RatesDeps {
   orgs: OrgReader;
-  rosters: Pick<RosterStore, 'get' | 'getMany'>;
+  rosters: RosterReader;
   summaries: Pick<SummaryStore, 'getMany'>;
   now: () => Date;
 }

@@ -3,7 +3,7 @@ import { OrgId } from '../../schemas/orgs.js';
 import { matrixSvg, ratesBarsSvg } from '../../web/contacts/matrix.js';
 import { cityRatesPage, groupRatesPage, schoolRatesPage } from '../../web/contacts/rates-page.js';
 import { orgReader } from '../orgs/store.js';
-import { contactError, contactPage as htmlPage } from './respond.js';
+import { contactPage as htmlPage, orgError } from './respond.js';
 import { ddbClient } from '../shared/clients/dynamodb.js';
 import { clockOf } from '../shared/clock.js';
 import { csvFile } from '../shared/csv.js';
@@ -114,6 +114,6 @@ export const handler = httpRoute(
     }
     return htmlPage(200, groupRatesPage({ group: group.name, month, months: recentMonths(today), rates: r.rates, names, district: q.district, back: viewer.kind === 'city' }));
   },
-  { errors: (event) => (event.routeKey === 'GET /api/contact-rates' ? 'json' : 'page'), page: contactError },
+  { errors: (event) => (event.routeKey === 'GET /api/contact-rates' ? 'json' : 'page'), page: orgError },
 );
 

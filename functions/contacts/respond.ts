@@ -11,3 +11,5 @@ export const contactPage = (status: number, body: string): HttpResult => text(st
 
 /** An error on a contact-log page route: the Chinese page with its reason (web/contacts/pages.ts contactErrorPage). */
 export const contactError: ErrorPage = (status, body) => contactPage(status, contactErrorPage(status, body.error.message));
+/** The same for the pages of an org's session (the roster, the completeness pages): whom to ask is the Centre. */
+export const orgError: ErrorPage = (status, body) => contactPage(status, contactErrorPage(status, body.error.message, true));

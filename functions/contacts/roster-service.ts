@@ -22,13 +22,12 @@ import {
   type StaffBody,
 } from '../../schemas/roster.js';
 import type { AuditWriter } from '../audit/store.js';
-import type { CampaignStore } from '../campaigns/store.js';
 import type { OrgReader } from '../orgs/store.js';
-import type { Session } from '../plans/service.js';
+import type { OrgSession as Session } from './person.js';
 import { enqueue, mailPayload, type OutboxClaims, type OutboxQueue } from '../reminders/outbox.js';
 import { BEIJING_OFFSET_MS, type Clock, DAY_MS } from '../shared/clock.js';
 import { AppError, badRequest, forbidden, notFound } from '../shared/errors.js';
-import type { TokenSigner } from '../shared/tokens.js';
+import type { PersonTokens, TokenSigner } from '../shared/tokens.js';
 import { personLinkMail } from './mails.js';
 import { type CsvRow, parseRosterCsv } from './roster-csv.js';
 import { newId as randomId } from './service.js';
@@ -47,8 +46,8 @@ import type { RosterStore } from './store.js';
 
 export interface RosterDeps {
   orgs: Pick<OrgReader, 'get'>;
-  campaigns: Pick<CampaignStore, 'get'>;
-  tokens: TokenSigner;
+  /** The administrator's session (an org's) and the links it mails (a person's). */
+  tokens: TokenSigner & PersonTokens;
   clock: Clock;
   rosters: Pick<RosterStore, 'get' | 'put'>;
   ledger: OutboxClaims;

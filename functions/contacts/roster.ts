@@ -1,28 +1,27 @@
-import { ROSTER_FORM_ERRORS, ROSTER_MAX_BODY_BYTES, RosterBody, type RosterDone, type RosterFormError, rosterFromForm } from '../../schemas/roster.js';
+import type * as z from 'zod/mini';
+import { ROSTER_BODIES, ROSTER_FORM_ERRORS, ROSTER_MAX_BODY_BYTES, type RosterBody, type RosterDone, type RosterFormError, rosterFromForm, UnknownRosterAction } from '../../schemas/roster.js';
 import { auditWriter } from '../audit/store.js';
-import { campaignStore } from '../campaigns/store.js';
-import { orgReader } from '../orgs/store.js';
-import { authenticate } from '../plans/service.js';
+import { orgPeek } from '../orgs/store.js';
+import { orgSession } from './person.js';
 import { outboxClaims } from '../reminders/outbox.js';
 import { sqsClient, sqsOutboxQueue } from '../reminders/queue.js';
 import { ddbClient } from '../shared/clients/dynamodb.js';
 import { clockOf } from '../shared/clock.js';
 import { readEnv, requireAuditTable } from '../shared/env.js';
-import { cookie, type ErrorBody, formOrJsonBody, type HttpResult, httpRoute, json, type RouteEvent, sameOrigin } from '../shared/http.js';
-import { SESSION_COOKIE, signingKeySource, tokenSigner } from '../shared/tokens.js';
+import { byAction, cookie, type ErrorBody, formOrJsonBody, type HttpResult, httpRoute, json, type RouteEvent, sameOrigin } from '../shared/http.js';
+import { personTokens, SESSION_COOKIE, signingKeySource, tokenSigner } from '../shared/tokens.js';
 import { changeRoster, type PersonRef, resendLink, type RosterDeps } from './roster-service.js';
 import { rosterStore } from './store.js';
 
 const env = readEnv();
 if (!env.OUTBOX_QUEUE_URL) throw new Error('Invalid configuration: OUTBOX_QUEUE_URL is required by roster');
 const ddb = ddbClient();
-const orgs = orgReader(ddb, env.TABLE_NAME);
-const campaigns = campaignStore(ddb, env.TABLE_NAME);
+const orgs = orgPeek(ddb, env.TABLE_NAME);
+const key = signingKeySource(env);
 const deps: RosterDeps = {
   orgs,
-  campaigns,
   clock: clockOf(env),
-  tokens: tokenSigner(signingKeySource(env)),
+  tokens: { ...tokenSigner(key), ...personTokens(key) },
   rosters: rosterStore(ddb, env.TABLE_NAME),
   ledger: outboxClaims(ddb, env.TABLE_NAME),
   queue: sqsOutboxQueue(sqsClient(), env.OUTBOX_QUEUE_URL),
@@ -32,11 +31,10 @@ const deps: RosterDeps = {
 };
 const siteOrigin = new URL(env.SITE_ORIGIN).origin;
 const FORM = 'POST /roster';
-const session = { orgs, campaigns, tokens: deps.tokens };
 
 async function route(event: RouteEvent<RosterBody>): Promise<HttpResult> {
   sameOrigin(event, siteOrigin);
-  const s = await authenticate(session, cookie(event, SESSION_COOKIE));
+  const s = await orgSession(deps, cookie(event, SESSION_COOKIE));
   const body = event.body;
   let done: RosterDone = body.action;
   let answer: Record<string, unknown>;
@@ -82,5 +80,5 @@ function backToPage(_status: number, body: ErrorBody): HttpResult {
 export const handler = httpRoute<RosterBody>(route, {
   errors: (event) => (event.routeKey === FORM ? 'page' : 'json'),
   page: backToPage,
-  body: formOrJsonBody(RosterBody, rosterFromForm, { maxBytes: ROSTER_MAX_BODY_BYTES }),
+  body: formOrJsonBody(byAction(ROSTER_BODIES, UnknownRosterAction) as (data: unknown) => z.ZodMiniType<RosterBody>, rosterFromForm, { maxBytes: ROSTER_MAX_BODY_BYTES }),
 });

@@ -45,10 +45,10 @@ export interface ContactReadDeps {
   summaries: Pick<SummaryStore, 'getMany'>;
 }
 
-export interface ContactWriteDeps extends ContactReadDeps {
+export interface ContactWriteDeps extends Omit<ContactReadDeps, 'logs' | 'summaries' | 'concerns'> {
   logs: LogStore;
-  summaries: SummaryStore;
-  concerns: ConcernStore;
+  summaries: Pick<SummaryStore, 'mark' | 'unmark'>;
+  concerns: Pick<ConcernStore, 'raise' | 'ack' | 'get'>;
   ledger: OutboxClaims;
   queue: OutboxQueue;
   siteOrigin: string;

@@ -27,17 +27,19 @@ export interface RosterReader {
   getMany(schoolIds: string[]): Promise<Roster[]>;
 }
 
-export interface RosterStore extends RosterReader {
+export interface RosterStore extends Pick<RosterReader, 'get'> {
   /** Writes the roster if the stored one still has `prevRev` (undefined: none yet); false when another write came first. */
   put(roster: Roster, prevRev: number | undefined): Promise<boolean>;
 }
 
+const getRoster = async (ddb: Ddb, table: string, schoolId: string) => {
+  const item = await getItem(ddb, { TableName: table, Key: rosterKey(schoolId), ConsistentRead: true });
+  return item ? stripKeys<Roster>(item) : undefined;
+};
+
 export function rosterReader(ddb: Ddb, table: string): RosterReader {
   return {
-    async get(schoolId) {
-      const item = await getItem(ddb, { TableName: table, Key: rosterKey(schoolId), ConsistentRead: true });
-      return item ? stripKeys<Roster>(item) : undefined;
-    },
+    get: (schoolId) => getRoster(ddb, table, schoolId),
     async getMany(schoolIds) {
       const items = await batchGet(ddb, table, [...new Set(schoolIds)].map(rosterKey));
       return items.map((i) => stripKeys<Roster>(i));
@@ -45,9 +47,10 @@ export function rosterReader(ddb: Ddb, table: string): RosterReader {
   };
 }
 
+/** The roster writer's store: one school's roster, read and written (no BatchGetItem code in its bundle). */
 export function rosterStore(ddb: Ddb, table: string): RosterStore {
   return {
-    ...rosterReader(ddb, table),
+    get: (schoolId) => getRoster(ddb, table, schoolId),
     async put(roster, prevRev) {
       try {
         await putItem(ddb, {
@@ -134,7 +137,8 @@ export interface ConcernStore {
 
 const toConcern = (i: Record<string, unknown>) => stripKeys<ConcernItem>(i);
 
-export function concernStore(ddb: Ddb, table: string): ConcernStore {
+/** The writer's half: raise, acknowledge (and read one back). */
+export function concernWriter(ddb: Ddb, table: string): Pick<ConcernStore, 'raise' | 'ack' | 'get'> {
   return {
     async raise(c) {
       const urgent = c.level === '紧急';
@@ -191,6 +195,16 @@ export function concernStore(ddb: Ddb, table: string): ConcernStore {
       const item = await getItem(ddb, { TableName: table, Key: concernKey(schoolId, logId), ConsistentRead: true });
       return item ? toConcern(item) : undefined;
     },
+  };
+}
+
+/** The pages' half: one concern, a school's concerns. */
+export function concernReader(ddb: Ddb, table: string): Pick<ConcernStore, 'get' | 'list'> {
+  return {
+    async get(schoolId, logId) {
+      const item = await getItem(ddb, { TableName: table, Key: concernKey(schoolId, logId), ConsistentRead: true });
+      return item ? toConcern(item) : undefined;
+    },
     async list(schoolId) {
       const items = await queryAll(ddb, {
         TableName: table,
@@ -200,6 +214,12 @@ export function concernStore(ddb: Ddb, table: string): ConcernStore {
       });
       return items.map(toConcern).sort((a, b) => b.raisedAt.localeCompare(a.raisedAt));
     },
+  };
+}
+
+/** The alert sweep's half: what is open or was raised on a day, and marking an escalation. */
+export function concernSweeper(ddb: Ddb, table: string): Pick<ConcernStore, 'openUrgent' | 'watchOn' | 'escalated'> {
+  return {
     async openUrgent(before) {
       const items = await queryAll(ddb, {
         TableName: table,
@@ -234,6 +254,11 @@ export function concernStore(ddb: Ddb, table: string): ConcernStore {
       }
     },
   };
+}
+
+/** Every concern operation (the CLI, tests). Each function takes only the half it uses: the others stay out of its bundle. */
+export function concernStore(ddb: Ddb, table: string): ConcernStore {
+  return { ...concernWriter(ddb, table), ...concernReader(ddb, table), ...concernSweeper(ddb, table) };
 }
 
 // ── Logs (the contact-log table) ─────────────────────────────────────────────────────────────────

@@ -10,7 +10,7 @@ import { concernAlertMail, contactReminderMail, districtDigestMail, missedMail, 
 import { addDays, beijingDay, periodLabel, periodOf, periodsBetween, reminderDayOf, REMINDER_HOUR } from './periods.js';
 import { groupRates } from './rates-service.js';
 import { concernAlertKey, crisisGroup, classLabel } from './service.js';
-import type { ConcernStore, RosterStore, SummaryStore } from './store.js';
+import type { ConcernStore, RosterReader, SummaryStore } from './store.js';
 import { cadenceLine } from './views.js';
 
 /**
@@ -31,7 +31,7 @@ import { cadenceLine } from './views.js';
 
 export interface ContactSweepDeps {
   orgs: OrgReader;
-  rosters: Pick<RosterStore, 'get' | 'getMany'>;
+  rosters: RosterReader;
   summaries: Pick<SummaryStore, 'getMany'>;
   concerns: Pick<ConcernStore, 'openUrgent' | 'escalated' | 'watchOn'>;
   ledger: OutboxClaims;

@@ -198,7 +198,8 @@ const FORM_TYPE = /^application\/x-www-form-urlencoded\b/i;
  * @middy/http-json-body-parser together would add @middy/util (1.7 KB) to bundles that sit at their budget.
  */
 export function formOrJsonBody<S extends z.ZodMiniType>(
-  schema: S,
+  /** The body's schema, or one chosen from the data (a route whose bodies differ by `action`: no union schema to bundle). */
+  schema: S | ((data: unknown) => S),
   fromForm: (fields: Record<string, string>) => unknown = (f) => f,
   /** A larger limit for a route that takes pasted text (the roster's CSV: a form percent-encodes a Chinese character as 9 bytes). */
   opts: { maxBytes?: number } = {},
@@ -233,8 +234,20 @@ export function formOrJsonBody<S extends z.ZodMiniType>(
       }
       // The data stays on the event while the schema checks it (an error page may name the org and document).
       (request.event as RouteEvent<unknown>).body = data;
-      (request.event as RouteEvent<unknown>).body = parseWith(schema, data);
+      (request.event as RouteEvent<unknown>).body = parseWith(typeof schema === 'function' ? schema(data) : schema, data);
     },
+  };
+}
+
+/**
+ * The schema of a body chosen by its `action` (own keys only: an action named `constructor` or `__proto__` is
+ * unknown), or `unknown` — a schema of the `action` field alone, so that its error names the field. For a route
+ * whose bodies differ by action: a union schema would bring zod's union code into the bundle for this one choice.
+ */
+export function byAction<M extends Record<string, z.ZodMiniType>>(schemas: M, unknown: z.ZodMiniType): (data: unknown) => M[keyof M] {
+  return (data) => {
+    const action = (data as { action?: unknown } | null)?.action;
+    return (typeof action === 'string' && Object.hasOwn(schemas, action) ? schemas[action] : unknown) as M[keyof M];
   };
 }
 

@@ -12,14 +12,14 @@ import { rosterStore } from '../../functions/contacts/store.js';
 import { orgReader } from '../../functions/orgs/store.js';
 import { clockOf } from '../../functions/shared/clock.js';
 import { readEnv } from '../../functions/shared/env.js';
-import { signingKeySource, tokenSigner } from '../../functions/shared/tokens.js';
+import { personTokens, signingKeySource } from '../../functions/shared/tokens.js';
 import { call, expectHtmlError, expectJsonError, importOrgs, sessionFor, useRuntime } from './helpers.js';
 
 const rt = useRuntime();
 const S = 'it-ro-school';
 const D = 'it-ro-d';
 const env = readEnv(process.env);
-const personDeps = { rosters: rosterStore(rt.ddb, rt.table), orgs: orgReader(rt.ddb, rt.table), clock: clockOf(env), tokens: tokenSigner(signingKeySource(env)) };
+const personDeps = { rosters: rosterStore(rt.ddb, rt.table), orgs: orgReader(rt.ddb, rt.table), clock: clockOf(env), tokens: personTokens(signingKeySource(env)) };
 
 const sessions: Record<string, string> = {};
 

@@ -18,7 +18,7 @@ import {
 import type { RosterStore } from '../../functions/contacts/store.js';
 import type { Session } from '../../functions/plans/service.js';
 import { AppError } from '../../functions/shared/errors.js';
-import { tokenSigner } from '../../functions/shared/tokens.js';
+import { personTokens, tokenSigner } from '../../functions/shared/tokens.js';
 import { CONTACT_TRAIL } from '../../schemas/audit.js';
 import { type Roster, Roster as RosterSchema } from '../../schemas/contacts.js';
 import type { Org } from '../../schemas/orgs.js';
@@ -66,8 +66,9 @@ function setup(at = '2019-06-05T01:00:00Z') {
   const queue = new FakeOutboxQueue();
   const audit = new FakeAuditLog();
   const clock = new FixedClock(at);
-  const tokens = tokenSigner(async () => new TextEncoder().encode('k'.repeat(43)));
-  const deps: RosterDeps = { orgs: { get: async () => school }, campaigns: { get: async () => undefined }, tokens, clock, rosters, ledger, queue, audit, siteOrigin: 'https://psy.example', linkTtlDays: 60, newId: ids() };
+  const key = async () => new TextEncoder().encode('k'.repeat(43));
+  const tokens = { ...tokenSigner(key), ...personTokens(key) };
+  const deps: RosterDeps = { orgs: { get: async () => school }, tokens, clock, rosters, ledger, queue, audit, siteOrigin: 'https://psy.example', linkTtlDays: 60, newId: ids() };
   return { deps, rosters, ledger, queue, audit, clock, tokens };
 }
 

@@ -248,8 +248,9 @@ const ERROR_TITLES: Record<number, string> = { 401: '请用您本人的专属链
  * An error on a contact-log page: the reason, and whom to ask — for a head teacher or a staff member that is
  * their school's administrator (who keeps the roster and sends the links), not the Centre.
  */
-export function contactErrorPage(status: number, message: string) {
-  const title = ERROR_TITLES[status] ?? (status >= 500 ? '服务暂时不可用' : '请求有误');
+export function contactErrorPage(status: number, message: string, forOrg = false) {
+  const title = forOrg && status === 401 ? '请通过本单位的链接进入' : (ERROR_TITLES[status] ?? (status >= 500 ? '服务暂时不可用' : '请求有误'));
+  const help = forOrg ? '如本单位的链接失效，请联系南昌市未成年人心理健康辅导中心重新发送。' : '如链接失效或需要更换，请联系本校管理员重新发送您的专属链接。';
   return page(title, '家校联系记录', `<section class="card"><h2>${esc(title)}</h2><p>${esc(message)}</p>
-<p class="muted">如链接失效或需要更换，请联系本校管理员重新发送您的专属链接。</p><p><a href="/contacts">返回家校联系记录</a></p></section>`);
+<p class="muted">${help}</p>${forOrg ? '' : '<p><a href="/contacts">返回家校联系记录</a></p>'}</section>`);
 }
