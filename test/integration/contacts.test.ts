@@ -64,6 +64,15 @@ async function open(schoolId: string, person: string, version = 1) {
 
 const form = (who: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
   call(rt, '/contacts', { cookie: cookies[who], body: new URLSearchParams(fields).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } });
+/** A refused form: the writer sends the browser, with the same form (307), to the page that shows it again. */
+async function postForm(who: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
+  const first = await form(who, fields, headers);
+  if (first.status !== 307) return { first, shown: undefined };
+  const location = first.headers.get('location') as string;
+  expect(location).toMatch(/^\/contacts\/refused\?/);
+  const shown = await call(rt, location, { cookie: cookies[who], body: new URLSearchParams(fields).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } });
+  return { first, shown };
+}
 const api = (who: string, body: unknown) => call(rt, '/api/contact-logs', { cookie: cookies[who], json: body });
 
 const content = (over: Record<string, unknown> = {}) => ({ date: today(), method: '电话', contacted: '母亲', students: '12号', topics: ['学习', '情绪'], summary: '孩子最近作业拖拉，母亲反映在家情绪低落。', concern: '无', ...over });
@@ -262,8 +271,12 @@ describe('nobody outside the class and its staff sees content', () => {
 describe('bad input is refused, nothing is stored, the form keeps what was typed', () => {
   it('a date after today: 400, the form comes back filled in', async () => {
     const before = (await classLogs(A, C1)).length;
-    const r = await form('t1', { action: 'log', newId: 'aaaaaaaaaaaa', date: dayAfter(2), method: '面谈', contacted: '父亲', topic0: '安全', summary: '这是一段很长的记录，不能丢。', concern: '关注' });
+    const { first, shown } = await postForm('t1', { action: 'log', newId: 'aaaaaaaaaaaa', date: dayAfter(2), method: '面谈', contacted: '父亲', topic0: '安全', summary: '这是一段很长的记录，不能丢。', concern: '关注' });
+    expect(first.status).toBe(307);
+    const r = shown as NonNullable<typeof shown>;
     expect(r.status).toBe(400);
+    expect(r.text).toContain('联系日期不能晚于今天');
+    expect(r.text).toContain('七年级1班');
     expect(r.text).toContain('data-error="DATE_IN_FUTURE"');
     expect(r.text).toContain('这是一段很长的记录，不能丢。');
     expect(r.text).toMatch(/value="面谈" checked/);
@@ -284,7 +297,14 @@ describe('bad input is refused, nothing is stored, the form keeps what was typed
   });
 
   it('a cross-site form is refused', async () => {
-    expect((await form('t1', { action: 'log', date: today(), method: '电话', contacted: '母亲', topic0: '学习', summary: 'x', concern: '无' }, { origin: 'https://evil.example' })).status).toBe(403);
+    const before = (await classLogs(A, C1)).length;
+    const { first, shown } = await postForm('t1', { action: 'log', date: today(), method: '电话', contacted: '母亲', topic0: '学习', summary: 'x', concern: '无' }, { origin: 'https://evil.example' });
+    expect(first.headers.get('location')).toContain('code=CROSS_SITE');
+    // The page that would show it again refuses another site's post as well.
+    expect(shown?.status).toBe(403);
+    expect(await classLogs(A, C1)).toHaveLength(before);
+    // The JSON API answers 403 at once.
+    expectJsonError(await call(rt, '/api/contact-logs', { cookie: cookies.t1, json: { action: 'log', content: content() }, headers: { origin: 'https://evil.example' } }), 403, 'CROSS_SITE');
   });
 
   it('script in the summary is stored as typed and shown as text', async () => {
