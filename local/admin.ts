@@ -28,7 +28,9 @@ import { type SweepReport, sweepReminders } from '../functions/reminders/service
 import { schedules } from '../functions/schedules.js';
 import { sweepMarks } from '../functions/reminders/marks.js';
 import { type ContactSweepReport, contactSweep } from '../functions/contacts/sweep-service.js';
-import { concernStore, rosterReader, summaryStore as contactSummaryStore } from '../functions/contacts/store.js';
+import { concernStore, rosterReader, rosterStore as contactRosters, summaryStore as contactSummaryStore } from '../functions/contacts/store.js';
+import { changeRoster, type RosterDeps } from '../functions/contacts/roster-service.js';
+import type { StaffRole } from '../schemas/contacts.js';
 import { lastFiring } from './scheduler.js';
 import { personTokens, tokenSigner } from '../functions/shared/tokens.js';
 import { ROBOT_LABEL, robotInput, type RobotKind } from '../schemas/robots.js';
@@ -261,6 +263,27 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
       const closed = { ...c, closedAt: at.toISOString() };
       await campaigns.put(closed);
       return { campaign: closed, already: false };
+    },
+    /**
+     * A school's roster as its administrator would make it on the roster page (functions/contacts/roster-service.ts):
+     * the classes from a CSV (年级,班级,班主任,邮箱), staff, the term; each head teacher and staff member is mailed
+     * their own link through the outbox. The seed and tests use it; returns the roster.
+     */
+    async setRoster(schoolId: string, r: { csv: string; staff?: { name: string; email: string; roles: StaffRole[] }[]; term?: { start: string; end: string } }) {
+      const org = await orgs.get(schoolId);
+      if (!org || org.kind !== 'school') throw new AdminError(`学校不存在：${schoolId}`);
+      const deps: RosterDeps = { orgs, clock, tokens: { ...tokens, ...personTokens(signingKey) }, rosters: contactRosters(ddb, env.TABLE_NAME), ...outbox(), audit: trail(), siteOrigin: env.SITE_ORIGIN, linkTtlDays: env.LINK_TTL_DAYS };
+      const s = { grant: { orgId: org.id, campaignId: '', role: 'school' as const, version: org.tokenVersion }, org };
+      let out = await changeRoster(deps, s, { action: 'import', csv: r.csv });
+      if (r.term) out = await changeRoster(deps, s, { action: 'term', ...r.term });
+      for (const p of r.staff ?? []) out = await changeRoster(deps, s, { action: 'staff', ...p });
+      return out.roster;
+    },
+    /** A school's roster (or undefined). */
+    roster: (schoolId: string) => rosterReader(ddb, env.TABLE_NAME).get(schoolId),
+    /** A head teacher's (`h.<classId>`) or staff member's (`s.<staffId>`) own link, as the roster mails it. */
+    async personLink(schoolId: string, person: string, version: number) {
+      return `${env.SITE_ORIGIN}/c/${await personTokens(signingKey).personLink({ schoolId, person, version }, env.LINK_TTL_DAYS)}`;
     },
     /** Issues an org's link; it is shown only once the audit trail records it ('link.issued', never the token). */
     async issueLink(orgId: string, campaignId: string) {

@@ -8,7 +8,8 @@ import { readEnv } from '../functions/shared/env.js';
 import { signingKeySource } from '../functions/shared/tokens.js';
 import { admin } from './admin.js';
 import { ROOT, startRuntime } from './runtime.js';
-import { seed, SEED_CAMPAIGN } from './seed/seed.js';
+import { seed, SEED_CAMPAIGN, SEED_ROSTER_SCHOOL } from './seed/seed.js';
+import { compareClasses } from '../functions/contacts/completeness.js';
 
 // A port already in use is the one start-up failure a person can fix: say how.
 const portHelp = (e: unknown) => {
@@ -45,6 +46,15 @@ const bureau = orgs.find((o) => o.kind === 'bureau');
 const district = orgs.find((o) => o.id === school?.districtId);
 const centre = orgs.find((o) => o.kind === 'centre');
 const links = await Promise.all([bureau, school, district, centre].map((o) => (o ? ops.issueLink(o.id, SEED_CAMPAIGN).catch(() => undefined) : undefined)));
+// Parent-contact logs: a head teacher and a crisis group member of the seeded roster, and that school's administrator.
+const roster = await ops.roster(SEED_ROSTER_SCHOOL);
+const firstClass = roster && Object.entries(roster.classes).sort(([ia, a], [ib, b]) => compareClasses({ id: ia, ...a }, { id: ib, ...b }))[0];
+const crisis = roster && Object.entries(roster.staff).find(([, s]) => s.roles.includes('crisis'));
+const [teacherLink, crisisLink, rosterAdmin] = await Promise.all([
+  firstClass ? ops.personLink(SEED_ROSTER_SCHOOL, `h.${firstClass[0]}`, firstClass[1].v) : undefined,
+  crisis ? ops.personLink(SEED_ROSTER_SCHOOL, `s.${crisis[0]}`, crisis[1].v) : undefined,
+  roster ? ops.issueLink(SEED_ROSTER_SCHOOL, SEED_CAMPAIGN).catch(() => undefined) : undefined,
+]);
 console.log(`
 心理服务报送平台 — local runtime is up (domain time ${ops.clock.now().toISOString()})
 
@@ -52,9 +62,14 @@ console.log(`
   A school's upload:   ${links[1]?.url ?? '(no school org)'}   (${school?.name ?? ''})
   Its District office: ${links[2]?.url ?? '(no district org)'}   (${district?.name ?? ''}: /review, /bundles)
   The Centre:          ${links[3]?.url ?? '(no centre org)'}   (receives the bundles: /bundles)
+  Parent-contact logs (${SEED_ROSTER_SCHOOL}):
+    A head teacher:    ${teacherLink ?? '(no roster)'}   (${firstClass ? `${firstClass[1].grade}${firstClass[1].label} ${firstClass[1].teacher}` : ''}: log a contact)
+    Crisis group:      ${crisisLink ?? '(no roster)'}   (open concerns, acknowledge)
+    School admin:      ${rosterAdmin?.url ?? '(no roster)'}   (then /roster and /contact-rates)
   Mail inbox:          ${rt.sesUrl}/
   Admin CLI:           npm run cli -- help
   Reminders:           npm run tick -- --at 2019-06-23T09:00+08:00   (moves the domain time, runs what is due)
+                       npm run tick -- --at 2019-06-07T15:00+08:00   (Friday: head teachers who have not logged this week)
 
 Ctrl-C to stop; state is kept in .local/ (delete it to reseed).
 `);
