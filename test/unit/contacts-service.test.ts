@@ -146,7 +146,7 @@ beforeEach(() => {
   };
 });
 
-const readDeps = () => ({ ...deps, concerns: s.concerns });
+const readDeps = () => ({ ...deps, concerns: s.concerns, summaries: s.summaries });
 const as = async (person: string, version = 1): Promise<Person> => {
   const session = await openPersonLink(deps, await deps.tokens.personLink({ schoolId: SCHOOL.id, person, version }, 30));
   return authenticatePerson(deps, session);
