@@ -126,7 +126,8 @@ async function digests(deps: ContactSweepDeps, now: Date): Promise<Message[]> {
     const to = orgMails(d);
     if (!to.length) continue;
     const r = await groupRates({ ...deps, now: () => now }, districtRouteKey(d.id), month);
-    if (!r.schools.length) continue;
+    // A District none of whose schools keeps contact logs yet (no roster) gets no digest: nothing to report.
+    if (!r.schools.length || r.rates.total.noRoster === r.rates.total.schools) continue;
     const names = new Map(r.schools.map((s) => [s.id, s.name]));
     const mail = districtDigestMail({
       district: d,
