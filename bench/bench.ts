@@ -8,8 +8,9 @@
  *  3. module init time of both, each imported in a fresh `node` process (median of INIT_RUNS);
  * then the warm in-process cost of one upload-link request (create-upload) next to its bare presign call,
  * and (not with --check) the zip export's time and peak RSS on a ~300 MB campaign (bench/zip.ts),
- * the status request at city scale over the local runtime (bench/status-scale.ts) and the reminder
- * sweep at city scale (bench/sweep-scale.ts).
+ * the status request at city scale over the local runtime (bench/status-scale.ts), the reminder
+ * sweep at city scale (bench/sweep-scale.ts) and a District's monthly parent-contact rates and a school's
+ * class × period matrix at city scale (bench/contacts-scale.ts).
  */
 
 // ── Budget (DESIGN.md "Measured, not guessed") ─────────────────────────────────────────────────────
@@ -528,6 +529,12 @@ async function main() {
   if (!check) {
     const r = spawnSync(process.execPath, [...process.execArgv, join(ROOT, 'bench', 'sweep-scale.ts')], { stdio: 'inherit' });
     if (r.status !== 0) throw new Error(`bench: sweep-scale exited ${r.status ?? r.signal}`);
+  }
+  // A District's monthly parent-contact rates and a school's matrix at city scale (bench/contacts-scale.ts), in a
+  // process of its own for the same reason (it starts a local runtime too).
+  if (!check) {
+    const r = spawnSync(process.execPath, [...process.execArgv, join(ROOT, 'bench', 'contacts-scale.ts')], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`bench: contacts-scale exited ${r.status ?? r.signal}`);
   }
 
   if (check && violations.length) {
