@@ -245,6 +245,37 @@ describe('parent-contact logs on a phone (清潭)', () => {
     expect(head.problems).toEqual([]);
   });
 
+  it('a summary and follow-up as long as the form allows, in Chinese, are saved (a form encodes a character as 9 bytes)', async () => {
+    const { page } = head;
+    await page.goto(`${rt.url}/contacts/new`);
+    const summary = '家长反映孩子在家玩手机时间过长，晚上睡得晚。'.repeat(100).slice(0, 2000);
+    const followUp = '下周再次电话回访，了解作息调整情况。'.repeat(60).slice(0, 1000);
+    await fillForm(page, { method: '电话', contacted: '母亲', students: '5号', topics: ['家庭'], summary, concern: '无' });
+    await page.locator('textarea[name=followUp]').fill(followUp);
+    const newId = await page.locator('input[name=newId]').inputValue();
+    await submit(page);
+    const where = `${new URL(page.url()).pathname}: ${(await visibleText(page)).slice(0, 200)}`;
+    expect(new URL(page.url()).pathname, where).toBe('/contacts');
+    expect(await page.locator('[role=status]').innerText()).toContain('记录已保存');
+    expect((await page.goto(`${rt.url}/contacts/logs/${classId}/${newId}`))?.status()).toBe(200);
+    expect(await page.locator('tr', { has: page.locator('th', { hasText: '沟通内容' }) }).locator('td').innerText()).toBe(summary);
+    expect(await page.locator('tr', { has: page.locator('th', { hasText: '后续跟进' }) }).locator('td').innerText()).toBe(followUp);
+
+    // Refused for another reason (a date after today), the long text still comes back as typed.
+    await page.goto(`${rt.url}/contacts/new`);
+    await fillForm(page, { method: '电话', contacted: '母亲', students: '5号', topics: ['家庭'], summary, concern: '无' });
+    await page.locator('textarea[name=followUp]').fill(followUp);
+    await page.locator('input[name=date]').evaluate((el) => el.removeAttribute('max'));
+    await page.locator('input[name=date]').fill('2019-06-21');
+    await submit(page);
+    expect(new URL(page.url()).pathname).toBe('/contacts/refused');
+    expect(await page.locator('[role=alert]').getAttribute('data-error')).toBe('DATE_IN_FUTURE');
+    expect(await page.locator('textarea[name=summary]').inputValue()).toBe(summary);
+    expect(await page.locator('textarea[name=followUp]').inputValue()).toBe(followUp);
+    await shot(page, 'c12b-form-refused-long-chinese');
+    expect(head.problems).toEqual([]);
+  });
+
   it('the school’s administrator sees the matrix count this week’s class as done', async () => {
     const { url } = await ops.issueLink(SCHOOL, '2019-plans');
     const ctx = await b.phone();
