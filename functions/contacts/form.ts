@@ -41,3 +41,5 @@ export function typedValues(fields: Record<string, string>): FormView['values'] 
 export const REFUSED_PATH = '/contacts/refused';
 /** The reason travels in the address: its code and its (our own, Chinese) message, at most this long. */
 export const MAX_REFUSED_MESSAGE = 300;
+/** A log form's largest body: a form percent-encodes a Chinese character as 9 bytes (summary 2000 + follow-up 1000 + students 60 ≈ 28 KB). */
+export const LOG_FORM_MAX_BYTES = 48 * 1024;

@@ -4,7 +4,7 @@ import { readEnv } from '../shared/env.js';
 import { byAction, cookie, type ErrorBody, formOrJsonBody, type HttpResult, httpRoute, json, type RouteEvent, sameOrigin } from '../shared/http.js';
 import { PERSON_COOKIE } from '../shared/tokens.js';
 import { contactWriteDeps } from './deps.js';
-import { fromForm, MAX_REFUSED_MESSAGE, REFUSED_PATH } from './form.js';
+import { fromForm, LOG_FORM_MAX_BYTES, MAX_REFUSED_MESSAGE, REFUSED_PATH } from './form.js';
 import { acknowledge, authenticatePerson, markNone, writeLog } from './service.js';
 
 const env = readEnv();
@@ -55,5 +55,5 @@ function refused(status: number, body: ErrorBody): HttpResult {
 export const handler = httpRoute<ContactWriteBody>(write, {
   errors: (event) => (event.routeKey === API ? 'json' : 'page'),
   page: refused,
-  body: formOrJsonBody(byAction(CONTACT_WRITE_BODIES, UnknownContactAction) as (data: unknown) => z.ZodMiniType<ContactWriteBody>, fromForm),
+  body: formOrJsonBody(byAction(CONTACT_WRITE_BODIES, UnknownContactAction) as (data: unknown) => z.ZodMiniType<ContactWriteBody>, fromForm, { maxBytes: LOG_FORM_MAX_BYTES }),
 });
