@@ -110,7 +110,7 @@ textarea{min-height:120px}input[type=radio],input[type=checkbox]{width:20px;heig
 .cell{display:inline-block;min-width:64px;text-align:center}.hint{font-size:13px;color:#616e7c;margin:2px 0}
 .list a{display:block;padding:10px 0;border-bottom:1px solid #e4e7eb;color:inherit;text-decoration:none}.list a:last-child{border:0}
 .big{display:block;text-align:center;margin:10px 0}.sum{white-space:pre-wrap;word-break:break-word}.ok-msg{background:#e3f9e5;color:#1f6d32;border-radius:6px;padding:8px 10px;margin:8px 0}
-.urgent-box{border-left:4px solid #9b1c1c}`;
+.urgent-box{border-left:4px solid #9b1c1c}th{white-space:nowrap}`;
 
 const STATE_LABEL: Record<CellState, [string, string]> = {
   logged: ['已记录', 'ok'],
