@@ -40,7 +40,7 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Serv
   if (bundle === false || bundle === 'false') app.node.setContext('aws:cdk:bundling-stacks', []);
   const stack = new ServiceStack(app, STACK_NAME, {
     env: options.env,
-    description: 'Nanchang school psychological services: plan submission and reminders (HTTP API, Lambda, DynamoDB, S3, SQS, SES, Scheduler)',
+    description: 'Nanchang school psychological services: plan submission, review, reminders and parent-contact logs (HTTP API, Lambda, DynamoDB, KMS, S3, SQS, SES, Scheduler)',
     siteOrigin: parseSiteOrigin(app.node.tryGetContext('siteOrigin')),
     mailFrom: parseMailFrom(app.node.tryGetContext('mailFrom')),
     sesMaxSendRate: parseRate('sesMaxSendRate', app.node.tryGetContext('sesMaxSendRate')),
