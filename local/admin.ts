@@ -28,7 +28,7 @@ import { type SweepReport, sweepReminders } from '../functions/reminders/service
 import { schedules } from '../functions/schedules.js';
 import { sweepMarks } from '../functions/reminders/marks.js';
 import { type ContactSweepReport, contactSweep } from '../functions/contacts/sweep-service.js';
-import { concernStore, rosterReader, rosterStore as contactRosters, summaryStore as contactSummaryStore } from '../functions/contacts/store.js';
+import { cityRates, concernStore, rosterReader, rosterStore as contactRosters, summaryStore as contactSummaryStore } from '../functions/contacts/store.js';
 import { changeRoster, type RosterDeps } from '../functions/contacts/roster-service.js';
 import type { StaffRole } from '../schemas/contacts.js';
 import { lastFiring } from './scheduler.js';
@@ -189,6 +189,7 @@ export function admin(env: Env, signingKey: () => Promise<Uint8Array>) {
         rosters: rosterReader(ddb, env.TABLE_NAME),
         summaries: contactSummaryStore(ddb, env.TABLE_NAME),
         concerns: concernStore(ddb, env.TABLE_NAME),
+        cityRates: cityRates(ddb, env.TABLE_NAME),
         ...outbox(),
         tokens: personTokens(signingKey),
         siteOrigin: env.SITE_ORIGIN,

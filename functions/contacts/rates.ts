@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { OrgId } from '../../schemas/orgs.js';
 import { matrixSvg, ratesBarsSvg } from '../../web/contacts/matrix.js';
 import { cityRatesPage, groupRatesPage, schoolRatesPage } from '../../web/contacts/rates-page.js';
-import { orgReader } from '../orgs/store.js';
+import { orgPeek } from '../orgs/store.js';
 import { contactPage as htmlPage, orgError } from './respond.js';
 import { ddbClient } from '../shared/clients/dynamodb.js';
 import { clockOf } from '../shared/clock.js';
@@ -14,7 +14,7 @@ import { PERSON_COOKIE, personTokens, roleOf, SESSION_COOKIE, signingKeySource, 
 import { beijingDay } from './periods.js';
 import { groupFor, groupRates, type RatesDeps, schoolCompleteness, type Viewer } from './rates-service.js';
 import { authenticatePerson } from './service.js';
-import { rosterReader, summaryStore } from './store.js';
+import { cityRates, rosterReader, summaryStore } from './store.js';
 
 const env = readEnv();
 const ddb = ddbClient();
@@ -22,7 +22,7 @@ const clock = clockOf(env);
 const key = signingKeySource(env);
 const orgTokens = tokenSigner(key);
 const deps: RatesDeps & { tokens: ReturnType<typeof personTokens>; clock: typeof clock } = {
-  orgs: orgReader(ddb, env.TABLE_NAME),
+  orgs: orgPeek(ddb, env.TABLE_NAME),
   rosters: rosterReader(ddb, env.TABLE_NAME),
   summaries: summaryStore(ddb, env.TABLE_NAME),
   now: () => clock.now(),
@@ -64,6 +64,7 @@ const recentMonths = (today: string) => {
   }).reverse();
 };
 
+const city = cityRates(ddb, env.TABLE_NAME);
 const SVG_HEADERS = { 'cache-control': 'private, max-age=60', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" };
 
 /**
@@ -88,9 +89,14 @@ export const handler = httpRoute(
       return htmlPage(200, schoolRatesPage({ school: viewer.school.name, matrix: r.matrix, term: r.term, staffLink: staff, rosterLink: !staff }));
     }
     if (viewer.kind === 'city' && !q.district) {
-      if (api) throw Errors.forbidden();
+      // The city per District: the roll-up the digest job writes on the 1st, for a month that is over.
+      const last = recentMonths(today).at(-2) as string;
+      const shown = q.month && q.month <= last ? q.month : last;
+      const rows = await city.list(shown);
+      if (q.format === 'svg') return text(200, ratesBarsSvg(rows.map((g) => ({ name: g.name, rate: g.expected ? g.done / g.expected : undefined, note: g.schools === g.noRoster ? '未开展' : undefined })), { title: `全市 ${shown} 家校联系完成率` }), 'image/svg+xml; charset=utf-8', SVG_HEADERS);
+      if (api) return json(200, { month: shown, groups: rows.map(({ at: _at, ...g }) => ({ ...g, rate: g.expected ? g.done / g.expected : undefined })) });
       const districts = (await deps.orgs.list()).filter((o) => o.kind === 'district').map((d) => ({ id: d.id, name: d.name }));
-      return htmlPage(200, cityRatesPage({ districts, month }));
+      return htmlPage(200, cityRatesPage({ districts, month: shown, months: recentMonths(today).slice(0, -1), rows }));
     }
     const group = await groupFor(deps, viewer, q.district);
     const r = await groupRates(deps, group.routeKey, month);

@@ -342,3 +342,36 @@ export function logStore(ddb: Ddb, logTable: string, now: () => Date): LogStore 
       conditional(() => putItem(ddb, { TableName: logTable, Item: { ...noneKey(r.schoolId, r.classId, r.period), ...r }, ConditionExpression: 'attribute_not_exists(pk)' })),
   };
 }
+
+// ── The city's monthly roll-up (written by the digest job on the 1st; the Bureau's per-District view) ─────────
+
+/** One District's (or the Direct schools', `direct` — a reserved word, never an org id) rates for a month. */
+export interface GroupMonth {
+  month: string;
+  group: string;
+  name: string;
+  schools: number;
+  noRoster: number;
+  expected: number;
+  done: number;
+  at: string;
+}
+export const groupMonthKey = (month: string, group: string) => ({ pk: `CONTACT-RATES#${month}`, sk: group });
+
+export interface CityRates {
+  /** Writes (or rewrites: the same month computed again is the same answer) one group's month. */
+  put(g: GroupMonth): Promise<void>;
+  /** Every group's month (one Query). */
+  list(month: string): Promise<GroupMonth[]>;
+}
+
+export function cityRates(ddb: Ddb, table: string): CityRates {
+  return {
+    async put(g) {
+      await putItem(ddb, { TableName: table, Item: { ...groupMonthKey(g.month, g.group), ...g } });
+    },
+    async list(month) {
+      return (await queryAll(ddb, { TableName: table, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': `CONTACT-RATES#${month}` } })).map((i) => stripKeys<GroupMonth>(i));
+    },
+  };
+}

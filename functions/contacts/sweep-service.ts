@@ -1,7 +1,7 @@
 import type { Org } from '../../schemas/orgs.js';
 import type { Roster } from '../../schemas/contacts.js';
 import { ACK_WITHIN_MS } from '../../schemas/contacts.js';
-import { districtRouteKey } from '../../schemas/orgs.js';
+import { DIRECT_ROUTE_KEY, districtRouteKey } from '../../schemas/orgs.js';
 import type { OrgReader } from '../orgs/store.js';
 import { type About, enqueue, mailPayload, type OutboxClaims, type OutboxPayload, type OutboxQueue } from '../reminders/outbox.js';
 import type { PersonTokens } from '../shared/tokens.js';
@@ -10,7 +10,7 @@ import { concernAlertMail, contactReminderMail, districtDigestMail, missedMail, 
 import { addDays, beijingDay, periodLabel, periodOf, periodsBetween, reminderDayOf, REMINDER_HOUR } from './periods.js';
 import { groupRates } from './rates-service.js';
 import { concernAlertKey, crisisGroup, classLabel } from './service.js';
-import type { ConcernStore, RosterReader, SummaryStore } from './store.js';
+import type { CityRates, ConcernStore, RosterReader, SummaryStore } from './store.js';
 import { cadenceLine } from './views.js';
 
 /**
@@ -23,6 +23,7 @@ import { cadenceLine } from './views.js';
  *   09:00  the day after a period ended: the school's administrator about classes that missed two periods in a row
  *                                                                — key cmissed#<school>#<period>
  *   09:00  on the 1st: each District office, its schools' rates for the month before — key cdigest#<district>#<month>
+ *          (and the city's roll-up per District and for the Direct schools: CONTACT-RATES#<month>, the Bureau's view)
  *   08:00  the crisis group of each school with 关注 raised the day before — key cwatch#<school>#<day>
  * concern-alerts (every 5 minutes): a 紧急 not acknowledged within an hour is sent again to the crisis group
  *   and the principal                                            — key concern-esc#<school>#<log>#<raisedAt>
@@ -34,6 +35,8 @@ export interface ContactSweepDeps {
   rosters: RosterReader;
   summaries: Pick<SummaryStore, 'getMany'>;
   concerns: Pick<ConcernStore, 'openUrgent' | 'escalated' | 'watchOn'>;
+  /** The city's monthly roll-up per District (written on the 1st with the digests). */
+  cityRates: Pick<CityRates, 'put'>;
   ledger: OutboxClaims;
   queue: OutboxQueue;
   tokens: PersonTokens;
@@ -122,12 +125,18 @@ async function digests(deps: ContactSweepDeps, now: Date): Promise<Message[]> {
   const month = addDays(today, -1).slice(0, 7);
   const districts = (await deps.orgs.list()).filter((o) => o.kind === 'district');
   const out: Message[] = [];
+  const at = deps.now().toISOString();
+  // The Direct schools' month too (for the city's roll-up; no District office to mail).
+  const direct = await groupRates({ ...deps, now: () => now }, DIRECT_ROUTE_KEY, month);
+  await deps.cityRates.put({ month, group: 'direct', name: '直属学校', schools: direct.rates.total.schools, noRoster: direct.rates.total.noRoster, expected: direct.rates.total.expected, done: direct.rates.total.done, at });
   for (const d of districts) {
-    const to = orgMails(d);
-    if (!to.length) continue;
     const r = await groupRates({ ...deps, now: () => now }, districtRouteKey(d.id), month);
+    // The city's roll-up (the Bureau's per-District view): the same month computed again writes the same numbers.
+    const t = r.rates.total;
+    await deps.cityRates.put({ month, group: d.id, name: d.name, schools: t.schools, noRoster: t.noRoster, expected: t.expected, done: t.done, at });
+    const to = orgMails(d);
     // A District none of whose schools keeps contact logs yet (no roster) gets no digest: nothing to report.
-    if (!r.schools.length || r.rates.total.noRoster === r.rates.total.schools) continue;
+    if (!to.length || !r.schools.length || t.noRoster === t.schools) continue;
     const names = new Map(r.schools.map((s) => [s.id, s.name]));
     const mail = districtDigestMail({
       district: d,

@@ -8,7 +8,7 @@ import { clockOf } from '../shared/clock.js';
 import { readEnv } from '../shared/env.js';
 import { personTokens, signingKeySource } from '../shared/tokens.js';
 import { type ContactSweepDeps, contactSweep } from './sweep-service.js';
-import { concernSweeper, rosterReader, summaryStore } from './store.js';
+import { cityRates, concernSweeper, rosterReader, summaryStore } from './store.js';
 
 const env = readEnv();
 if (!env.OUTBOX_QUEUE_URL) throw new Error('Invalid configuration: OUTBOX_QUEUE_URL is required by contact-sweep');
@@ -19,6 +19,7 @@ export const deps: ContactSweepDeps = {
   rosters: rosterReader(ddb, env.TABLE_NAME),
   summaries: summaryStore(ddb, env.TABLE_NAME),
   concerns: concernSweeper(ddb, env.TABLE_NAME),
+  cityRates: cityRates(ddb, env.TABLE_NAME),
   ledger: outboxClaims(ddb, env.TABLE_NAME),
   queue: sqsOutboxQueue(sqsClient(), env.OUTBOX_QUEUE_URL),
   tokens: personTokens(signingKeySource(env)),

@@ -61,11 +61,20 @@ export function orgReader(ddb: Ddb, table: string): OrgReader {
  * One org as stored, without validating it again (the import validated it when it wrote it): for functions that
  * only show an org's name or check its kind and district — it keeps the registry's schema out of their bundles.
  */
-export function orgPeek(ddb: Ddb, table: string): Pick<OrgStore, 'get'> {
+export function orgPeek(ddb: Ddb, table: string): OrgReader {
   return {
     async get(id) {
       const item = await getItem(ddb, { TableName: table, Key: orgKey(id) });
       return item ? stripKeys<Org>(item) : undefined;
+    },
+    async list(routeKey) {
+      const items = await queryAll(ddb, {
+        TableName: table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: routeKey ? 'gsi1pk = :p AND begins_with(gsi1sk, :r)' : 'gsi1pk = :p',
+        ExpressionAttributeValues: routeKey ? { ':p': 'ORGS', ':r': `${routeKey}#` } : { ':p': 'ORGS' },
+      });
+      return items.map((i) => stripKeys<Org>(i));
     },
   };
 }

@@ -10,14 +10,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Roster } from '../../schemas/contacts.js';
 import { periodsBetween, reminderAt } from '../../functions/contacts/periods.js';
-import { concernStore, rosterReader, rosterStore, summaryStore } from '../../functions/contacts/store.js';
+import { cityRates, concernStore, rosterReader, rosterStore, summaryStore } from '../../functions/contacts/store.js';
 import { contactSweep, type ContactSweepDeps } from '../../functions/contacts/sweep-service.js';
 import { orgReader } from '../../functions/orgs/store.js';
 import { outboxClaims, outboxLedger } from '../../functions/reminders/outbox.js';
 import { sqsClient, sqsOutboxQueue } from '../../functions/reminders/queue.js';
 import { readEnv } from '../../functions/shared/env.js';
 import { personTokens, signingKeySource } from '../../functions/shared/tokens.js';
-import { importOrgs, useRuntime } from './helpers.js';
+import { call, importOrgs, sessionFor, useRuntime } from './helpers.js';
 
 const rt = useRuntime();
 const env = readEnv(process.env);
@@ -58,6 +58,7 @@ const deps: ContactSweepDeps = {
   rosters: rosterReader(rt.ddb, rt.table),
   summaries,
   concerns,
+  cityRates: cityRates(rt.ddb, rt.table),
   ledger: outboxClaims(rt.ddb, rt.table),
   queue: sqsOutboxQueue(sqsClient(), env.OUTBOX_QUEUE_URL as string),
   tokens: personTokens(signingKeySource(env)),
@@ -149,6 +150,15 @@ describe('a whole weekly term of reminders', () => {
     expect(march?.body.text).toContain('集成测试周期中学');
     // March: weeks 10–13 × 3 classes; 1班 4, 2班 2 (it missed weeks 12 and 13), 3班 0 → 6 of 12.
     expect(march?.body.text).toContain('集成测试周期中学：50%，2 个班级有缺记录');
+    // The same job wrote the city's roll-up: the Bureau sees the District's month (counts only).
+    expect((await cityRates(rt.ddb, rt.table).list('2019-03')).find((g) => g.group === D)).toMatchObject({ schools: 1, noRoster: 0, expected: 12, done: 6 });
+    const bureau = (await sessionFor(rt, 'bureau')).cookie;
+    const page = await call(rt, '/contact-rates?month=2019-03', { cookie: bureau });
+    expect(page.status).toBe(200);
+    expect(page.text).toMatch(new RegExp(`data-group="${D}"><td><a [^>]+>集成测试周期县区教体局</a></td><td>1</td><td>12</td><td>6</td><td>50%</td>`));
+    const json = await call(rt, '/api/contact-rates?month=2019-03', { cookie: bureau });
+    expect(json.json().groups.find((g: { group: string }) => g.group === D)).toMatchObject({ expected: 12, done: 6, rate: 0.5 });
+    expect(JSON.stringify(json.json())).not.toMatch(/老师|@/);
   });
 });
 

@@ -1,5 +1,6 @@
 import type { MonthRates, SchoolMatrix } from '../../functions/contacts/completeness.js';
 import { periodLabel } from '../../functions/contacts/periods.js';
+import type { GroupMonth } from '../../functions/contacts/store.js';
 import { esc, layout } from '../html.js';
 
 /**
@@ -56,9 +57,20 @@ export function groupRatesPage(v: { group: string; month: string; months: string
   return layout('家校联系完成情况', `${v.group} · 家校联系完成情况`, '', `<style>${CSS}</style>${body}`);
 }
 
-export function cityRatesPage(v: { districts: { id: string; name: string }[]; month: string }) {
-  const body = `<section class="card"><h2>各县区家校联系完成情况</h2><p class="muted">选择县区查看其学校的月度完成率（只显示数量，不显示记录内容）。</p><ul>${v.districts
-    .map((d) => `<li><a href="/contact-rates?district=${esc(d.id)}&amp;month=${esc(v.month)}">${esc(d.name)}</a></li>`)
-    .join('')}<li><a href="/contact-rates?district=direct&amp;month=${esc(v.month)}">直属学校</a></li></ul></section>`;
-  return layout('家校联系完成情况', '全市 · 家校联系完成情况', '', body);
+export function cityRatesPage(v: { districts: { id: string; name: string }[]; month: string; months: string[]; rows: GroupMonth[] }) {
+  const byGroup = new Map(v.rows.map((g) => [g.group, g]));
+  const row = (id: string, name: string) => {
+    const g = byGroup.get(id);
+    const cells = !g
+      ? '<td colspan="4" class="muted">尚无汇总</td>'
+      : g.schools === g.noRoster
+        ? `<td>${g.schools}</td><td colspan="3" class="muted">未开展（没有学校导入名册）</td>`
+        : `<td>${g.schools}${g.noRoster ? `（${g.noRoster} 所未导入）` : ''}</td><td>${g.expected}</td><td>${g.done}</td><td>${pct(g.expected ? g.done / g.expected : undefined)}</td>`;
+    return `<tr data-group="${esc(id)}"><td><a href="/contact-rates?district=${esc(id)}&amp;month=${esc(v.month)}">${esc(name)}</a></td>${cells}</tr>`;
+  };
+  const body = `<section class="card"><h2>${esc(v.month.replace('-', '年'))}月各县区家校联系完成率</h2><p class="months">${v.months.map((m) => (m === v.month ? `<strong>${esc(m)}</strong>` : `<a href="/contact-rates?month=${esc(m)}">${esc(m)}</a>`)).join('')}</p>
+<p class="muted">每月 1 日汇总上月数据；只显示数量和完成率，不显示任何记录内容。点击县区查看各校（含本月至今）。</p>
+${v.rows.length ? `<div class="pic"><img src="/api/contact-rates?format=svg&amp;month=${esc(v.month)}" alt="各县区完成率图"></div>` : ''}
+<div class="scroll"><table><thead><tr><th>县区</th><th>学校</th><th>应记录班次</th><th>已完成</th><th>完成率</th></tr></thead><tbody>${v.districts.map((d) => row(d.id, d.name)).join('')}${row('direct', '直属学校')}</tbody></table></div></section>`;
+  return layout('家校联系完成情况', '全市 · 家校联系完成情况', '', `<style>${CSS}</style>${body}`);
 }
