@@ -5,12 +5,12 @@
  * once, expired content never returned (TTL deletes late; dynalite never), and the query loops over pages.
  */
 import 'aws-sdk-client-mock-vitest/extend';
-import { DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ContactLog } from '../../schemas/contacts.js';
-import { concernWriter, logStore, summaryStore } from '../../functions/contacts/store.js';
+import { concernWriter, logStore, summaryKey, summaryStore } from '../../functions/contacts/store.js';
 import { conditionFailed } from './fakes.js';
 
 const ddb = mockClient(DynamoDBClient);
@@ -101,5 +101,25 @@ describe('concerns', () => {
     const r = await concernWriter(client, 'main').ack('dh-school', 'aaaaaaaaaaaa', 'person:dh-school/s.sqqqqqqqq', '刘老师', NOW.toISOString());
     expect(r).toMatchObject({ acked: false, item: { ackByName: '赵主任' } });
     expect(ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input.ConditionExpression).toBe('attribute_exists(pk) AND attribute_not_exists(ackAt)');
+  });
+});
+
+describe('many summaries by key (BatchGetItem)', () => {
+  it('100 keys a request, a few at once; unprocessed keys asked again; every item once', async () => {
+    const keys = Array.from({ length: 250 }, (_, i) => ({ schoolId: `s-${i}`, period: '2019-05' }));
+    let first = true;
+    ddb.on(BatchGetItemCommand).callsFake((input: { RequestItems: Record<string, { Keys: Record<string, { S: string }>[] }> }) => {
+      const asked = input.RequestItems.main?.Keys ?? [];
+      // The first request leaves its last key unprocessed.
+      const unprocessed = first ? asked.slice(-1) : [];
+      first = false;
+      const answered = asked.slice(0, asked.length - unprocessed.length).map((k) => ({ ...k, schoolId: { S: (k.pk?.S ?? '').slice(7) }, period: { S: '2019-05' }, logged: { SS: ['caaaaaaaa'] } }));
+      return { Responses: { main: answered }, UnprocessedKeys: unprocessed.length ? { main: { Keys: unprocessed } } : {} };
+    });
+    const got = await summaryStore(client, 'main').getMany(keys);
+    expect(got.map((g) => g.schoolId).sort()).toEqual(keys.map((k) => k.schoolId).sort());
+    const sizes = ddb.commandCalls(BatchGetItemCommand).map((c) => (c.args[0].input.RequestItems?.main?.Keys ?? []).length);
+    expect(sizes.sort((a, b) => a - b)).toEqual([1, 50, 100, 100]);
+    expect(summaryKey('s-0', '2019-05')).toEqual({ pk: 'SCHOOL#s-0', sk: 'CSUM#2019-05' });
   });
 });
