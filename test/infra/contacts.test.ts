@@ -174,8 +174,9 @@ describe('contact-log infrastructure', SLOW, () => {
 
   it('only the functions granted `contactLogs` may touch the table or its key, exactly as granted (every statement of the template)', () => {
     const granted = specs.filter(([, s]) => s.grants.contactLogs).map(([n]) => n);
-    expect(granted.sort()).toEqual(['contact-logs', 'contact-pages']);
+    expect(granted.sort()).toEqual(['contact-log', 'contact-logs', 'contact-pages']);
     expect(functions['contact-pages'].grants.contactLogs).toBe('read');
+    expect(functions['contact-log'].grants.contactLogs).toBe('read');
     expect(functions['contact-logs'].grants.contactLogs).toBe('readwrite');
 
     const access = accessTo(resources, tableId, keyId);
@@ -198,7 +199,10 @@ describe('contact-log infrastructure', SLOW, () => {
     expect(actionsOf('contact-pages')).not.toContain('dynamodb:UpdateItem');
     expect(actionsOf('contact-pages').filter((a) => a.startsWith('kms:'))).toEqual(['kms:Decrypt']);
     expect(actionsOf('roster')).toEqual([]);
+    expect(actionsOf('roster-page')).toEqual([]);
     expect(actionsOf('contact-rates')).toEqual([]);
+    expect(actionsOf('contact-sweep')).toEqual([]);
+    expect(actionsOf('contact-log').filter((a) => a.startsWith('kms:'))).toEqual(['kms:Decrypt']);
   });
 
   it('no policy statement anywhere allows DeleteItem, BatchWriteItem, Scan or PartiQL on the table', () => {

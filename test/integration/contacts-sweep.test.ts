@@ -17,7 +17,7 @@ import { outboxClaims, outboxLedger } from '../../functions/reminders/outbox.js'
 import { sqsClient, sqsOutboxQueue } from '../../functions/reminders/queue.js';
 import { readEnv } from '../../functions/shared/env.js';
 import { personTokens, signingKeySource } from '../../functions/shared/tokens.js';
-import { call, importOrgs, sessionFor, useRuntime } from './helpers.js';
+import { CAMPAIGN, call, importOrgs, sessionFor, useRuntime } from './helpers.js';
 
 const rt = useRuntime();
 const env = readEnv(process.env);
@@ -97,6 +97,8 @@ const mondayAfter = (end: string) => new Date(Date.parse(`${end}T09:00:00+08:00`
 
 beforeAll(async () => {
   await importOrgs(rt, [`${D},集成测试周期县区教体局,district,,,县区联系人,${D_MAIL},0791-80000011`, `${S},集成测试周期中学,school,${D},,学校管理员,${ADMIN_MAIL},0791-80000012`]);
+  // Orgs with addresses are invited like every org (the invitation test expects nobody left uninvited).
+  await rt.ops.sendInvites(CAMPAIGN);
   expect(await rosterStore(rt.ddb, rt.table).put(roster, undefined)).toBe(true);
 });
 
