@@ -24,7 +24,7 @@ export function personLinkMail(m: { school: Org; name: string; what: string; cad
     `${m.name}老师：`,
     `${m.school.name}已在“家校联系记录”中登记您为${m.what}。请通过下面的专属链接填写和查看记录（手机、微信内均可打开）。`,
     m.cadence,
-    '按照南昌市教育局《关于加强中小学心理服务体系建设的通知》（洪教健字〔2019〕1号）附件2的要求，班主任每周或每月与家长联系，记录学生在校和在家的情况。记录内容严格保密，仅本班班主任、学校心理教师和校长（危机管理工作小组）可以查看。',
+    '依据洪教健字〔2019〕1号通知附件2，班主任定期与家长联系并记录学生在校、在家的情况。记录严格保密，仅本班班主任、学校心理教师和校长（危机管理工作小组）可以查看。',
   ];
   return { to: [m.to], subject, text: [...paragraphs, m.link, PERSONAL].join('\n\n'), html: html(paragraphs, m.link, '打开家校联系记录', PERSONAL) };
 }

@@ -118,7 +118,7 @@ export function cadenceLine(r: Pick<Roster, 'cadence' | 'term'>, today: Day): st
 
 /** The school's administrator: a school's own session (any campaign's). A District or the city: 403. */
 export function schoolOf(s: Session): Org {
-  if (s.grant.role !== 'school' || s.org.kind !== 'school') throw forbidden('ONLY_SCHOOL', '班级名册由学校自己维护：请使用本校的链接进入。县区和市教育局只查看各校的填写情况，不能修改学校的名册。');
+  if (s.grant.role !== 'school' || s.org.kind !== 'school') throw forbidden('ONLY_SCHOOL', '班级名册由学校自己维护，请使用本校的链接进入；县区和市教育局只查看填写情况。');
   return s.org;
 }
 
