@@ -236,6 +236,20 @@ describe('matrixSvg', () => {
   it('deterministic', () => {
     expect(matrixSvg(structuredClone(matrix), { title: 'x' })).toBe(matrixSvg(matrix, { title: 'x' }));
   });
+
+  it('before the first period ends, a class’s count is “—”, not 0/0', () => {
+    const first = periods.slice(0, 1);
+    const early = schoolMatrix(roster, [sum(first[0]!.id, [A])], first, new Date('2019-09-04T04:00:00Z'));
+    const svgEarly = matrixSvg(early, { title: 't' });
+    checkSvg(svgEarly);
+    const rowA = all(parseSvg(svgEarly)).find((e) => e.tag === 'g' && e.attrs['data-class'] === A)!;
+    const texts = all(rowA).filter((e) => e.tag === 'text').map((e) => e.text);
+    expect(texts).toContain('—');
+    expect(texts).not.toContain('0/0');
+    // Once it has ended, the finished period is counted.
+    const later = matrixSvg(schoolMatrix(roster, [sum(first[0]!.id, [A])], first, new Date('2019-09-10T04:00:00Z')), { title: 't' });
+    expect(all(all(parseSvg(later)).find((e) => e.tag === 'g' && e.attrs['data-class'] === A)!).map((e) => e.text)).toContain('1/1');
+  });
 });
 
 describe('ratesBarsSvg', () => {

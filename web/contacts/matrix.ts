@@ -148,7 +148,8 @@ export function matrixSvg(matrix: Pick<SchoolMatrix, 'classes' | 'periods' | 'ce
       });
       if (tally) {
         const attn = tally.missedInARow >= 2;
-        body += text(gx + gridW + 4, y + CELL_H / 2 + 3, `${tally.done}/${tally.expected}`, SMALL, `fill="${attn ? '#b42318' : MUTED}"${attn ? ' font-weight="bold"' : ''}`);
+        // Finished periods only: before the first one ends there is nothing to count yet (—, not 0/0).
+        body += text(gx + gridW + 4, y + CELL_H / 2 + 3, tally.expected ? `${tally.done}/${tally.expected}` : '—', SMALL, `fill="${attn ? '#b42318' : MUTED}"${attn ? ' font-weight="bold"' : ''}`);
       }
       body += '</g>';
       y += CELL_H;

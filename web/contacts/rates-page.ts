@@ -10,7 +10,7 @@ import { esc, layout } from '../html.js';
  */
 
 const pct = (rate: number | undefined) => (rate === undefined ? '—' : `${Math.round(rate * 100)}%`);
-const CSS = `.pic{overflow-x:auto;-webkit-overflow-scrolling:touch}.pic img{max-width:none;display:block}.months a{margin-right:10px}`;
+const CSS = `th{white-space:nowrap}.pic{overflow-x:auto;-webkit-overflow-scrolling:touch}.pic img{max-width:none;display:block}.months a{margin-right:10px}`;
 
 export function schoolRatesPage(v: { school: string; matrix?: SchoolMatrix; term?: { start: string; end: string }; staffLink: boolean; rosterLink: boolean }) {
   const m = v.matrix;
