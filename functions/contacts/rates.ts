@@ -10,9 +10,10 @@ import { csvFile } from '../shared/csv.js';
 import { readEnv } from '../shared/env.js';
 import { Errors } from '../shared/errors.js';
 import { cookie, type HttpEvent, httpRoute, json, query, text } from '../shared/http.js';
-import { PERSON_COOKIE, personTokens, roleOf, SESSION_COOKIE, signingKeySource, tokenSigner } from '../shared/tokens.js';
+import { PERSON_COOKIE, personTokens, SESSION_COOKIE, signingKeySource, tokenSigner } from '../shared/tokens.js';
 import { beijingDay } from './periods.js';
 import { groupFor, groupRates, type RatesDeps, schoolCompleteness, type Viewer } from './rates-service.js';
+import { orgSession } from './person.js';
 import { authenticatePerson } from './service.js';
 import { cityRates, rosterReader, summaryStore } from './store.js';
 
@@ -45,12 +46,7 @@ async function viewerOf(event: HttpEvent): Promise<{ viewer: Viewer; staff: bool
     if (p.kind !== 'staff') throw Errors.forbidden();
     return { viewer: { kind: 'school', school: p.school }, staff: true };
   }
-  const token = cookie(event, SESSION_COOKIE);
-  if (!token) throw Errors.noSession();
-  const grant = await orgTokens.verify(token, 'session');
-  const org = await deps.orgs.get(grant.orgId);
-  if (!org || roleOf(org.kind) !== grant.role) throw Errors.noSession();
-  if (org.tokenVersion !== grant.version) throw Errors.linkRevoked();
+  const { org } = await orgSession({ orgs: deps.orgs, tokens: orgTokens }, cookie(event, SESSION_COOKIE));
   const viewer: Viewer = org.kind === 'school' ? { kind: 'school', school: org } : org.kind === 'district' ? { kind: 'district', district: org } : { kind: 'city', org };
   return { viewer, staff: false };
 }

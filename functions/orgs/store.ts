@@ -39,21 +39,22 @@ export interface OrgRobotWriter {
 /** What most functions need: reading the registry (the writing half stays out of their bundles). */
 export type OrgReader = Pick<OrgStore, 'get' | 'list'>;
 
+/** Every org's item, or those of one route key (begins_with `<routeKey>#`): one Query of gsi1. */
+const orgItems = (ddb: Ddb, table: string, routeKey?: string) =>
+  queryAll(ddb, {
+    TableName: table,
+    IndexName: 'gsi1',
+    KeyConditionExpression: routeKey ? 'gsi1pk = :p AND begins_with(gsi1sk, :r)' : 'gsi1pk = :p',
+    ExpressionAttributeValues: routeKey ? { ':p': 'ORGS', ':r': `${routeKey}#` } : { ':p': 'ORGS' },
+  });
+
 export function orgReader(ddb: Ddb, table: string): OrgReader {
   return {
     async get(id) {
       const item = await getItem(ddb, { TableName: table, Key: orgKey(id) });
       return item ? Org.parse(stripKeys(item)) : undefined;
     },
-    async list(routeKey) {
-      const items = await queryAll(ddb, {
-        TableName: table,
-        IndexName: 'gsi1',
-        KeyConditionExpression: routeKey ? 'gsi1pk = :p AND begins_with(gsi1sk, :r)' : 'gsi1pk = :p',
-        ExpressionAttributeValues: routeKey ? { ':p': 'ORGS', ':r': `${routeKey}#` } : { ':p': 'ORGS' },
-      });
-      return items.map((i) => Org.parse(stripKeys(i)));
-    },
+    list: async (routeKey) => (await orgItems(ddb, table, routeKey)).map((i) => Org.parse(stripKeys(i))),
   };
 }
 
@@ -67,15 +68,7 @@ export function orgPeek(ddb: Ddb, table: string): OrgReader {
       const item = await getItem(ddb, { TableName: table, Key: orgKey(id) });
       return item ? stripKeys<Org>(item) : undefined;
     },
-    async list(routeKey) {
-      const items = await queryAll(ddb, {
-        TableName: table,
-        IndexName: 'gsi1',
-        KeyConditionExpression: routeKey ? 'gsi1pk = :p AND begins_with(gsi1sk, :r)' : 'gsi1pk = :p',
-        ExpressionAttributeValues: routeKey ? { ':p': 'ORGS', ':r': `${routeKey}#` } : { ':p': 'ORGS' },
-      });
-      return items.map((i) => stripKeys<Org>(i));
-    },
+    list: async (routeKey) => (await orgItems(ddb, table, routeKey)).map((i) => stripKeys<Org>(i)),
   };
 }
 
